@@ -1,0 +1,97 @@
+"""perftel: call metadata and recordings from cloud telephony providers, transcribed locally.
+
+The verbs::
+
+    provider = perftel.create_provider("goto_connect", "acme")
+    provider.test_connection()
+    calls = provider.fetch_calls("2026-11-01", "2026-11-07")
+    transcriber = perftel.create_transcriber("base")
+    result = perftel.run_pipeline("goto_connect", "acme", days=7)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from perftel.credentials import CredentialStore
+from perftel.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    CredentialsError,
+    DownloadError,
+    NetworkError,
+    NotFoundError,
+    PerftelError,
+    RateLimitError,
+    ServerError,
+    StorageError,
+    TranscriptionError,
+    UnknownProviderError,
+)
+from perftel.models import (
+    CallMetadata,
+    ConnectionStatus,
+    Direction,
+    Failure,
+    Participant,
+    PipelineResult,
+    Recording,
+    TranscriptionResult,
+    TranscriptionSegment,
+)
+from perftel.pipeline import run_pipeline
+from perftel.progress import CancelToken
+from perftel.providers import create_provider, provider_names
+from perftel.storage import CompanyStorage
+
+if TYPE_CHECKING:
+    from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
+
+__version__ = "0.1.0"
+
+_LAZY = {"create_transcriber", "Transcriber", "TranscribeOptions"}  # importing faster-whisper takes a while
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from perftel import transcribe
+
+        return getattr(transcribe, name)
+    raise AttributeError(f"module 'perftel' has no attribute {name!r}")
+
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "CallMetadata",
+    "CancelToken",
+    "CompanyStorage",
+    "ConfigError",
+    "ConnectionStatus",
+    "CredentialStore",
+    "CredentialsError",
+    "Direction",
+    "DownloadError",
+    "Failure",
+    "NetworkError",
+    "NotFoundError",
+    "Participant",
+    "PerftelError",
+    "PipelineResult",
+    "RateLimitError",
+    "Recording",
+    "ServerError",
+    "StorageError",
+    "TranscribeOptions",
+    "TranscriptionError",
+    "TranscriptionResult",
+    "TranscriptionSegment",
+    "Transcriber",
+    "UnknownProviderError",
+    "__version__",
+    "create_provider",
+    "create_transcriber",
+    "provider_names",
+    "run_pipeline",
+]

@@ -1,0 +1,308 @@
+"""The ``perftel`` command line: the twins of the notebook steps.
+
+    perftel test-connection --company acme --provider goto_connect
+    perftel download --company acme --days 7
+    perftel transcribe --dir data/acme/calls/recordings --model base
+    perftel run --company acme --days 7 --model base
+    perftel credentials set|list|delete --company acme --provider goto_connect
+    perftel sandbox --provider goto_connect
+    perftel demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+
+from perftel import config
+from perftel.credentials import CredentialStore
+from perftel.errors import PerftelError
+from perftel.models import Failure
+from perftel.progress import STEPS, CancelToken
+from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
+
+AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac", ".webm", ".audio"}
+STEP_LABELS = {"login": "login", "fetch": "listing calls", "download": "downloading", "transcribe": "transcribing"}
+
+
+class ProgressBars:
+    """One tqdm bar per pipeline step, fed by ``on_progress(step, current, total)``."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self.enabled = enabled
+        self.bars: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, step: str, current: int, total: int | None) -> None:
+        if not self.enabled or step == "login":
+            return
+        with self._lock:
+            bar = self.bars.get(step)
+            if bar is None:
+                bar = self._tqdm(desc=STEP_LABELS.get(step, step).ljust(14), total=total, unit=" items",
+                                 leave=True, dynamic_ncols=True, file=sys.stderr)
+                self.bars[step] = bar
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.n = current
+            bar.refresh()
+
+    def close(self) -> None:
+        for step in STEPS:
+            if step in self.bars:
+                self.bars[step].close()
+
+
+def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> None:
+    parser.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                        help="company id (default: $PERFTEL_COMPANY or 'default')")
+    if provider:
+        parser.add_argument("--provider", default=config.env("PERFTEL_PROVIDER", "goto_connect"),
+                            help=f"one of {', '.join(provider_names())} (default: $PERFTEL_PROVIDER or goto_connect)")
+        parser.add_argument("--base-url", help="API base URL override (a sandbox or proxy)")
+    parser.add_argument("--config-dir", help="credential store folder (default: $PERFTEL_CONFIG_DIR)")
+
+
+def _add_range(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--days", type=int, help="the last N days (default 7 unless --start/--end)")
+    parser.add_argument("--start", help="first day, YYYY-MM-DD")
+    parser.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    parser.add_argument("--answered-only", action="store_true", help="skip missed calls")
+    parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+
+
+def _add_model(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="Whisper model size or directory (default: $WHISPER_MODEL or base)")
+    parser.add_argument("--device", help="cpu or cuda (default: $WHISPER_DEVICE or cpu)")
+    parser.add_argument("--compute-type", help="int8, float16, float32 (default: $WHISPER_COMPUTE_TYPE or int8)")
+    parser.add_argument("--language", help="pin the language (e.g. en, pt); default: detect per call")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perftel", description="Call metadata, recordings and local transcripts.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP retries and details")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("test-connection", help="check a company's provider credentials")
+    _add_common(p)
+
+    p = sub.add_parser("download", help="list calls and download recordings (no transcription)")
+    _add_common(p)
+    _add_range(p)
+
+    p = sub.add_parser("run", help="the whole pipeline: list, download, transcribe")
+    _add_common(p)
+    _add_range(p)
+    _add_model(p)
+
+    p = sub.add_parser("transcribe", help="transcribe every audio file in a folder")
+    p.add_argument("--dir", required=True, type=Path, help="folder with audio files")
+    p.add_argument("--output", type=Path, help="where .json/.txt go (default: the sibling 'transcriptions' "
+                                               "folder for a 'recordings' folder, else --dir)")
+    p.add_argument("--force", action="store_true", help="transcribe again files that already have a transcript")
+    _add_model(p)
+
+    p = sub.add_parser("credentials", help="save, list or delete a company's provider credentials")
+    csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = csub.add_parser("set", help="save credentials (asks for secrets) and test them at once")
+    _add_common(c)
+    c.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
+                   help="a non-secret value; secrets are asked for, or read from PERFTEL_<FIELD> variables")
+    c.add_argument("--no-test", action="store_true", help="do not test the connection after saving")
+    c = csub.add_parser("list", help="list saved credentials (names and dates, never secrets)")
+    c.add_argument("--company", help="only this company")
+    c.add_argument("--config-dir")
+    c = csub.add_parser("delete", help="delete a company's credentials for a provider")
+    _add_common(c)
+
+    p = sub.add_parser("sandbox", help="run a provider's local emulator")
+    p.add_argument("--provider", default="goto_connect")
+    p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
+    p.add_argument("--seed", type=int, default=7)
+
+    p = sub.add_parser("demo", help="start the GoTo sandbox and run the whole pipeline against it")
+    p.add_argument("--days", type=int, default=7)
+    p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
+    _add_model(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except PerftelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _store(args: argparse.Namespace) -> CredentialStore:
+    return CredentialStore(getattr(args, "config_dir", None))
+
+
+def cmd_test_connection(args: argparse.Namespace) -> int:
+    with create_provider(args.provider, args.company, base_url=args.base_url, store=_store(args)) as provider:
+        status = provider.test_connection()
+    print(("ok: " if status.success else "failed: ") + status.message)
+    return 0 if status.success else 1
+
+
+def _range(args: argparse.Namespace) -> dict:
+    if args.start or args.end:
+        if not (args.start and args.end):
+            raise PerftelError("Give both --start and --end (or --days N).")
+        return {"start_date": args.start, "end_date": args.end}
+    return {"days": args.days or 7}
+
+
+def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
+    from perftel.pipeline import run_pipeline
+
+    bars = ProgressBars()
+    cancel = CancelToken()
+    try:
+        result = run_pipeline(
+            args.provider, args.company, **_range(args), answered_only=args.answered_only,
+            transcribe=transcribe, model=getattr(args, "model", None), device=getattr(args, "device", None),
+            compute_type=getattr(args, "compute_type", None), language=getattr(args, "language", None),
+            data_dir=args.data_dir, base_url=args.base_url, store=_store(args), on_progress=bars, cancel=cancel,
+        )
+    finally:
+        bars.close()
+    print(result.summary())
+    return 0 if not result.failed else 1
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    return _run(args, transcribe=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run(args, transcribe=True)
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from perftel.storage import write_transcription
+    from perftel.transcribe import create_transcriber
+
+    folder: Path = args.dir
+    if not folder.is_dir():
+        raise PerftelError(f"{folder} is not a folder.")
+    output = args.output or (folder.parent / "transcriptions" if folder.name == "recordings" else folder)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+                   and not p.name.startswith("."))
+    if not files:
+        print(f"No audio files in {folder}.")
+        return 0
+    transcriber = create_transcriber(args.model, args.device, args.compute_type)
+    transcriber.initialize()
+    failures: list[Failure] = []
+    done = skipped = 0
+    from tqdm import tqdm
+
+    for path in tqdm(files, desc="transcribing", unit=" files", file=sys.stderr, dynamic_ncols=True):
+        json_path, txt_path = output / f"{path.stem}.json", output / f"{path.stem}.txt"
+        if json_path.exists() and not args.force:
+            skipped += 1
+            continue
+        try:
+            result = transcriber.transcribe(path, language=args.language)
+            write_transcription(result, json_path, txt_path)
+            done += 1
+        except PerftelError as exc:
+            failures.append(Failure("transcribe", path.name, str(exc)))
+    print(f"transcribed {done}, already done {skipped}, failed {len(failures)} → {output}")
+    for failure in failures:
+        print(f"  - {failure.item}: {failure.reason}")
+    return 0 if not failures else 1
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.action == "list":
+        infos = store.list(args.company)
+        if not infos:
+            print("No credentials saved.")
+        for info in infos:
+            print(f"{info.company_id:20} {info.provider:14} fields: {', '.join(info.fields) or '-':40} "
+                  f"tokens: {'yes' if info.has_tokens else 'no ':3}  saved {info.created_at}  updated {info.updated_at}")
+        return 0
+    name = normalise_name(args.provider)
+    if args.action == "delete":
+        print("deleted" if store.delete(args.company, name) else "nothing saved for that company and provider")
+        return 0
+    return _credentials_set(args, store, name)
+
+
+def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str) -> int:
+    cls = get_provider_class(name)
+    given = dict(item.split("=", 1) for item in args.field if "=" in item)
+    values: dict[str, str] = {}
+    for field in cls.credential_fields:
+        env_value = os.environ.get(f"PERFTEL_{field.name.upper()}")
+        value = given.get(field.name) or env_value
+        if value is None and sys.stdin.isatty():
+            prompt = f"{field.label}{'' if field.required else ' (optional)'}: "
+            value = getpass.getpass(prompt) if field.secret else input(prompt)
+        if value:
+            values[field.name] = value.strip()
+    cls.check_credentials(values)
+    store.save(args.company, name, values)
+    print(f"saved {cls.display_name} credentials for company {args.company} (encrypted in {store.root})")
+    provider = create_provider(name, args.company, base_url=args.base_url, store=store)
+    with provider:
+        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+            print("One-time consent: open this link, approve access, then paste the address you were sent to.")
+            print(provider.authorization_url())
+            provider.complete_authorization(input("Redirected URL (or code): "))
+        if args.no_test:
+            return 0
+        status = provider.test_connection()
+    print(("ok: " if status.success else "failed: ") + status.message)
+    return 0 if status.success else 1
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from perftel.sandbox import serve
+
+    serve(args.provider, port=args.port, seed=args.seed)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from perftel.demo import run_demo
+
+    bars = ProgressBars()
+    try:
+        result = run_demo(days=args.days, data_dir=args.data_dir, model=args.model, device=args.device,
+                          compute_type=args.compute_type, language=args.language, on_progress=bars)
+    finally:
+        bars.close()
+    print(result.summary())
+    return 0 if not result.failed else 1
+
+
+COMMANDS = {
+    "test-connection": cmd_test_connection,
+    "download": cmd_download,
+    "run": cmd_run,
+    "transcribe": cmd_transcribe,
+    "credentials": cmd_credentials,
+    "sandbox": cmd_sandbox,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,127 @@
+"""Settings from the environment or a ``.env`` file.
+
+=========================  ==========================================  ==================
+variable                   meaning                                     default
+=========================  ==========================================  ==================
+WHISPER_MODEL              tiny, tiny.en, base, base.en, small, …,     base
+                           large-v3, or a model directory
+WHISPER_DEVICE             cpu or cuda                                 cpu
+WHISPER_COMPUTE_TYPE       int8, float16, float32 (…)                  int8
+PERFTEL_DATA_DIR           where per-company data goes                 ./data
+PERFTEL_CONFIG_DIR         credentials store and key file              ~/.config/perftel
+PERFTEL_SECRET_KEY         Fernet key for the store (else a key file)  (unset)
+PERFTEL_MODEL_CACHE        where joined model weights are cached       ~/.cache/perftel/models
+PERFTEL_<PROVIDER>_BASE_URL  point a provider at a sandbox or proxy    the provider's
+=========================  ==========================================  ==================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from perftel.errors import ConfigError
+
+WHISPER_MODELS = (
+    "tiny",
+    "tiny.en",
+    "base",
+    "base.en",
+    "small",
+    "small.en",
+    "medium",
+    "medium.en",
+    "large-v1",
+    "large-v2",
+    "large-v3",
+    "large",
+    "distil-large-v3",
+    "turbo",
+    "large-v3-turbo",
+)
+DEVICES = ("cpu", "cuda", "auto")
+COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "default", "auto")
+
+_dotenv_loaded = False
+
+
+def load_dotenv_once() -> None:
+    """Read ``.env`` from the working folder (or a parent) once; real environment variables win."""
+    global _dotenv_loaded
+    if _dotenv_loaded:
+        return
+    _dotenv_loaded = True
+    from dotenv import find_dotenv, load_dotenv
+
+    path = find_dotenv(usecwd=True)
+    if path:
+        load_dotenv(path, override=False)
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    load_dotenv_once()
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def validate_model(model: str) -> str:
+    if model in WHISPER_MODELS or Path(model).expanduser().is_dir():
+        return model
+    raise ConfigError(
+        f"WHISPER_MODEL={model!r} is not a Whisper model size or a model directory. "
+        f"Use one of: {', '.join(WHISPER_MODELS)}.",
+        field="WHISPER_MODEL",
+    )
+
+
+def validate_device(device: str) -> str:
+    if device not in DEVICES:
+        raise ConfigError(
+            f"WHISPER_DEVICE={device!r} is not valid. Use one of: {', '.join(DEVICES)}.", field="WHISPER_DEVICE"
+        )
+    return device
+
+
+def validate_compute_type(compute_type: str) -> str:
+    if compute_type not in COMPUTE_TYPES:
+        raise ConfigError(
+            f"WHISPER_COMPUTE_TYPE={compute_type!r} is not valid. Use one of: int8, float16, float32 "
+            f"(or {', '.join(c for c in COMPUTE_TYPES if c not in ('int8', 'float16', 'float32'))}).",
+            field="WHISPER_COMPUTE_TYPE",
+        )
+    return compute_type
+
+
+@dataclass(frozen=True)
+class WhisperSettings:
+    model: str = "base"
+    device: str = "cpu"
+    compute_type: str = "int8"
+
+    @classmethod
+    def from_env(cls) -> WhisperSettings:
+        return cls(
+            model=validate_model(env("WHISPER_MODEL", "base")),
+            device=validate_device(env("WHISPER_DEVICE", "cpu")),
+            compute_type=validate_compute_type(env("WHISPER_COMPUTE_TYPE", "int8")),
+        )
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    return Path(explicit or env("PERFTEL_DATA_DIR", "data")).expanduser()
+
+
+def config_dir(explicit: str | os.PathLike | None = None) -> Path:
+    default = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "perftel"
+    return Path(explicit or env("PERFTEL_CONFIG_DIR") or default).expanduser()
+
+
+def model_cache_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "perftel" / "models"
+    return Path(env("PERFTEL_MODEL_CACHE") or default).expanduser()
+
+
+def provider_base_url(provider: str, explicit: str | None = None) -> str | None:
+    """The base-URL override for ``provider``: the argument, else ``PERFTEL_<PROVIDER>_BASE_URL``."""
+    return explicit or env(f"PERFTEL_{provider.upper()}_BASE_URL")

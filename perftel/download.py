@@ -1,0 +1,82 @@
+"""Download the recordings of listed calls: bounded concurrency, resume, one failure never stops the rest."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perftel.errors import PerftelError
+from perftel.models import CallMetadata, Failure, Recording
+from perftel.progress import DOWNLOAD, CancelToken, ProgressCallback, no_progress
+from perftel.providers.base import Provider
+
+
+@dataclass
+class DownloadedRecording:
+    call: CallMetadata
+    recording: Recording
+    path: Path
+    fresh: bool  # False when it was already on disk
+
+
+@dataclass
+class DownloadReport:
+    recordings: list[DownloadedRecording] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def download_recordings(
+    provider: Provider,
+    calls: list[CallMetadata],
+    output_dir: Path,
+    *,
+    prefix: str,
+    on_progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    max_workers: int = 4,
+) -> DownloadReport:
+    """Fetch every recording of ``calls`` into ``output_dir`` that is not there yet."""
+    report = DownloadReport()
+    todo: list[tuple[CallMetadata, Recording]] = []
+    for call in calls:
+        for rec in call.recordings:
+            existing = provider.existing_recording(output_dir, prefix, rec.id)
+            if existing is not None:
+                report.recordings.append(DownloadedRecording(call, rec, existing, fresh=False))
+            else:
+                todo.append((call, rec))
+    total = len(report.recordings) + len(todo)
+    done = len(report.recordings)
+    on_progress(DOWNLOAD, done, total)
+    if not todo:
+        return report
+
+    def fetch(item: tuple[CallMetadata, Recording]) -> Path:
+        if cancel is not None and cancel.cancelled:
+            raise _Cancelled
+        return provider.download_recording(item[1].id, output_dir, prefix)
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="perftel-download") as pool:
+        futures = {pool.submit(fetch, item): item for item in todo}
+        for future in as_completed(futures):
+            call, rec = futures[future]
+            try:
+                path = future.result()
+            except _Cancelled:
+                report.cancelled = True
+                continue
+            except PerftelError as exc:
+                report.failures.append(Failure("download", rec.id, str(exc), exc.retryable))
+            except Exception as exc:  # a bug in one download must not lose the others
+                report.failures.append(Failure("download", rec.id, f"{type(exc).__name__}: {exc}"))
+            else:
+                report.recordings.append(DownloadedRecording(call, rec, path, fresh=True))
+            done += 1
+            on_progress(DOWNLOAD, done, total)
+    return report
+
+
+class _Cancelled(Exception):
+    pass

@@ -1,0 +1,91 @@
+"""Safe names and atomic writes: the two rules every file perftel writes follows.
+
+* Ids that come from a remote API never become path parts as they are: :func:`safe_name` keeps a
+  readable part and adds a short hash whenever it had to change anything.
+* Every write goes to a temporary file in the same folder and is renamed into place, so a crash
+  never leaves a half file that a later run takes for a finished one.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from perftel.errors import StorageError
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+PARTIAL_SUFFIX = ".part"
+
+
+def safe_name(value: str, *, max_length: int = 80) -> str:
+    """A file-name-safe form of ``value``: same value → same name, different values → different names."""
+    text = str(value)
+    cleaned = _SAFE.sub("_", text).strip("._-")
+    if cleaned == text and 0 < len(text) <= max_length and text not in {".", ".."}:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    cleaned = cleaned[: max_length - 11] or "id"
+    return f"{cleaned}-{digest}"
+
+
+def inside(base: Path, *parts: str) -> Path:
+    """``base / parts`` after checking that the result cannot leave ``base``."""
+    base = Path(base).resolve()
+    target = base.joinpath(*parts).resolve()
+    if target != base and base not in target.parents:
+        raise StorageError(f"Refusing path {target} outside {base}.")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None) -> Iterator[IO[Any]]:
+    """Open a temporary sibling of ``path``; on success fsync and rename it onto ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=PARTIAL_SUFFIX)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    with atomic_open(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    with atomic_open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return Path(path)
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def remove_partials(folder: Path) -> int:
+    """Delete temporary files left by a crashed writer; returns how many."""
+    count = 0
+    if Path(folder).is_dir():
+        for leftover in Path(folder).glob(f".*{PARTIAL_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                count += 1
+    return count

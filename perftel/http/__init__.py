@@ -1,0 +1,26 @@
+"""One HTTP layer for every provider: retries, rate limits, pagination, OAuth2 tokens, downloads.
+
+This package is the only place (with the provider drivers) that imports httpx.
+"""
+
+from perftel.http.client import ApiClient, ErrorInfo
+from perftel.http.oauth import MemoryTokenStore, OAuth2Auth, TokenManager
+from perftel.http.pagination import CursorPaginator, NextUrlPaginator, Paginator, paginate
+from perftel.http.ratelimit import RateLimiter
+from perftel.http.redact import redact_url
+from perftel.http.retry import RetryPolicy
+
+__all__ = [
+    "ApiClient",
+    "CursorPaginator",
+    "ErrorInfo",
+    "MemoryTokenStore",
+    "NextUrlPaginator",
+    "OAuth2Auth",
+    "Paginator",
+    "RateLimiter",
+    "RetryPolicy",
+    "TokenManager",
+    "paginate",
+    "redact_url",
+]

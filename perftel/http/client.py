@@ -1,0 +1,339 @@
+"""The one HTTP client every provider uses (a thin layer over ``httpx.Client``).
+
+It owns: the retry policy, pacing (rate limiter), a bound on concurrent requests, translating
+HTTP failures into perftel's error tree (with secrets redacted from URLs and bodies), and
+streaming downloads that are written atomically and checked (status, type, length, size bound).
+Redirects to another host never carry our ``Authorization`` header (httpx strips it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from perftel.errors import (
+    ApiError,
+    AuthError,
+    DownloadError,
+    NetworkError,
+    NotFoundError,
+    PerftelError,
+    RateLimitError,
+    ServerError,
+)
+from perftel.files import atomic_open
+from perftel.http.ratelimit import RateLimiter
+from perftel.http.redact import redact_text, redact_url
+from perftel.http.retry import RetryPolicy, parse_retry_after
+
+log = logging.getLogger("perftel.http")
+
+MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
+AUDIO_EXTENSIONS = {
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/vnd.wave": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/flac": ".flac",
+    "audio/x-flac": ".flac",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/webm": ".webm",
+}
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What a provider's error body says: its own code and message."""
+
+    code: str | None = None
+    message: str | None = None
+
+
+ErrorParser = Callable[[httpx.Response], ErrorInfo]
+
+
+def parse_generic_error(response: httpx.Response) -> ErrorInfo:
+    try:
+        body = response.json()
+    except ValueError:
+        return ErrorInfo(None, None)
+    if not isinstance(body, dict):
+        return ErrorInfo(None, None)
+    code = body.get("errorCode") or body.get("error") or body.get("code")
+    message = body.get("message") or body.get("error_description") or body.get("detail")
+    return ErrorInfo(str(code) if code is not None else None, str(message) if message is not None else None)
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    content_type: str
+    size: int
+
+
+class ApiClient:
+    """HTTP for one provider account. Thread-safe; use as a context manager or call ``close()``."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        error_parser: ErrorParser = parse_generic_error,
+        retry: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
+        rate_key: Callable[[str], str] | None = None,
+        max_concurrency: int = 4,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool = True,
+        secrets: Callable[[], list[str]] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.retry = retry or RetryPolicy()
+        self.rate_limiter = rate_limiter
+        self.rate_key = rate_key or (lambda path: "")
+        self.error_parser = error_parser
+        self._secrets = secrets or (lambda: [])
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            auth=auth,
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            transport=transport,
+            verify=verify,
+            headers={"Accept": "application/json", "User-Agent": "perftel/0.1"},
+            follow_redirects=False,
+        )
+
+    # -- plumbing -----------------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url).rstrip("/")
+
+    def _key_for(self, url: str) -> str:
+        return self.rate_key(httpx.URL(url).path if "://" in url else url)
+
+    def error_for(self, response: httpx.Response, method: str | None = None) -> ApiError:
+        """The perftel error for a failed ``response``."""
+        info = self.error_parser(response)
+        status = response.status_code
+        url = redact_url(response.request.url) if response.request else None
+        body = ""
+        with contextlib.suppress(Exception):
+            body = redact_text(response.text, self._secrets())
+        what = redact_text(info.message or response.reason_phrase or "error", self._secrets(), limit=200)
+        code = f" {info.code}" if info.code else ""
+        message = f"{self.provider} API answered {status}{code}: {what} ({method or response.request.method} {url})"
+        kwargs: dict[str, Any] = {
+            "provider": self.provider,
+            "status_code": status,
+            "url": url,
+            "body_excerpt": body,
+            "error_code": info.code,
+        }
+        if status in (401, 403):
+            return AuthError(message, **kwargs)
+        if status == 404:
+            return NotFoundError(message, **kwargs)
+        if status == 429:
+            return RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
+        if status >= 500:
+            return ServerError(message, **kwargs)
+        return ApiError(message, retryable=status in self.retry.statuses, **kwargs)
+
+    def _network_error(self, exc: Exception, method: str, url: str) -> NetworkError:
+        return NetworkError(
+            f"Could not reach {self.provider} ({type(exc).__name__}: {redact_text(str(exc), self._secrets())}) "
+            f"for {method} {redact_url(self._http.build_request(method, url).url)}. "
+            "Check the network and the base URL.",
+            provider=self.provider,
+            url=redact_url(url),
+        )
+
+    def _attempts(self, method: str, url: str) -> Iterator[int]:
+        """Attempt numbers, pacing each; the caller ``continue``s to retry or returns."""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire(self._key_for(url))
+            yield attempt
+
+    def _should_retry(self, error: PerftelError, attempt: int, url: str) -> bool:
+        if not error.retryable or attempt >= self.retry.max_attempts:
+            return False
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > self.retry.max_retry_after:
+            return False
+        if retry_after is not None and self.rate_limiter is not None:
+            self.rate_limiter.pause(self._key_for(url), retry_after)
+        delay = self.retry.delay(attempt, retry_after)
+        log.info("%s: %s; retry %d in %.1fs", self.provider, error.message, attempt, delay)
+        threading.Event().wait(delay)
+        return True
+
+    # -- requests -----------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        retry: bool = True,
+    ) -> httpx.Response:
+        """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure."""
+        extra = {"auth": auth} if auth is not None else {}
+        for attempt in self._attempts(method, url):
+            try:
+                with self._slots:
+                    response = self._http.request(
+                        method, url, params=params, data=data, json=json, headers=headers, **extra
+                    )
+            except httpx.TransportError as exc:
+                error: PerftelError = self._network_error(exc, method, url)
+                if retry and self._should_retry(error, attempt, url):
+                    continue
+                raise error from exc
+            if response.is_success:
+                return response
+            error = self.error_for(response, method)
+            if retry and self._should_retry(error, attempt, url):
+                continue
+            raise error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> Any:
+        """GET ``url`` and decode its JSON body (a malformed body is a retryable ``ApiError``)."""
+        for attempt in self._attempts("GET", url):
+            response = self.request("GET", url, params=params)
+            try:
+                return response.json()
+            except ValueError as exc:
+                error = ApiError(
+                    f"{self.provider} answered with malformed JSON for GET {redact_url(response.request.url)}.",
+                    provider=self.provider,
+                    status_code=response.status_code,
+                    url=redact_url(response.request.url),
+                    body_excerpt=redact_text(response.text, self._secrets(), limit=120),
+                    retryable=True,
+                )
+                if self._should_retry(error, attempt, url):
+                    continue
+                raise error from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- downloads ----------------------------------------------------------------------------
+    def download(
+        self,
+        url: str | Callable[[], str],
+        dest_stem: Path,
+        *,
+        allowed_types: tuple[str, ...] = ("audio/",),
+        max_bytes: int = MAX_DOWNLOAD_BYTES,
+        recording_id: str | None = None,
+    ) -> Download:
+        """Stream ``url`` to ``dest_stem`` + an extension from its content type, atomically.
+
+        ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs).
+        The file appears under its final name only when complete and checked.
+        """
+        key_url = url if isinstance(url, str) else "/"
+        for attempt in self._attempts("GET", key_url):
+            try:
+                target = url() if callable(url) else url
+                return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
+            except PerftelError as error:
+                if self._should_retry(error, attempt, key_url):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _download_once(
+        self, url: str, dest_stem: Path, allowed_types: tuple[str, ...], max_bytes: int, recording_id: str | None
+    ) -> Download:
+        try:
+            with self._slots, self._http.stream("GET", url, follow_redirects=True) as response:
+                if not response.is_success:
+                    response.read()
+                    raise self.error_for(response, "GET")
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                if not any(content_type.startswith(t) for t in allowed_types):
+                    raise DownloadError(
+                        f"{self.provider} sent {content_type or 'no content type'} instead of audio for "
+                        f"recording {recording_id} ({redact_url(response.url)}); nothing was saved.",
+                        recording_id=recording_id,
+                    )
+                declared = response.headers.get("Content-Length")
+                if declared is not None and int(declared) > max_bytes:
+                    raise DownloadError(
+                        f"Recording {recording_id} is {int(declared)} bytes, above the {max_bytes}-byte limit.",
+                        recording_id=recording_id,
+                    )
+                path = dest_stem.with_name(dest_stem.name + _extension(content_type, str(response.url)))
+                size = 0
+                with atomic_open(path, "wb") as handle:
+                    for chunk in response.iter_bytes(chunk_size=1 << 16):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise DownloadError(
+                                f"Recording {recording_id} exceeded the {max_bytes}-byte limit; nothing was saved.",
+                                recording_id=recording_id,
+                            )
+                        handle.write(chunk)
+                    if declared is not None and size != int(declared):
+                        raise DownloadError(
+                            f"Recording {recording_id} arrived short ({size} of {declared} bytes); "
+                            "nothing was saved, it will be retried.",
+                            recording_id=recording_id,
+                            retryable=True,
+                        )
+                    if size == 0:
+                        raise DownloadError(
+                            f"Recording {recording_id} arrived empty; nothing was saved.",
+                            recording_id=recording_id,
+                            retryable=True,
+                        )
+                return Download(path=path, content_type=content_type, size=size)
+        except httpx.TransportError as exc:
+            raise DownloadError(
+                f"Download of recording {recording_id} broke off ({type(exc).__name__}); nothing was saved.",
+                recording_id=recording_id,
+                retryable=True,
+            ) from exc
+        except OSError as exc:
+            raise DownloadError(
+                f"Could not write recording {recording_id} to {dest_stem.parent}: {exc.strerror or exc}.",
+                recording_id=recording_id,
+            ) from exc
+
+
+def _extension(content_type: str, url: str) -> str:
+    if content_type in AUDIO_EXTENSIONS:
+        return AUDIO_EXTENSIONS[content_type]
+    suffix = Path(httpx.URL(url).path).suffix.lower()
+    return suffix if suffix in set(AUDIO_EXTENSIONS.values()) else ".audio"

@@ -1,0 +1,120 @@
+"""OAuth2 token lifecycle: proactive refresh, one refresher at a time, tokens persisted before use.
+
+* ``TokenManager.access_token()`` gives a token that is valid for at least ``margin`` seconds,
+  refreshing first when it is not.
+* A refresh runs inside ``store.update``, which holds the store's lock (a file lock for the
+  encrypted credential store, so two kernels or processes never spend one single-use refresh
+  token twice). Inside the lock the state is read again: if another process already refreshed,
+  its token is used and no request is made.
+* A refresh response without a ``refresh_token`` keeps the old one; with one, the new one is
+  stored (atomically, by the store) before the access token is used.
+* A 401 triggers at most one refresh per request, and only when the rejected token is still the
+  current one — never a reflexive refresh loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import replace
+from typing import Any, Protocol
+
+import httpx
+
+from perftel.credentials import TokenState
+from perftel.errors import CredentialsError
+
+
+class TokenStore(Protocol):
+    def load(self) -> TokenState: ...
+
+    def update(self, change: Callable[[TokenState], TokenState | None]) -> TokenState:
+        """Read, apply ``change`` and persist its result (``None`` = keep) under one lock."""
+        ...
+
+
+class MemoryTokenStore:
+    """Tokens kept in this process only (credentials passed as a mapping, tests)."""
+
+    def __init__(self, state: TokenState | None = None) -> None:
+        self._state = state or TokenState()
+        self._lock = threading.Lock()
+
+    def load(self) -> TokenState:
+        return self._state
+
+    def update(self, change: Callable[[TokenState], TokenState | None]) -> TokenState:
+        with self._lock:
+            new = change(self._state)
+            if new is not None:
+                self._state = new
+            return self._state
+
+
+RefreshFn = Callable[[str], dict[str, Any]]
+
+
+class TokenManager:
+    """Gives valid access tokens for one account, refreshing through ``refresh(refresh_token)``."""
+
+    def __init__(self, store: TokenStore, refresh: RefreshFn, *, provider: str, margin: float = 300.0) -> None:
+        self.store = store
+        self._refresh_fn = refresh
+        self.provider = provider
+        self.margin = margin
+        self._lock = threading.Lock()
+        self.refresh_count = 0
+
+    def access_token(self) -> str:
+        state = self.store.load()
+        if state.fresh(self.margin):
+            return state.access_token  # type: ignore[return-value]
+        return self._refresh(stale=state.access_token)
+
+    def refresh_after_rejection(self, rejected: str) -> str:
+        """A request with ``rejected`` got 401: refresh unless someone already has."""
+        return self._refresh(stale=rejected, force=True)
+
+    def _refresh(self, *, stale: str | None, force: bool = False) -> str:
+        with self._lock:
+
+            def change(current: TokenState) -> TokenState | None:
+                if current.access_token and current.access_token != stale and current.fresh(0 if force else self.margin):
+                    return None  # another thread or process refreshed while we waited
+                if not current.refresh_token:
+                    raise CredentialsError(
+                        f"No {self.provider} refresh token is stored: connect the account first "
+                        "(perftel credentials set, or the notebook's credentials form).",
+                        provider=self.provider,
+                    )
+                body = self._refresh_fn(current.refresh_token)
+                self.refresh_count += 1
+                return TokenState.from_response(body, previous=current)
+
+            state = self.store.update(change)
+            if not state.access_token:
+                raise CredentialsError(f"{self.provider} issued no access token.", provider=self.provider)
+            return state.access_token
+
+    def set_tokens(self, body: dict[str, Any]) -> TokenState:
+        """Store what a token endpoint answered (after a consent / code exchange)."""
+        return self.store.update(lambda current: TokenState.from_response(body, previous=current))
+
+    def expire(self) -> None:
+        """Forget the access token (tests; after a revocation)."""
+        self.store.update(lambda current: replace(current, access_token=None, expires_at=None))
+
+
+class OAuth2Auth(httpx.Auth):
+    """httpx auth that sends ``Bearer`` tokens from a ``TokenManager`` and handles one 401."""
+
+    def __init__(self, manager: TokenManager) -> None:
+        self.manager = manager
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self.manager.access_token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = f"Bearer {self.manager.refresh_after_rejection(token)}"
+            yield request

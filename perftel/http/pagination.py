@@ -1,0 +1,112 @@
+"""ONE pagination loop; each provider's paging scheme is a tiny state object.
+
+A paginator adds its state to the next request (``update_request``), reads the next position from
+a page (``update_state``) and says whether there is more (``has_next_page``). ``paginate`` is the
+loop every provider uses. A cursor or next-page URL that comes back a second time stops the walk
+with an error instead of looping forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from perftel.errors import ApiError
+
+if TYPE_CHECKING:
+    from perftel.http.client import ApiClient
+
+
+class Paginator:
+    """Base paging state. Subclasses override the three hooks."""
+
+    def __init__(self) -> None:
+        self.has_next_page = True
+        self._seen: set[str] = set()
+
+    def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return path, params
+
+    def update_state(self, page: Any) -> None:
+        self.has_next_page = False
+
+    def _remember(self, position: str, provider: str) -> None:
+        if position in self._seen:
+            raise ApiError(
+                f"{provider} returned a page position it had already given ({position[:40]!r}); "
+                "stopped to avoid an endless loop. Run again later.",
+                provider=provider,
+                retryable=True,
+            )
+        self._seen.add(position)
+
+
+class CursorPaginator(Paginator):
+    """A cursor passed back as a query parameter (GoTo's ``pageMarker`` → ``nextPageMarker``)."""
+
+    def __init__(self, *, param: str, response_key: str, provider: str = "") -> None:
+        super().__init__()
+        self.param = param
+        self.response_key = response_key
+        self.provider = provider
+        self.cursor: str | None = None
+
+    def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if self.cursor is not None:
+            params = {**params, self.param: self.cursor}
+        return path, params
+
+    def update_state(self, page: Any) -> None:
+        cursor = page.get(self.response_key) if isinstance(page, dict) else None
+        if cursor in (None, ""):
+            self.has_next_page = False
+            return
+        self._remember(str(cursor), self.provider)
+        self.cursor = str(cursor)
+
+
+class NextUrlPaginator(Paginator):
+    """A next-page URL or path in the body (Twilio ``next_page_uri``, Aircall, RingCentral).
+
+    ``getter`` pulls it out of a page; the URL replaces path and query entirely.
+    """
+
+    def __init__(self, getter: Callable[[Any], str | None], *, provider: str = "") -> None:
+        super().__init__()
+        self.getter = getter
+        self.provider = provider
+        self.next_url: str | None = None
+
+    def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if self.next_url is not None:
+            return self.next_url, {}
+        return path, params
+
+    def update_state(self, page: Any) -> None:
+        url = self.getter(page)
+        if not url:
+            self.has_next_page = False
+            return
+        self._remember(url, self.provider)
+        self.next_url = url
+
+
+def paginate(
+    client: ApiClient,
+    path: str,
+    *,
+    params: dict[str, Any] | None = None,
+    paginator: Paginator,
+    items: Callable[[Any], list[Any]],
+    stop_on_empty: bool = True,
+) -> Iterator[Any]:
+    """Yield every item of every page, one page in memory at a time."""
+    params = dict(params or {})
+    while paginator.has_next_page:
+        page_path, page_params = paginator.update_request(path, params)
+        page = client.get_json(page_path, params=page_params)
+        page_items = items(page) or []
+        yield from page_items
+        if stop_on_empty and not page_items:
+            return
+        paginator.update_state(page)

@@ -1,0 +1,269 @@
+"""The data perftel moves through the pipeline, as plain dataclasses with JSON round-trips.
+
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+_ID_NAMESPACE = uuid.UUID("8f2d7c1e-5a4b-4c3d-9e8f-0a1b2c3d4e5f")
+
+
+class Direction(str, enum.Enum):
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def call_id_for(provider: str, external_id: str) -> str:
+    """perftel's stable id for a provider's call: the same call always gets the same id."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{provider}:{external_id}"))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Participant:
+    """One side of a call. ``role`` is "agent", "customer" or "" when unknown."""
+
+    name: str | None = None
+    number: str | None = None
+    role: str = ""
+    kind: str = ""  # provider's own kind, e.g. GoTo "LINE" / "EXTERNAL"
+    extension: str | None = None
+    external_id: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Participant:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Recording:
+    """A recording of (part of) a call, as the provider lists it.
+
+    ``id`` is what ``Provider.download_recording`` takes. ``channel_roles`` maps a channel index
+    (0-based) to who is heard on it, when the provider tells us (e.g. ``{0: "agent", 1: "customer"}``).
+    """
+
+    id: str
+    call_external_id: str = ""
+    started_at: datetime | None = None
+    channels: int | None = None
+    channel_roles: dict[int, str] = field(default_factory=dict)
+    participant: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["started_at"] = _iso(self.started_at)
+        data["channel_roles"] = {str(k): v for k, v in self.channel_roles.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recording:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["started_at"] = _parse_dt(values.get("started_at"))
+        values["channel_roles"] = {int(k): v for k, v in (values.get("channel_roles") or {}).items()}
+        return cls(**values)
+
+
+@dataclass
+class CallMetadata:
+    """One call, normalised across providers. Provider-only fields live in ``extra``."""
+
+    id: str
+    provider: str
+    external_id: str
+    direction: Direction
+    started_at: datetime
+    ended_at: datetime | None
+    duration_seconds: float
+    answered: bool
+    caller_number: str | None = None
+    callee_number: str | None = None
+    participants: list[Participant] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def recording_ids(self) -> list[str]:
+        return [r.id for r in self.recordings]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "external_id": self.external_id,
+            "direction": self.direction.value,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "duration_seconds": self.duration_seconds,
+            "answered": self.answered,
+            "caller_number": self.caller_number,
+            "callee_number": self.callee_number,
+            "participants": [asdict(p) for p in self.participants],
+            "recordings": [r.to_dict() for r in self.recordings],
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallMetadata:
+        return cls(
+            id=data["id"],
+            provider=data["provider"],
+            external_id=data["external_id"],
+            direction=Direction(data["direction"]),
+            started_at=_parse_dt(data["started_at"]),
+            ended_at=_parse_dt(data.get("ended_at")),
+            duration_seconds=float(data.get("duration_seconds") or 0),
+            answered=bool(data.get("answered")),
+            caller_number=data.get("caller_number"),
+            callee_number=data.get("callee_number"),
+            participants=[Participant.from_dict(p) for p in data.get("participants") or []],
+            recordings=[Recording.from_dict(r) for r in data.get("recordings") or []],
+            extra=dict(data.get("extra") or {}),
+        )
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass
+class TranscriptionSegment:
+    """A stretch of speech. ``channel`` is the audio channel it came from (None for mono);
+    ``speaker`` is the role on that channel when known ("agent", "customer") or "channel N"."""
+
+    start: float
+    end: float
+    text: str
+    channel: int | None = None
+    speaker: str | None = None
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    words: list[Word] | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranscriptionSegment:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if values.get("words") is not None:
+            values["words"] = [Word(**w) for w in values["words"]]
+        return cls(**values)
+
+
+@dataclass
+class TranscriptionResult:
+    """A transcribed recording."""
+
+    recording_id: str
+    text: str
+    segments: list[TranscriptionSegment]
+    language: str | None
+    duration: float
+    model: str
+    transcribed_at: datetime = field(default_factory=utcnow)
+    audio_path: str | None = None
+    channels: int = 1
+    language_probability: float | None = None
+    processing_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["transcribed_at"] = _iso(self.transcribed_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranscriptionResult:
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["segments"] = [TranscriptionSegment.from_dict(s) for s in values.get("segments") or []]
+        values["transcribed_at"] = _parse_dt(values.get("transcribed_at"))
+        return cls(**values)
+
+
+@dataclass
+class ConnectionStatus:
+    """What ``Provider.test_connection`` found."""
+
+    success: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.success
+
+
+@dataclass
+class Failure:
+    """Something the pipeline could not do, and why; the rest of the run went on."""
+
+    step: str  # "login" | "fetch" | "download" | "transcribe"
+    item: str  # call or recording id, or a file name
+    reason: str
+    retryable: bool = False
+
+
+@dataclass
+class PipelineResult:
+    """What one pipeline run fetched, downloaded, transcribed and what failed."""
+
+    company_id: str
+    provider: str
+    calls: list[CallMetadata] = field(default_factory=list)
+    downloaded: list[Path] = field(default_factory=list)
+    transcribed: list[TranscriptionResult] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped_downloads: int = 0
+    skipped_transcriptions: int = 0
+    metadata_file: Path | None = None
+    output_dir: Path | None = None
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
+
+    def summary(self) -> str:
+        lines = [
+            f"company {self.company_id} · provider {self.provider}",
+            f"  calls listed:        {len(self.calls)}",
+            f"  recordings:          {len(self.downloaded)} downloaded, {self.skipped_downloads} already on disk",
+            f"  transcriptions:      {len(self.transcribed)} new, {self.skipped_transcriptions} already on disk",
+            f"  failures:            {len(self.failed)}",
+        ]
+        for failure in self.failed[:20]:
+            lines.append(f"    - [{failure.step}] {failure.item}: {failure.reason}")
+        if len(self.failed) > 20:
+            lines.append(f"    … and {len(self.failed) - 20} more")
+        if self.cancelled:
+            lines.append("  (cancelled before the end)")
+        if self.output_dir is not None:
+            lines.append(f"  files in:            {self.output_dir}")
+        return "\n".join(lines)

@@ -1,0 +1,190 @@
+"""The pipeline: login → fetch (and save metadata) → download → transcribe → store.
+
+Reruns are cheap and safe: recordings already on disk are not downloaded again, recordings
+already transcribed are not transcribed again, and nothing is written half-way. Each step
+reports ``on_progress(step, current, total)``; one failing call never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perftel.credentials import CredentialStore
+from perftel.dates import DateLike, last_days, utc_range
+from perftel.download import DownloadedRecording, download_recordings
+from perftel.errors import ConfigError, PerftelError
+from perftel.models import Failure, PipelineResult
+from perftel.progress import FETCH, LOGIN, TRANSCRIBE, CancelToken, ProgressCallback, no_progress
+from perftel.providers import Provider, create_provider
+from perftel.storage import CompanyStorage
+
+if TYPE_CHECKING:
+    from perftel.transcribe import Transcriber
+
+log = logging.getLogger("perftel.pipeline")
+
+
+def run_pipeline(
+    provider: str | Provider,
+    company_id: str | None = None,
+    start_date: DateLike | None = None,
+    end_date: DateLike | None = None,
+    *,
+    days: int | None = None,
+    answered_only: bool = False,
+    download: bool = True,
+    transcribe: bool = True,
+    transcriber: Transcriber | None = None,
+    model: str | None = None,
+    device: str | None = None,
+    compute_type: str | None = None,
+    language: str | None = None,
+    data_dir: str | Path | None = None,
+    filename_prefix: str | None = None,
+    base_url: str | None = None,
+    credentials: Mapping[str, Any] | None = None,
+    store: CredentialStore | None = None,
+    on_progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+    max_downloads: int = 4,
+) -> PipelineResult:
+    """Run the whole pipeline for one company and date range.
+
+    Args:
+        provider: a provider name (``"goto_connect"``) or a ready ``Provider``.
+        company_id: the tenant (taken from the ``Provider`` when one is given).
+        start_date, end_date: the range; a bare end date includes that day. Or ``days=N``: the last N days.
+        answered_only: skip missed calls.
+        download, transcribe: stop after listing / after downloading when False.
+        transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
+            (defaults from ``WHISPER_*`` settings) when there is something to transcribe.
+        language: pin the transcription language (else detected per call).
+        data_dir: where company folders live (default ``PERFTEL_DATA_DIR`` or ``./data``).
+        filename_prefix: prefix of file names (default: the provider name).
+        on_progress: called as ``(step, current, total)`` for login, fetch, download, transcribe.
+        cancel: a ``CancelToken``; when set, the run stops between items and says so.
+
+    Returns:
+        A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
+    """
+    if isinstance(provider, Provider):
+        driver, owned = provider, False
+        company_id = company_id or provider.company_id
+    else:
+        if not company_id:
+            raise ConfigError("A company id is needed.", field="company_id")
+        driver = create_provider(provider, company_id, base_url=base_url, credentials=credentials, store=store)
+        owned = True
+    if days is not None:
+        start, end = last_days(days)
+    elif start_date is not None and end_date is not None:
+        start, end = utc_range(start_date, end_date)
+    else:
+        raise ConfigError("Give start_date and end_date, or days=N.", field="start_date")
+
+    storage = CompanyStorage(company_id, data_dir)
+    prefix = filename_prefix or driver.name
+    result = PipelineResult(company_id=company_id, provider=driver.name, output_dir=storage.root / "calls")
+    cancel = cancel or CancelToken()
+    try:
+        # 1. login: nothing is written when the credentials do not work.
+        on_progress(LOGIN, 0, 1)
+        try:
+            driver.login()
+        except PerftelError as exc:
+            result.failed.append(Failure(LOGIN, driver.name, str(exc), exc.retryable))
+            return result
+        on_progress(LOGIN, 1, 1)
+        storage.ensure()
+
+        # 2. fetch: each call's detail is saved as it arrives; the listing file at the end.
+        complete = _fetch(driver, storage, start, end, answered_only, result, on_progress, cancel)
+        result.metadata_file = storage.save_listing(
+            result.calls, prefix=prefix, provider=driver.name, start=start, end=end, complete=complete
+        )
+        if not download or cancel.cancelled:
+            result.cancelled = cancel.cancelled
+            return result
+
+        # 3. download
+        report = download_recordings(
+            driver, result.calls, storage.recordings_dir, prefix=prefix, on_progress=on_progress,
+            cancel=cancel, max_workers=max_downloads,
+        )
+        result.downloaded = [d.path for d in report.recordings if d.fresh]
+        result.skipped_downloads = sum(not d.fresh for d in report.recordings)
+        result.failed.extend(report.failures)
+        if not transcribe or cancel.cancelled:
+            result.cancelled = cancel.cancelled
+            return result
+
+        # 4. transcribe
+        _transcribe(report.recordings, storage, prefix, result, on_progress, cancel,
+                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language)
+        result.cancelled = cancel.cancelled
+        return result
+    finally:
+        if owned:
+            driver.close()
+
+
+def _fetch(
+    driver: Provider, storage: CompanyStorage, start, end, answered_only: bool, result: PipelineResult,
+    on_progress: ProgressCallback, cancel: CancelToken,
+) -> bool:
+    on_progress(FETCH, 0, None)
+    try:
+        for call in driver.iter_calls(start, end, answered_only=answered_only):
+            storage.save_call(call)
+            result.calls.append(call)
+            on_progress(FETCH, len(result.calls), None)
+            if cancel.cancelled:
+                return False
+    except PerftelError as exc:
+        result.failed.append(Failure(FETCH, f"{start:%Y-%m-%d}..{end:%Y-%m-%d}", str(exc), exc.retryable))
+        return False
+    finally:
+        on_progress(FETCH, len(result.calls), len(result.calls))
+    return True
+
+
+def _transcribe(
+    recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
+    on_progress: ProgressCallback, cancel: CancelToken, *, transcriber: Transcriber | None, model: str | None,
+    device: str | None, compute_type: str | None, language: str | None,
+) -> None:
+    todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
+    result.skipped_transcriptions = len(recordings) - len(todo)
+    total = len(recordings)
+    done = result.skipped_transcriptions
+    on_progress(TRANSCRIBE, done, total)
+    if not todo:
+        return
+    try:
+        if transcriber is None:
+            from perftel.transcribe import create_transcriber
+
+            transcriber = create_transcriber(model, device, compute_type)
+        transcriber.initialize()
+    except PerftelError as exc:
+        result.failed.extend(Failure(TRANSCRIBE, d.recording.id, str(exc)) for d in todo)
+        return
+    for item in sorted(todo, key=lambda d: d.call.started_at):
+        if cancel.cancelled:
+            return
+        try:
+            transcription = transcriber.transcribe(
+                item.path, recording_id=item.recording.id, channel_roles=item.recording.channel_roles or None,
+                language=language,
+            )
+            storage.save_transcription(transcription, prefix=prefix, call=item.call)
+        except PerftelError as exc:
+            result.failed.append(Failure(TRANSCRIBE, item.recording.id, str(exc), exc.retryable))
+        else:
+            result.transcribed.append(transcription)
+        done += 1
+        on_progress(TRANSCRIBE, done, total)
+

@@ -1,0 +1,182 @@
+"""Data on disk, per company so tenants never mix::
+
+    <data_dir>/<company_id>/calls/metadata/        calls_<prefix>_<timestamp>.json, detail_<call-id>.json
+    <data_dir>/<company_id>/calls/recordings/      <prefix>_<recording-id>.<ext>
+    <data_dir>/<company_id>/calls/transcriptions/  <prefix>_<recording-id>.json and .txt
+
+Every write is atomic (temp file + rename). A transcription counts as done when its JSON exists;
+the TXT is written first, so a JSON never stands without its TXT. pandas is used only here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perftel import config
+from perftel.credentials import validate_company_id
+from perftel.errors import StorageError
+from perftel.files import inside, safe_name, write_json_atomic, write_text_atomic
+from perftel.models import CallMetadata, TranscriptionResult, utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class CompanyStorage:
+    """The folders and files of one company."""
+
+    def __init__(self, company_id: str, data_dir: str | Path | None = None) -> None:
+        self.company_id = validate_company_id(company_id)
+        self.data_dir = config.data_dir(data_dir)
+        self.root = inside(self.data_dir, company_id)
+        self.metadata_dir = self.root / "calls" / "metadata"
+        self.recordings_dir = self.root / "calls" / "recordings"
+        self.transcriptions_dir = self.root / "calls" / "transcriptions"
+
+    def __repr__(self) -> str:
+        return f"CompanyStorage({self.company_id!r}, {str(self.data_dir)!r})"
+
+    def ensure(self) -> CompanyStorage:
+        for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"Cannot create {folder}: {exc.strerror or exc}.") from exc
+        return self
+
+    # -- metadata -------------------------------------------------------------------------------
+    def save_listing(
+        self, calls: list[CallMetadata], *, prefix: str, provider: str, start: datetime, end: datetime, complete: bool
+    ) -> Path:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+        path = inside(self.metadata_dir, f"calls_{safe_name(prefix)}_{stamp}.json")
+        write_json_atomic(
+            path,
+            {
+                "company_id": self.company_id,
+                "provider": provider,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "fetched_at": utcnow().isoformat(),
+                "complete": complete,
+                "count": len(calls),
+                "calls": [c.to_dict() for c in calls],
+            },
+        )
+        return path
+
+    def detail_path(self, call: CallMetadata) -> Path:
+        return inside(self.metadata_dir, f"detail_{safe_name(call.id)}.json")
+
+    def save_call(self, call: CallMetadata) -> Path:
+        return write_json_atomic(self.detail_path(call), call.to_dict())
+
+    def load_calls(self) -> list[CallMetadata]:
+        """Every call ever saved for this company (one per call id), oldest first."""
+        calls = [CallMetadata.from_dict(json.loads(p.read_text("utf-8"))) for p in self.metadata_dir.glob("detail_*.json")]
+        return sorted(calls, key=lambda c: c.started_at)
+
+    # -- transcriptions -------------------------------------------------------------------------
+    def transcription_paths(self, prefix: str, recording_id: str) -> tuple[Path, Path]:
+        stem = f"{safe_name(prefix)}_{safe_name(recording_id)}"
+        return inside(self.transcriptions_dir, stem + ".json"), inside(self.transcriptions_dir, stem + ".txt")
+
+    def has_transcription(self, prefix: str, recording_id: str) -> bool:
+        return self.transcription_paths(prefix, recording_id)[0].is_file()
+
+    def save_transcription(
+        self, result: TranscriptionResult, *, prefix: str, call: CallMetadata | None = None
+    ) -> tuple[Path, Path]:
+        json_path, txt_path = self.transcription_paths(prefix, result.recording_id)
+        return write_transcription(result, json_path, txt_path, call=call)
+
+    def load_transcriptions(self) -> list[TranscriptionResult]:
+        return [
+            TranscriptionResult.from_dict(json.loads(p.read_text("utf-8")))
+            for p in sorted(self.transcriptions_dir.glob("*.json"))
+        ]
+
+    # -- tables ---------------------------------------------------------------------------------
+    def calls_frame(self) -> pd.DataFrame:
+        """One row per call: the columns analysts chart and filter by."""
+        return calls_frame(self.load_calls())
+
+    def transcripts_frame(self) -> pd.DataFrame:
+        """One row per transcribed recording, joined to its call where known."""
+        import pandas as pd
+
+        rows = []
+        for path in sorted(self.transcriptions_dir.glob("*.json")):
+            data = json.loads(path.read_text("utf-8"))
+            rows.append(
+                {
+                    "recording_id": data.get("recording_id"),
+                    "call_id": (data.get("call") or {}).get("id"),
+                    "language": data.get("language"),
+                    "duration": data.get("duration"),
+                    "model": data.get("model"),
+                    "segments": len(data.get("segments") or []),
+                    "text": data.get("text"),
+                    "transcribed_at": data.get("transcribed_at"),
+                }
+            )
+        return pd.DataFrame(rows, columns=["recording_id", "call_id", "language", "duration", "model", "segments", "text", "transcribed_at"])
+
+
+def write_transcription(
+    result: TranscriptionResult, json_path: Path, txt_path: Path, *, call: CallMetadata | None = None
+) -> tuple[Path, Path]:
+    """Write the TXT, then the JSON (the completion marker), both atomically."""
+    write_text_atomic(txt_path, transcript_text(result))
+    data: dict[str, Any] = result.to_dict()
+    if call is not None:
+        data["call"] = {"id": call.id, "external_id": call.external_id, "provider": call.provider,
+                        "started_at": call.started_at.isoformat(), "direction": call.direction.value}
+    write_json_atomic(json_path, data)
+    return json_path, txt_path
+
+
+def transcript_text(result: TranscriptionResult) -> str:
+    """Plain text: one line per segment, with the speaker when there is more than one channel."""
+    if not result.segments:
+        return ""
+    if result.channels > 1 or any(s.speaker for s in result.segments):
+        return "\n".join(f"[{_clock(s.start)}] {s.speaker or 'speaker'}: {s.text.strip()}" for s in result.segments) + "\n"
+    return result.text.strip() + "\n"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def calls_frame(calls: Iterable[CallMetadata]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = ["id", "provider", "external_id", "direction", "started_at", "ended_at", "duration_seconds",
+               "answered", "caller_number", "callee_number", "agents", "recordings"]
+    rows = [
+        {
+            "id": c.id,
+            "provider": c.provider,
+            "external_id": c.external_id,
+            "direction": c.direction.value,
+            "started_at": c.started_at,
+            "ended_at": c.ended_at,
+            "duration_seconds": c.duration_seconds,
+            "answered": c.answered,
+            "caller_number": c.caller_number,
+            "callee_number": c.callee_number,
+            "agents": ", ".join(p.name or p.extension or "" for p in c.participants if p.role == "agent"),
+            "recordings": len(c.recordings),
+        }
+        for c in calls
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("started_at", "ended_at"):
+        frame[col] = pd.to_datetime(frame[col], utc=True)
+    return frame

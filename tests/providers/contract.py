@@ -1,0 +1,96 @@
+"""The provider contract, written once and inherited by every provider's test module.
+
+A subclass provides the fixtures ``sandbox`` (a running emulator), ``make_provider(**overrides)``
+(a driver pointed at it), ``expected_ids(start, end)`` (the provider's own ids of the calls the
+emulator holds) and ``bad_credentials``.
+"""
+
+from __future__ import annotations
+
+import wave
+from datetime import datetime, timezone
+
+import pytest
+
+from perftel import run_pipeline
+from perftel.errors import ApiError, AuthError, PerftelError
+from perftel.models import CallMetadata, Direction
+
+START, END = "2026-11-16", "2026-11-18"  # a fixed past window: three whole days
+
+
+class ProviderContract:
+    def test_connection_succeeds(self, make_provider):
+        status = make_provider().test_connection()
+        assert status.success, status.message
+        assert status.message
+
+    def test_wrong_credentials_give_auth_error_naming_provider(self, make_provider, bad_credentials, tmp_path):
+        provider = make_provider(credentials=bad_credentials)
+        status = provider.test_connection()
+        assert not status.success and provider.display_name in status.message
+        with pytest.raises(AuthError) as info:
+            provider.fetch_calls(START, END)
+        assert info.value.provider == provider.display_name
+        result = run_pipeline(make_provider(credentials=bad_credentials), start_date=START, end_date=END,
+                              data_dir=tmp_path)
+        assert result.failed and result.failed[0].step == "login" and not result.calls
+        assert list(tmp_path.iterdir()) == []  # nothing written
+
+    def test_fetch_calls_lists_every_call_once(self, make_provider, expected_ids):
+        calls = make_provider().fetch_calls(START, END)
+        ids = [c.external_id for c in calls]
+        assert len(ids) == len(set(ids))
+        lo, hi = datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 19, tzinfo=timezone.utc)
+        assert sorted(ids) == sorted(expected_ids(lo, hi))
+        assert len(ids) > 5
+
+    def test_calls_are_normalised(self, make_provider):
+        provider = make_provider()
+        calls = provider.fetch_calls(START, END)
+        for call in calls:
+            assert isinstance(call, CallMetadata)
+            assert call.provider == provider.name and call.external_id
+            assert isinstance(call.direction, Direction)
+            assert call.started_at.tzinfo is not None
+            assert call.ended_at is None or call.ended_at >= call.started_at
+            assert call.duration_seconds >= 0
+            assert isinstance(call.answered, bool)
+            assert all(r.id for r in call.recordings)
+            assert CallMetadata.from_dict(call.to_dict()) == call
+        assert {c.direction for c in calls} == {Direction.INBOUND, Direction.OUTBOUND}
+        assert any(c.answered for c in calls) and any(not c.answered for c in calls)
+        assert any(c.recordings for c in calls)
+        again = {c.external_id: c.id for c in make_provider().fetch_calls(START, END)}
+        assert again == {c.external_id: c.id for c in calls}  # stable ids across runs
+
+    def test_answered_only(self, make_provider):
+        calls = make_provider().fetch_calls(START, END, answered_only=True)
+        assert calls and all(c.answered for c in calls)
+
+    def test_download_recording_gives_complete_audio(self, make_provider, tmp_path):
+        provider = make_provider()
+        calls = [c for c in provider.fetch_calls(START, END) if c.recordings]
+        done = 0
+        for call in calls:
+            try:
+                path = provider.download_recording(call.recordings[0].id, tmp_path, "t")
+            except ApiError as exc:  # e.g. a recording still processing: reported, not crashed
+                assert not isinstance(exc, AuthError)
+                continue
+            assert path.parent == tmp_path and path.name.startswith("t_")
+            if path.suffix == ".wav":
+                with wave.open(str(path)) as w:
+                    assert w.getnframes() > 0
+            done += 1
+        assert done >= 1
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no partial files left
+
+    def test_hostile_recording_ids_never_escape(self, make_provider, tmp_path):
+        provider = make_provider()
+        out = tmp_path / "out"
+        out.mkdir()
+        for hostile in ("../../x", "/etc/passwd", "..", "a/../../b"):
+            with pytest.raises(PerftelError):
+                provider.download_recording(hostile, out, "t")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and list(out.iterdir()) == []
