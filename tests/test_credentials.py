@@ -6,6 +6,7 @@ import os
 import stat
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -27,7 +28,7 @@ def scan_for(root, *needles):
     hits = []
     for dirpath, _, files in os.walk(root):
         for name in files:
-            data = open(os.path.join(dirpath, name), "rb").read()
+            data = Path(dirpath, name).read_bytes()
             hits += [(name, n) for n in needles if n.encode() in data]
     return hits
 
@@ -70,7 +71,7 @@ def test_wrong_key_is_a_clear_error(tmp_path):
     CredentialStore(tmp_path, secret_key=Fernet.generate_key().decode()).save("acme", "goto_connect", {"client_id": "x"})
     with pytest.raises(CredentialsError, match="Cannot decrypt") as info:
         CredentialStore(tmp_path, secret_key="another passphrase").load("acme", "goto_connect")
-    assert "x" != str(info.value)
+    assert str(info.value) != "x"
 
 
 def test_secret_key_from_environment(tmp_path, monkeypatch):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from perftel.errors import ApiError, AuthError, DownloadError, NetworkError, NotFoundError, RateLimitError, ServerError
+from perftel.errors import (
+    ApiError,
+    AuthError,
+    DownloadError,
+    NetworkError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
 from perftel.http import ApiClient, CursorPaginator, RetryPolicy, paginate, redact_url
 from perftel.http.retry import parse_retry_after
 

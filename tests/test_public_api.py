@@ -4,7 +4,14 @@ import pytest
 
 import perftel
 from perftel.errors import ApiError, AuthError, PerftelError, UnknownProviderError
-from perftel.models import CallMetadata, Direction, Participant, Recording, TranscriptionResult, TranscriptionSegment
+from perftel.models import (
+    CallMetadata,
+    Direction,
+    Participant,
+    Recording,
+    TranscriptionResult,
+    TranscriptionSegment,
+)
 
 
 def test_all_names_resolve():
