@@ -209,12 +209,7 @@ class CredentialStore:
         """The stored secrets (not the tokens) of one company and provider."""
         record = self._read(company_id, provider)
         if record is None:
-            raise CredentialsError(
-                f"No {provider} credentials saved for company {company_id!r}. Save them with "
-                f"`perftel credentials set --company {company_id} --provider {provider}` or the notebook form.",
-                company_id=company_id,
-                provider=provider,
-            )
+            raise _missing(company_id, provider)
         return dict(record.get("secrets") or {})
 
     def exists(self, company_id: str, provider: str) -> bool:
@@ -259,11 +254,7 @@ class CredentialStore:
         with self.locked(company_id, provider):
             record = self._read(company_id, provider)
             if record is None:
-                raise CredentialsError(
-                    f"No {provider} credentials saved for company {company_id!r}.",
-                    company_id=company_id,
-                    provider=provider,
-                )
+                raise _missing(company_id, provider)
             current = TokenState(**{k: v for k, v in (record.get("tokens") or {}).items() if k in _TOKEN_FIELDS})
             new = change(current)
             if new is None:
@@ -272,6 +263,15 @@ class CredentialStore:
             record["updated_at"] = _now()
             self._write(company_id, provider, record)  # persisted before anyone uses the new token
             return new
+
+
+def _missing(company_id: str, provider: str) -> CredentialsError:
+    return CredentialsError(
+        f"No {provider} credentials saved for company {company_id!r}. Save them with "
+        f"`perftel credentials set --company {company_id} --provider {provider}` or the notebook form.",
+        company_id=company_id,
+        provider=provider,
+    )
 
 
 class StoredTokens:

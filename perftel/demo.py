@@ -34,7 +34,7 @@ def run_demo(
     echo=print,
 ) -> PipelineResult:
     store = store or CredentialStore()
-    with start_sandbox("goto_connect") as sandbox:
+    with start_sandbox("goto_connect", calls_per_day=4) as sandbox:
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")
         client = {k: v for k, v in sandbox.credentials.items() if k != "refresh_token"}
         store.save(DEMO_COMPANY, "goto_connect", {**client, "redirect_uri": sandbox.redirect_uri})

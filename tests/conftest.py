@@ -1,0 +1,31 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# transcription fixtures
+
+AUDIO_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "audio"
+
+
+@pytest.fixture(scope="session")
+def audio_dir() -> Path:
+    """The shared reference recordings (<repo>/../shared/audio, described in its MANIFEST.tsv)."""
+    if not (AUDIO_DIR / "MANIFEST.tsv").is_file():
+        pytest.fail(
+            f"Reference audio is missing: expected {AUDIO_DIR}/MANIFEST.tsv (the repo's ../shared/audio)."
+        )
+    return AUDIO_DIR
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """PERFTEL_MODEL_CACHE pointed at a fresh folder for the session, so tests never touch ~/.cache."""
+    path = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PERFTEL_MODEL_CACHE", str(path))
+        yield path

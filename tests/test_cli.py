@@ -1,0 +1,102 @@
+"""The command line, run as a user runs it: a real `perftel` process against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from perftel.sandbox import start_sandbox
+
+PERFTEL = [sys.executable, "-m", "perftel.cli"]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with start_sandbox("goto_connect", seed=5, calls_per_day=3) as sb:
+        yield sb
+
+
+@pytest.fixture
+def env(tmp_path, sandbox):
+    return {
+        **os.environ,
+        "PERFTEL_CONFIG_DIR": str(tmp_path / "config"),
+        "PERFTEL_DATA_DIR": str(tmp_path / "data"),
+        "PERFTEL_GOTO_CONNECT_BASE_URL": sandbox.base_url,
+        "PERFTEL_COMPANY": "acme",
+    }
+
+
+def perftel(*args, env, check=True):
+    proc = subprocess.run([*PERFTEL, *args], env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    if check:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def save_credentials(env, sandbox):
+    secrets = {f"PERFTEL_{k.upper()}": v for k, v in sandbox.credentials.items()}
+    return perftel("credentials", "set", "--provider", "GOTO_CONNECT", env={**env, **secrets})
+
+
+def test_credentials_set_tests_at_once_and_never_prints_secrets(env, sandbox, tmp_path):
+    out = save_credentials(env, sandbox)
+    assert "ok: Connected to GoTo Connect" in out.stdout
+    listed = perftel("credentials", "list", env=env).stdout
+    assert "acme" in listed and "goto_connect" in listed and "client_secret" in listed
+    everything = out.stdout + out.stderr + listed + perftel("test-connection", env=env).stdout
+    for secret in (sandbox.credentials["client_secret"], sandbox.credentials["refresh_token"]):
+        assert secret not in everything
+        for path in (tmp_path / "config").rglob("*"):
+            assert not path.is_file() or secret.encode() not in path.read_bytes()
+
+
+def test_wrong_secret_fails_clearly(env, sandbox):
+    bad = {f"PERFTEL_{k.upper()}": v for k, v in sandbox.credentials.items()} | {"PERFTEL_CLIENT_SECRET": "nope-wrong"}
+    out = perftel("credentials", "set", env={**env, **bad}, check=False)
+    assert out.returncode == 1 and "failed: GoTo Connect" in out.stdout and "nope-wrong" not in out.stdout + out.stderr
+
+
+def test_unknown_provider_lists_valid_names(env):
+    out = perftel("test-connection", "--provider", "skype", env=env, check=False)
+    assert out.returncode == 2 and "Valid providers: goto_connect" in out.stderr
+
+
+def test_missing_credentials_say_what_to_do(env):
+    out = perftel("test-connection", "--company", "nobody", env=env, check=False)
+    assert out.returncode == 1 and "perftel credentials set" in out.stdout
+
+
+def test_download_days_then_transcribe_folder_keeps_going(env, sandbox, tmp_path):
+    save_credentials(env, sandbox)
+    out = perftel("download", "--days", "3", env=env, check=False)
+    assert "calls listed" in out.stdout and "downloaded" in out.stdout
+    recordings = tmp_path / "data" / "acme" / "calls" / "recordings"
+    files = sorted(recordings.iterdir())
+    assert files and not list((tmp_path / "data" / "acme" / "calls" / "transcriptions").iterdir())
+    folder = tmp_path / "folder" / "recordings"
+    folder.mkdir(parents=True)
+    shutil.copy(files[0], folder)
+    (folder / "broken.wav").write_bytes(b"RIFF....WAVEjunk")
+    out = perftel("transcribe", "--dir", str(folder), "--model", "base", env=env, check=False)
+    assert out.returncode == 1
+    assert "transcribed 1, already done 0, failed 1" in out.stdout and "broken.wav" in out.stdout
+    result = json.loads((folder.parent / "transcriptions" / f"{files[0].stem}.json").read_text())
+    assert result["segments"] and result["model"] == "base"
+    again = perftel("transcribe", "--dir", str(folder), "--model", "tiny.en", env=env, check=False)
+    assert "already done 1" in again.stdout
+
+
+@pytest.mark.model
+def test_demo_runs_the_whole_pipeline(tmp_path):
+    env = {**os.environ, "PERFTEL_CONFIG_DIR": str(tmp_path / "config")}
+    out = perftel("demo", "--days", "1", "--model", "tiny.en", "--data-dir", str(tmp_path / "data"), env=env, check=False)
+    assert "sandbox listening on http://127.0.0.1:" in out.stdout
+    assert "calls listed" in out.stdout and "transcriptions:" in out.stdout
+    assert (tmp_path / "data" / "demo" / "calls" / "metadata").is_dir()
+    assert out.returncode in (0, 1)  # 1 when a sandbox recording is still processing: reported, not lost

@@ -1,0 +1,210 @@
+"""The pipeline against the GoTo sandbox over real HTTP: layout, resume, faults, failures, progress.
+
+Most tests use a small stand-in transcriber (it reads the WAV header) so they exercise the pipeline
+itself quickly; ``test_real_model_end_to_end`` runs the real bundled model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import wave
+from pathlib import Path
+
+import pytest
+
+from perftel import CancelToken, create_provider, run_pipeline
+from perftel.errors import TranscriptionError
+from perftel.models import TranscriptionResult, TranscriptionSegment
+from perftel.sandbox import start_sandbox
+
+DAY = "2026-11-17"
+
+
+class WaveHeaderTranscriber:
+    """Test double with the Transcriber interface: 'transcribes' a WAV into its duration."""
+
+    model_name = "wave-header"
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def initialize(self) -> None:
+        pass
+
+    def transcribe(self, path, *, recording_id=None, channel_roles=None, language=None) -> TranscriptionResult:
+        self.calls.append(str(path))
+        try:
+            with wave.open(str(path)) as w:
+                seconds = w.getnframes() / w.getframerate()
+        except (wave.Error, EOFError) as exc:
+            raise TranscriptionError(f"{path}: not audio ({exc})", path=str(path)) from exc
+        roles = channel_roles or {}
+        return TranscriptionResult(
+            recording_id=recording_id or Path(path).stem,
+            text=f"{seconds:.1f} seconds",
+            segments=[TranscriptionSegment(0.0, seconds, f"{seconds:.1f} seconds", channel=0, speaker=roles.get(0))],
+            language="en",
+            duration=seconds,
+            model=self.model_name,
+        )
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with start_sandbox("goto_connect", seed=3) as sb:
+        yield sb
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    """Same retry policy, shorter waits: the tests are about outcomes, not about sleeping."""
+    import functools
+
+    import perftel.http.client as client
+
+    monkeypatch.setattr(client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05))
+
+
+@pytest.fixture
+def provider(sandbox):
+    sandbox.faults.reset()
+    return create_provider("goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Hashes of every file, ignoring what differs per run by design (listing stamps, transcription times)."""
+    digests = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "metadata/calls_" not in str(p)):
+        data = path.read_bytes()
+        if path.parent.name == "transcriptions" and path.suffix == ".json":
+            content = json.loads(data)
+            content.pop("transcribed_at"), content.pop("processing_seconds", None)
+            data = json.dumps(content, sort_keys=True).encode()
+        digests[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
+    progress = []
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
+                          data_dir=tmp_path, on_progress=lambda *a: progress.append(a))
+    calls_dir = tmp_path / "acme" / "calls"
+    assert result.output_dir == calls_dir
+    assert result.calls, "the sandbox has calls that day"
+    listing = json.loads(result.metadata_file.read_text())
+    assert result.metadata_file.parent == calls_dir / "metadata" and result.metadata_file.name.startswith("calls_goto_connect_")
+    assert listing["count"] == len(result.calls) and listing["complete"] is True
+    assert len(list((calls_dir / "metadata").glob("detail_*.json"))) == len(result.calls)
+
+    recordings = [r for c in result.calls for r in c.recordings]
+    processing = [r for r in recordings if sandbox.is_processing(r.id)]
+    assert len(result.downloaded) == len(recordings) - len(processing)
+    assert {f.item for f in result.failed} == {r.id for r in processing}
+    assert all("not UPLOADED" in f.reason and f.step == "download" for f in result.failed)
+    for path in result.downloaded:
+        assert path.parent == calls_dir / "recordings" and path.name.startswith("goto_connect_")
+        stem = path.stem
+        assert (calls_dir / "transcriptions" / f"{stem}.json").is_file()
+        assert (calls_dir / "transcriptions" / f"{stem}.txt").is_file()
+    assert len(result.transcribed) == len(result.downloaded)
+    saved = json.loads(next((calls_dir / "transcriptions").glob("*.json")).read_text())
+    assert {"recording_id", "text", "segments", "language", "duration", "model", "transcribed_at", "call"} <= set(saved)
+
+    steps = [p[0] for p in progress]
+    assert steps[0] == "login" and {"fetch", "download", "transcribe"} <= set(steps)
+    for step in ("download", "transcribe"):
+        mine = [(c, t) for s, c, t in progress if s == step]
+        assert [c for c, _ in mine] == sorted(c for c, _ in mine) and mine[-1][0] == mine[-1][1]
+    assert "calls listed" in result.summary()
+
+
+def test_rerun_downloads_and_transcribes_nothing_again(provider, tmp_path):
+    first = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    before = snapshot(tmp_path)
+    again = WaveHeaderTranscriber()
+    second = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=again, data_dir=tmp_path)
+    assert second.downloaded == [] and second.transcribed == [] and again.calls == []
+    assert second.skipped_downloads == len(first.downloaded)
+    assert second.skipped_transcriptions == len(first.transcribed)
+    assert snapshot(tmp_path) == before
+
+
+def test_faults_are_survived_with_the_same_result(provider, sandbox, tmp_path):
+    clean = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
+                         data_dir=tmp_path / "clean")
+    sandbox.faults.rate_limit_burst = 3
+    sandbox.faults.server_errors = 2
+    sandbox.faults.truncate_media = 2
+    faulty = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
+                          data_dir=tmp_path / "faulty")
+    assert snapshot(tmp_path / "clean" / "acme" / "calls") == snapshot(tmp_path / "faulty" / "acme" / "calls")
+    assert [f.item for f in faulty.failed] == [f.item for f in clean.failed]
+
+
+def test_broken_downloads_are_reported_then_finished_by_a_rerun(provider, sandbox, tmp_path):
+    sandbox.faults.truncate_media = 10_000  # every media answer is cut short
+    broken = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    recordings_dir = tmp_path / "acme" / "calls" / "recordings"
+    assert broken.downloaded == [] and any("arrived short" in f.reason or "broke off" in f.reason for f in broken.failed)
+    assert list(recordings_dir.iterdir()) == []  # no partial file passes for a finished one
+    sandbox.faults.reset()
+    fixed = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    assert fixed.downloaded and all(f.reason.count("not UPLOADED") for f in fixed.failed)
+
+
+def test_a_corrupt_recording_fails_alone(provider, tmp_path):
+    run_pipeline(provider, start_date=DAY, end_date=DAY, download=True, transcribe=False, data_dir=tmp_path)
+    recordings = sorted((tmp_path / "acme" / "calls" / "recordings").iterdir())
+    recordings[0].write_bytes(b"not audio at all")
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    bad = [f for f in result.failed if f.step == "transcribe"]
+    assert len(bad) == 1 and "not audio" in bad[0].reason
+    assert len(result.transcribed) == len(recordings) - 1
+    assert not (tmp_path / "acme" / "calls" / "transcriptions" / f"{recordings[0].stem}.json").exists()
+
+
+def test_cancel_stops_between_items(provider, tmp_path):
+    cancel = CancelToken()
+
+    def progress(step, current, total):
+        if step == "download" and current >= 1:
+            cancel.cancel()
+
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
+                          data_dir=tmp_path, on_progress=progress, cancel=cancel, max_downloads=1)
+    assert result.cancelled and result.transcribed == []
+    assert "cancelled" in result.summary()
+
+
+def test_tenants_do_not_mix(sandbox, tmp_path):
+    for company in ("acme", "globex"):
+        p = create_provider("goto_connect", company, base_url=sandbox.base_url, credentials=sandbox.credentials)
+        run_pipeline(p, start_date=DAY, end_date=DAY, download=False, data_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme", "globex"]
+
+
+@pytest.mark.model
+def test_real_model_end_to_end(sandbox, tmp_path):
+    """The bundled base model transcribes the sandbox's two-channel calls: words and speakers."""
+    media = json.loads((Path(__file__).parents[1] / "perftel" / "sandbox" / "media" / "transcripts.json").read_text())
+    provider = create_provider("goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
+    calls = provider.fetch_calls(DAY, DAY)
+    recorded = [c for c in calls if c.recordings and not sandbox.is_processing(c.recordings[0].id)]
+    assert recorded
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, model="base", data_dir=tmp_path)
+    assert len(result.transcribed) == len({r.recordings[0].id for r in recorded})
+    english = 0
+    for transcription in result.transcribed:
+        reference = media[sandbox.recording_media(transcription.recording_id)]
+        assert {s.speaker for s in transcription.segments} <= {"agent", "customer"}
+        assert transcription.segments and transcription.duration > 10
+        if reference["language"] != "en":
+            continue  # espeak-ng's Portuguese voice is too robotic for language detection (see README)
+        english += 1
+        words = {w.strip(".,?!").lower() for s in reference["segments"] for w in s["text"].split()}
+        heard = {w.strip(".,?!").lower() for w in transcription.text.split()}
+        assert len(words & heard) / len(words) > 0.45, (transcription.text, reference)
+        assert transcription.language == "en"
+        assert {s.speaker for s in transcription.segments} == {"agent", "customer"}
+    assert english >= 1

@@ -1,0 +1,266 @@
+"""The transcriber on real recordings with the bundled models (base and tiny.en)."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from perftel import transcribe
+from perftel.errors import ConfigError, TranscriptionError
+from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
+
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+
+
+def words(text: str) -> str:
+    """Lowercase, punctuation out, single spaces."""
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def write_wav(path: Path, channels: list[np.ndarray], rate: int = 16_000) -> Path:
+    frames = np.stack([np.clip(c, -1, 1) for c in channels], axis=1)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(len(channels))
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((frames * 32767).astype("<i2").tobytes())
+    return path
+
+
+def mono(path: Path) -> np.ndarray:
+    from faster_whisper import decode_audio
+
+    return decode_audio(str(path))
+
+
+@pytest.fixture(scope="module")
+def base(model_cache: Path) -> Transcriber:
+    transcriber = Transcriber("base")
+    transcriber.initialize()
+    return transcriber
+
+
+@pytest.fixture(scope="module")
+def tiny_en(model_cache: Path) -> Transcriber:
+    transcriber = Transcriber("tiny.en")
+    transcriber.initialize()
+    return transcriber
+
+
+@pytest.mark.model
+def test_base_transcribes_jfk(base: Transcriber, audio_dir: Path) -> None:
+    result = base.transcribe(audio_dir / "en_jfk_inaugural.flac")
+    assert words(result.text) == words(JFK)
+    assert result.language == "en" and result.language_probability > 0.5
+    assert result.model == "base" and result.recording_id == "en_jfk_inaugural"
+    assert result.duration == pytest.approx(11.0, abs=0.05)
+    # the file is stereo with L == R: one transcript, not two
+    assert result.channels == 1 and all(s.channel is None and s.speaker is None for s in result.segments)
+    assert result.processing_seconds > 0 and result.transcribed_at.tzinfo is not None
+    assert result.audio_path == str(audio_dir / "en_jfk_inaugural.flac")
+
+
+@pytest.mark.model
+def test_tiny_en_transcribes_jfk(tiny_en: Transcriber, audio_dir: Path) -> None:
+    result = tiny_en.transcribe(audio_dir / "en_jfk_inaugural.flac", recording_id="rec-1")
+    assert "ask not what your country can do for you" in words(result.text)
+    assert "ask what you can do for your country" in words(result.text)
+    assert result.recording_id == "rec-1" and result.model == "tiny.en" and result.language == "en"
+
+
+@pytest.mark.model
+def test_two_channels_are_transcribed_separately(base: Transcriber, audio_dir: Path) -> None:
+    result = base.transcribe(
+        audio_dir / "en_stereo_2ch_librispeech.wav", channel_roles={0: "agent", 1: "customer"}
+    )
+    assert result.channels == 2 and result.language == "en"
+    by_channel = {ch: words(" ".join(s.text for s in result.segments if s.channel == ch)) for ch in (0, 1)}
+    assert "confused complaint against the wizard" in by_channel[0]
+    assert "horizon" not in by_channel[0]
+    assert by_channel[1] == "the horizon seems extremely distant"
+    assert {s.speaker for s in result.segments if s.channel == 0} == {"agent"}
+    assert {s.speaker for s in result.segments if s.channel == 1} == {"customer"}
+    assert [s.start for s in result.segments] == sorted(s.start for s in result.segments)
+    assert words(result.text) == words(" ".join(s.text for s in result.segments))
+
+
+@pytest.mark.model
+def test_channels_without_roles_are_named(tiny_en: Transcriber, audio_dir: Path) -> None:
+    result = tiny_en.transcribe(audio_dir / "en_stereo_2ch_librispeech.wav")
+    assert {(s.channel, s.speaker) for s in result.segments} == {(0, "channel 0"), (1, "channel 1")}
+
+
+@pytest.mark.model
+def test_duplicated_mono_is_not_transcribed_twice(base: Transcriber, audio_dir: Path, tmp_path: Path) -> None:
+    clip = mono(audio_dir / "en_fleurs_001.ogg")
+    rng = np.random.default_rng(0)
+    near = clip + rng.normal(0, 1e-3, clip.shape).astype(np.float32)  # correlated > 0.99, not equal
+    for name, right in (("same", clip), ("near", near)):
+        path = write_wav(tmp_path / f"{name}.wav", [clip, right])
+        result = base.transcribe(path, channel_roles={0: "agent", 1: "customer"})
+        assert result.channels == 1
+        assert words(result.text).count("capital letter") == 1
+        assert {(s.channel, s.speaker) for s in result.segments} == {(None, "agent")}
+
+
+@pytest.mark.model
+def test_quiet_channel_is_not_dropped(tiny_en: Transcriber, audio_dir: Path, tmp_path: Path) -> None:
+    loud = mono(audio_dir / "en_fleurs_001.ogg")  # peak -7 dBFS
+    quiet = (
+        mono(audio_dir / "en_fleurs_004.ogg") / 4
+    )  # peak -61 dBFS: without level gain, Whisper hears nothing
+    length = max(len(loud), len(quiet))
+    left, right = (np.pad(a, (0, length - len(a))) for a in (loud, quiet))
+    result = tiny_en.transcribe(write_wav(tmp_path / "call.wav", [left, right]))
+    customer = words(" ".join(s.text for s in result.segments if s.channel == 1))
+    assert "dinosaurs" in customer and "feathers" in customer
+    assert transcribe._normalize(quiet, TranscribeOptions()).max() > 10 * quiet.max()
+
+
+@pytest.mark.model
+def test_portuguese_is_detected(base: Transcriber, audio_dir: Path) -> None:
+    result = base.transcribe(audio_dir / "pt_fleurs_001.ogg")
+    assert result.language == "pt" and result.language_probability > 0.5
+    assert "pirâmide" in words(result.text)
+
+
+@pytest.mark.model
+def test_detection_among_candidate_languages(base: Transcriber, audio_dir: Path) -> None:
+    """``"en,pt"``: detect, but choose only between the languages the contact centre speaks."""
+    pt = base.transcribe(audio_dir / "pt_fleurs_002.ogg", language="en,pt")
+    en = base.transcribe(audio_dir / "en_fleurs_003.ogg", language="en,pt")
+    assert (pt.language, en.language) == ("pt", "en")
+    assert "controle do carro" in words(pt.text) and "cabbage" in words(en.text)
+    assert 0 < pt.language_probability < 1  # the detection score, not the 1.0 of a pinned language
+
+
+@pytest.mark.model
+def test_pinned_language_is_used(tiny_en: Transcriber, audio_dir: Path) -> None:
+    result = tiny_en.transcribe(audio_dir / "en_fleurs_004.ogg", language="en")
+    assert result.language == "en" and result.language_probability == 1.0
+
+
+@pytest.mark.model
+def test_silence_and_noise_give_empty_transcripts(base: Transcriber, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    seconds = 16_000 * 6
+    cases = {
+        "silence": [np.zeros(seconds)],
+        "noise": [rng.normal(0, 0.05, seconds)],
+        "hum": [0.01 * np.sin(2 * np.pi * 50 * np.arange(seconds) / 16_000) + rng.normal(0, 0.002, seconds)],
+        "silent-stereo": [np.zeros(seconds), rng.normal(0, 0.0005, seconds)],
+    }
+    for name, channels in cases.items():
+        result = base.transcribe(write_wav(tmp_path / f"{name}.wav", channels))
+        assert (result.text, result.segments, result.language) == ("", [], None), name
+        assert result.duration == pytest.approx(6.0)
+
+
+@pytest.mark.model
+def test_word_timestamps(tiny_en: Transcriber, audio_dir: Path) -> None:
+    transcriber = Transcriber("tiny.en", options=TranscribeOptions(word_timestamps=True))
+    result = transcriber.transcribe(audio_dir / "en_stereo_2ch_librispeech.wav")
+    assert transcriber._whisper is tiny_en._whisper
+    spoken = [w for s in result.segments for w in s.words]
+    assert "wizard" in words(" ".join(w.word for w in spoken))
+    assert all(0 <= w.start <= w.end <= result.duration + 0.5 for w in spoken)
+
+
+def _bad_files(tmp_path: Path, audio_dir: Path) -> dict[str, tuple[Path, str]]:
+    flac = (audio_dir / "en_jfk_inaugural.flac").read_bytes()
+    wav = (audio_dir / "en_stereo_2ch_librispeech.wav").read_bytes()
+    header = bytearray(wav[:44])
+    header[20:22] = (0x1234).to_bytes(2, "little")  # a WAVE format tag no decoder knows
+    files = {
+        "empty.wav": (b"", "empty"),
+        "cut.flac": (flac[: len(flac) // 3], "truncated"),
+        "cut.wav": (wav[: len(wav) // 3], "truncated"),
+        "notes.mp3": (b"this is a text file, not audio\n" * 50, "not decodable"),
+        "odd.wav": (bytes(header) + wav[44:], "unsupported audio codec"),
+    }
+    out = {}
+    for name, (data, cause) in files.items():
+        (tmp_path / name).write_bytes(data)
+        out[name] = (tmp_path / name, cause)
+    out["missing.wav"] = (tmp_path / "missing.wav", "not found")
+    return out
+
+
+@pytest.mark.model
+def test_bad_input_raises_transcription_error(base: Transcriber, tmp_path: Path, audio_dir: Path) -> None:
+    for name, (path, cause) in _bad_files(tmp_path, audio_dir).items():
+        with pytest.raises(TranscriptionError) as info:
+            base.transcribe(path)
+        assert str(path) in str(info.value) and cause in str(info.value), name
+        assert info.value.path == str(path)
+        if name in ("empty.wav", "notes.mp3", "missing.wav"):
+            assert info.value.__cause__ is not None, name
+
+
+@pytest.mark.model
+def test_model_loads_once_per_process(base: Transcriber, monkeypatch: pytest.MonkeyPatch) -> None:
+    import faster_whisper
+
+    def no_reload(*args: object, **kwargs: object) -> None:
+        raise AssertionError("WhisperModel constructed twice")
+
+    monkeypatch.setattr(faster_whisper, "WhisperModel", no_reload)
+    first, second = Transcriber("base"), create_transcriber("base", "cpu", "int8")
+    first.initialize()
+    second.initialize()
+    second.initialize()
+    assert first._whisper is second._whisper is base._whisper
+    assert [key for key in transcribe.loaded_models() if key[0] == base.model_path] == [
+        (base.model_path, "cpu", "int8", base.cpu_threads)
+    ]
+
+
+def test_cuda_without_gpu_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctranslate2
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
+    with pytest.raises(ConfigError, match="no CUDA GPU") as info:
+        Transcriber("tiny.en", device="cuda").initialize()
+    assert info.value.field == "WHISPER_DEVICE"
+
+
+def test_tiny_offline_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faster_whisper
+
+    def offline(name: str) -> str:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(faster_whisper, "download_model", offline)
+    with pytest.raises(ConfigError) as info:
+        Transcriber("tiny").initialize()
+    message = str(info.value)
+    assert "'tiny'" in message and "tiny.en" in message and "base" in message
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_create_transcriber_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHISPER_MODEL", "tiny.en")
+    monkeypatch.setenv("WHISPER_DEVICE", "cpu")
+    monkeypatch.setenv("WHISPER_COMPUTE_TYPE", "float32")
+    from_env = create_transcriber()
+    assert (from_env.model, from_env.device, from_env.compute_type) == ("tiny.en", "cpu", "float32")
+    assert from_env.model_name == "tiny.en" and from_env.cpu_threads >= 1
+    explicit = create_transcriber("base", compute_type="int8", options=TranscribeOptions(beam_size=1))
+    assert (explicit.model, explicit.compute_type, explicit.options.beam_size) == ("base", "int8", 1)
+    monkeypatch.setenv("WHISPER_DEVICE", "tpu")
+    with pytest.raises(ConfigError, match="WHISPER_DEVICE"):
+        create_transcriber()
+
+
+def test_same_signal_detection() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.normal(0, 0.1, 16_000).astype(np.float32)
+    b = rng.normal(0, 0.1, 16_000).astype(np.float32)
+    assert transcribe._same_signal(a, a.copy(), 0.99)
+    assert transcribe._same_signal(a, 0.5 * a, 0.99)
+    assert not transcribe._same_signal(a, b, 0.99)
+    assert not transcribe._same_signal(a, np.zeros_like(a), 0.99)
