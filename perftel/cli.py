@@ -291,7 +291,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         bars.close()
     print(result.summary())
-    return 0 if not result.failed else 1
+    # The sandbox keeps some recordings "processing" on purpose: the demo succeeded if that is all.
+    return 0 if result.only_retryable_failures and not result.cancelled else 1
 
 
 COMMANDS = {

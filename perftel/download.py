@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from perftel.errors import PerftelError
+from perftel.errors import PerftelError, RecordingNotReadyError
 from perftel.models import CallMetadata, Failure, Recording
 from perftel.progress import DOWNLOAD, CancelToken, ProgressCallback, no_progress
 from perftel.providers.base import Provider
@@ -68,7 +68,8 @@ def download_recordings(
                 report.cancelled = True
                 continue
             except PerftelError as exc:
-                report.failures.append(Failure("download", rec.id, str(exc), exc.retryable))
+                later = exc.retryable or isinstance(exc, RecordingNotReadyError)
+                report.failures.append(Failure("download", rec.id, str(exc), later))
             except Exception as exc:  # a bug in one download must not lose the others
                 report.failures.append(Failure("download", rec.id, f"{type(exc).__name__}: {exc}"))
             else:

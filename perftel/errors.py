@@ -13,6 +13,7 @@
     │   ├── ServerError
     │   └── NetworkError
     ├── DownloadError               short/empty file, wrong content type, disk failure
+    │   └── RecordingNotReadyError  the provider is still processing it: a later run gets it
     ├── TranscriptionError          undecodable audio, model failure
     └── StorageError
 
@@ -126,6 +127,10 @@ class DownloadError(PerftelError):
         self.recording_id = recording_id
 
 
+class RecordingNotReadyError(DownloadError):
+    """The provider has the recording but is still processing it. Not retried now; a later run gets it."""
+
+
 class TranscriptionError(PerftelError):
     """Audio that cannot be decoded or transcribed. ``path`` names the file."""
 
@@ -148,6 +153,7 @@ __all__ = [
     "NotFoundError",
     "PerftelError",
     "RateLimitError",
+    "RecordingNotReadyError",
     "ServerError",
     "StorageError",
     "TranscriptionError",

@@ -80,12 +80,20 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def remove_partials(folder: Path) -> int:
-    """Delete temporary files left by a crashed writer; returns how many."""
+def remove_stale_partials(folder: Path, *, older_than: float = 600.0) -> int:
+    """Delete temporary files a crashed writer left behind; returns how many.
+
+    Only files untouched for ``older_than`` seconds go: a live writer keeps its file's time fresh,
+    so a second process working in the same folder is never disturbed.
+    """
+    import time
+
     count = 0
+    limit = time.time() - older_than
     if Path(folder).is_dir():
         for leftover in Path(folder).glob(f".*{PARTIAL_SUFFIX}"):
             with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-                count += 1
+                if leftover.stat().st_mtime < limit:
+                    leftover.unlink()
+                    count += 1
     return count

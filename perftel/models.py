@@ -250,6 +250,11 @@ class PipelineResult:
     def ok(self) -> bool:
         return not self.failed and not self.cancelled
 
+    @property
+    def only_retryable_failures(self) -> bool:
+        """True when everything that failed is expected to work on a later run (e.g. still processing)."""
+        return all(f.retryable for f in self.failed)
+
     def summary(self) -> str:
         lines = [
             f"company {self.company_id} · provider {self.provider}",
@@ -259,7 +264,8 @@ class PipelineResult:
             f"  failures:            {len(self.failed)}",
         ]
         for failure in self.failed[:20]:
-            lines.append(f"    - [{failure.step}] {failure.item}: {failure.reason}")
+            later = " (retried on the next run)" if failure.retryable else ""
+            lines.append(f"    - [{failure.step}] {failure.item}: {failure.reason}{later}")
         if len(self.failed) > 20:
             lines.append(f"    … and {len(self.failed) - 20} more")
         if self.cancelled:

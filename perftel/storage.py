@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from perftel import config
 from perftel.credentials import validate_company_id
 from perftel.errors import StorageError
-from perftel.files import inside, safe_name, write_json_atomic, write_text_atomic
+from perftel.files import inside, remove_stale_partials, safe_name, write_json_atomic, write_text_atomic
 from perftel.models import CallMetadata, TranscriptionResult, utcnow
 
 if TYPE_CHECKING:
@@ -41,11 +41,13 @@ class CompanyStorage:
         return f"CompanyStorage({self.company_id!r}, {str(self.data_dir)!r})"
 
     def ensure(self) -> CompanyStorage:
+        """Create the folders, and clear temporary files that a crashed run left behind."""
         for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"Cannot create {folder}: {exc.strerror or exc}.") from exc
+            remove_stale_partials(folder)
         return self
 
     # -- metadata -------------------------------------------------------------------------------

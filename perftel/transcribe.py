@@ -44,7 +44,8 @@ class TranscribeOptions:
     """
 
     language: str | None = None  # "pt" pins it; "en,pt" detects among these only; None detects freely
-    word_timestamps: bool = False
+    word_timestamps: bool = False  # keep per-word times in the result (they are always used for segment times)
+    split_gap_seconds: float = 1.5  # a pause this long inside a Whisper segment starts a new segment
     beam_size: int = 5
     vad_filter: bool = True
     vad_threshold: float = 0.5
@@ -64,7 +65,8 @@ class TranscribeOptions:
         """Keyword arguments for ``WhisperModel.transcribe`` (language excluded)."""
         return {
             "beam_size": self.beam_size,
-            "word_timestamps": self.word_timestamps,
+            # Word times make segment boundaries exact (VAD-merged turns otherwise share one start time).
+            "word_timestamps": True,
             "vad_filter": self.vad_filter,
             "vad_parameters": {
                 "threshold": self.vad_threshold,
@@ -206,7 +208,8 @@ class Transcriber:
         for index, (found, _, _) in enumerate(runs):
             channel = index if len(runs) > 1 else None
             speaker = roles.get(index, f"channel {index}") if channel is not None else roles.get(0)
-            segments.extend(_segment(s, channel, speaker) for s in found)
+            for found_segment in found:
+                segments.extend(_segments(found_segment, channel, speaker, self.options))
         segments.sort(key=lambda s: (s.start, s.channel or 0))
         return TranscriptionResult(
             recording_id=recording_id or path.stem,
@@ -293,20 +296,34 @@ def _parse_language(value: str | None) -> tuple[str | None, tuple[str, ...]]:
     return (codes[0], ()) if len(codes) == 1 else (None, codes)
 
 
-def _segment(s: Any, channel: int | None, speaker: str | None) -> TranscriptionSegment:
-    words = None
-    if s.words is not None:
-        words = [Word(start=w.start, end=w.end, word=w.word, probability=w.probability) for w in s.words]
-    return TranscriptionSegment(
-        start=s.start,
-        end=s.end,
-        text=s.text.strip(),
-        channel=channel,
-        speaker=speaker,
-        avg_logprob=s.avg_logprob,
-        no_speech_prob=s.no_speech_prob,
-        words=words,
-    )
+def _segments(s: Any, channel: int | None, speaker: str | None, options: TranscribeOptions) -> list[TranscriptionSegment]:
+    """One Whisper segment as perftel segments: split at long pauses, timed by its words."""
+    words = list(s.words or [])
+    groups: list[list[Any]] = [[words[0]]] if words else []
+    for word in words[1:]:
+        if word.start - groups[-1][-1].end > options.split_gap_seconds:
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+    if len(groups) <= 1:
+        parts = [(s.start, s.end, s.text.strip(), words)]
+    else:
+        parts = [(g[0].start, g[-1].end, "".join(w.word for w in g).strip(), g) for g in groups]
+    return [
+        TranscriptionSegment(
+            start=round(float(start), 3),
+            end=round(float(end), 3),
+            text=text,
+            channel=channel,
+            speaker=speaker,
+            avg_logprob=s.avg_logprob,
+            no_speech_prob=s.no_speech_prob,
+            words=[Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
+                   for w in group] if options.word_timestamps else None,
+        )
+        for start, end, text, group in parts
+        if text
+    ]
 
 
 def _decode(path: Path, options: TranscribeOptions) -> list[np.ndarray]:

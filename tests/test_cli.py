@@ -100,3 +100,35 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     assert "calls listed" in out.stdout and "transcriptions:" in out.stdout
     assert (tmp_path / "data" / "demo" / "calls" / "metadata").is_dir()
     assert out.returncode in (0, 1)  # 1 when a sandbox recording is still processing: reported, not lost
+
+
+def test_killed_run_resumes_without_duplicates_or_partials(env, sandbox, tmp_path):
+    """SIGKILL a download mid-way, rerun: the same files as an uninterrupted run, nothing half-written."""
+    import signal
+    import time
+
+    save_credentials(env, sandbox)
+    clean_env = {**env, "PERFTEL_DATA_DIR": str(tmp_path / "clean")}
+    perftel("download", "--start", "2026-11-10", "--end", "2026-11-16", env=clean_env, check=False)
+    clean = sorted(p.name for p in (tmp_path / "clean" / "acme" / "calls" / "recordings").iterdir())
+    assert len(clean) >= 4
+
+    sandbox.faults.slow_seconds = 0.15
+    try:
+        proc = subprocess.Popen([*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-16"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        recordings = tmp_path / "data" / "acme" / "calls" / "recordings"
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list(recordings.glob("*.wav")) if recordings.is_dir() else []) < 2:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        sandbox.faults.slow_seconds = 0
+    interrupted = sorted(p.name for p in recordings.iterdir() if not p.name.startswith("."))
+    assert 2 <= len(interrupted) < len(clean)
+    out = perftel("download", "--start", "2026-11-10", "--end", "2026-11-16", env=env, check=False)
+    assert f"{len(interrupted)} already on disk" in out.stdout
+    assert sorted(p.name for p in recordings.iterdir() if not p.name.startswith(".")) == clean
+    for name in clean:
+        assert (recordings / name).read_bytes() == (tmp_path / "clean" / "acme" / "calls" / "recordings" / name).read_bytes()

@@ -7,7 +7,7 @@ import pytest
 
 from perftel.dates import iso_z, last_days, to_utc, utc_range, windows
 from perftel.errors import ConfigError, StorageError
-from perftel.files import atomic_open, inside, safe_name, write_json_atomic
+from perftel.files import atomic_open, inside, remove_stale_partials, safe_name, write_json_atomic
 
 
 @pytest.mark.parametrize("hostile", ["../../x", "/etc/passwd", "..", ".", "a/b", "a\\b", "", "x" * 300, "ü-ñ"])
@@ -52,3 +52,12 @@ def test_dates():
     assert all((b - a).days <= 31 for a, b in parts) and parts[0][0].month == 1 and parts[-1][1].month == 3
     assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
     assert iso_z(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.678Z"
+
+
+def test_stale_partials_are_removed_fresh_ones_kept(tmp_path):
+    stale, fresh, done = tmp_path / ".a.wav.x.part", tmp_path / ".b.wav.y.part", tmp_path / "c.wav"
+    for path in (stale, fresh, done):
+        path.write_bytes(b"x")
+    os.utime(stale, (1, 1))
+    assert remove_stale_partials(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.wav.y.part", "c.wav"]

@@ -101,7 +101,8 @@ def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
     processing = [r for r in recordings if sandbox.is_processing(r.id)]
     assert len(result.downloaded) == len(recordings) - len(processing)
     assert {f.item for f in result.failed} == {r.id for r in processing}
-    assert all("not UPLOADED" in f.reason and f.step == "download" for f in result.failed)
+    assert all("still being processed" in f.reason and f.step == "download" and f.retryable for f in result.failed)
+    assert result.only_retryable_failures
     for path in result.downloaded:
         assert path.parent == calls_dir / "recordings" and path.name.startswith("goto_connect_")
         stem = path.stem
@@ -150,7 +151,7 @@ def test_broken_downloads_are_reported_then_finished_by_a_rerun(provider, sandbo
     assert list(recordings_dir.iterdir()) == []  # no partial file passes for a finished one
     sandbox.faults.reset()
     fixed = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
-    assert fixed.downloaded and all(f.reason.count("not UPLOADED") for f in fixed.failed)
+    assert fixed.downloaded and all("still being processed" in f.reason for f in fixed.failed)
 
 
 def test_a_corrupt_recording_fails_alone(provider, tmp_path):

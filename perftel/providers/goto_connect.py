@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import httpx
 
 from perftel.dates import iso_z, parse_time, windows
-from perftel.errors import ApiError, AuthError, ConfigError, NotFoundError
+from perftel.errors import ApiError, AuthError, ConfigError, NotFoundError, RecordingNotReadyError
 from perftel.http.client import ApiClient, ErrorInfo
 from perftel.http.oauth import OAuth2Auth, TokenManager
 from perftel.http.pagination import CursorPaginator, paginate
@@ -299,7 +299,15 @@ class GoToConnectProvider(Provider):
         rid = quote(str(recording_id), safe="")
 
         def fresh_url() -> str:
-            body = self.api.get_json(f"/recording/v1/recordings/{rid}/content")
+            try:
+                body = self.api.get_json(f"/recording/v1/recordings/{rid}/content")
+            except ApiError as exc:
+                if exc.status_code == 400:  # GoTo answers 400 until the recording reached UPLOADED
+                    raise RecordingNotReadyError(
+                        f"Recording {recording_id} is still being processed by GoTo Connect ({exc.error_code}).",
+                        recording_id=str(recording_id),
+                    ) from exc
+                raise
             token = body.get("token") if isinstance(body, dict) else None
             if not token:
                 raise ApiError(f"GoTo Connect gave no content token for recording {recording_id}.",
