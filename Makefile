@@ -21,7 +21,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[models,eval,dev]'
+	$(BIN)/pip install --quiet -e '.[models,eval,notebook,dask,dev]'
 	@touch $@ $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run

@@ -29,3 +29,16 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PERFTEL_MODEL_CACHE", str(path))
         yield path
+
+
+# HTTP fixtures
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same retry policy with millisecond waits: fault tests are about outcomes, not sleeping."""
+    import functools
+
+    import perftel.http.client as client
+
+    monkeypatch.setattr(client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05))

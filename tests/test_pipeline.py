@@ -57,13 +57,8 @@ def sandbox():
 
 
 @pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    """Same retry policy, shorter waits: the tests are about outcomes, not about sleeping."""
-    import functools
-
-    import perftel.http.client as client
-
-    monkeypatch.setattr(client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05))
+def _fast(fast_retries):
+    """Every test here uses the fast retry waits."""
 
 
 @pytest.fixture

@@ -101,8 +101,12 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         verify: bool = True,
         secrets: Callable[[], list[str]] | None = None,
+        on_response: Callable[[httpx.Response], None] | None = None,
     ) -> None:
+        """``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
+        ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group)."""
         self.provider = provider
+        self.on_response = on_response or (lambda response: None)
         self.retry = retry or RetryPolicy()
         self.rate_limiter = rate_limiter
         self.rate_key = rate_key or (lambda path: "")
@@ -219,6 +223,7 @@ class ApiClient:
                 if retry and self._should_retry(error, attempt, url):
                     continue
                 raise error from exc
+            self.on_response(response)
             if response.is_success:
                 return response
             error = self.error_for(response, method)
@@ -278,6 +283,7 @@ class ApiClient:
     ) -> Download:
         try:
             with self._slots, self._http.stream("GET", url, follow_redirects=True) as response:
+                self.on_response(response)
                 if not response.is_success:
                     response.read()
                     raise self.error_for(response, "GET")

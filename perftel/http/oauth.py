@@ -51,14 +51,20 @@ class MemoryTokenStore:
             return self._state
 
 
-RefreshFn = Callable[[str], dict[str, Any]]
+RefreshFn = Callable[[str | None], dict[str, Any]]
 
 
 class TokenManager:
     """Gives valid access tokens for one account, refreshing through ``refresh(refresh_token)``."""
 
-    def __init__(self, store: TokenStore, refresh: RefreshFn, *, provider: str, margin: float = 300.0) -> None:
+    def __init__(
+        self, store: TokenStore, refresh: RefreshFn, *, provider: str, margin: float = 300.0,
+        needs_refresh_token: bool = True,
+    ) -> None:
+        """``refresh(refresh_token)`` asks the token endpoint for new tokens. With
+        ``needs_refresh_token=False`` (e.g. a JWT-bearer grant) it is also called with ``None``."""
         self.store = store
+        self.needs_refresh_token = needs_refresh_token
         self._refresh_fn = refresh
         self.provider = provider
         self.margin = margin
@@ -81,7 +87,7 @@ class TokenManager:
             def change(current: TokenState) -> TokenState | None:
                 if current.access_token and current.access_token != stale and current.fresh(0 if force else self.margin):
                     return None  # another thread or process refreshed while we waited
-                if not current.refresh_token:
+                if not current.refresh_token and self.needs_refresh_token:
                     raise CredentialsError(
                         f"No {self.provider} refresh token is stored: connect the account first "
                         "(perftel credentials set, or the notebook's credentials form).",

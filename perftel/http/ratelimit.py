@@ -13,11 +13,13 @@ class RateLimiter:
     provider answered 429 and said how long to wait).
     """
 
-    def __init__(self, rate: float, *, burst: int | None = None) -> None:
+    def __init__(self, rate: float, *, burst: int | None = None, key_rates: dict[str, tuple[float, int]] | None = None) -> None:
+        """``key_rates`` gives some keys their own ``(rate per second, burst)``, e.g. RingCentral's Heavy group."""
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = burst if burst is not None else max(1, int(rate))
+        self.key_rates = dict(key_rates or {})
         self._lock = threading.Lock()
         self._tokens: dict[str, float] = {}
         self._stamp: dict[str, float] = {}
@@ -31,18 +33,28 @@ class RateLimiter:
                 now = time.monotonic()
                 paused = self._paused_until.get(key, 0.0) - now
                 if paused <= 0:
-                    tokens = self._tokens.get(key, float(self.burst))
-                    tokens = min(float(self.burst), tokens + (now - self._stamp.get(key, now)) * self.rate)
+                    rate, burst = self.key_rates.get(key, (self.rate, self.burst))
+                    tokens = self._tokens.get(key, float(burst))
+                    tokens = min(float(burst), tokens + (now - self._stamp.get(key, now)) * rate)
                     self._stamp[key] = now
                     if tokens >= 1.0:
                         self._tokens[key] = tokens - 1.0
                         return waited
                     self._tokens[key] = tokens
-                    wait = (1.0 - tokens) / self.rate
+                    wait = (1.0 - tokens) / rate
                 else:
                     wait = paused
             time.sleep(wait)
             waited += wait
+
+    def set_budget(self, key: str, remaining: int, reset_seconds: float) -> None:
+        """Follow a provider's own count: ``remaining`` requests allowed in the next ``reset_seconds``."""
+        with self._lock:
+            if remaining <= 0:
+                until = time.monotonic() + reset_seconds
+                self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)
+            else:
+                self._tokens[key] = min(self._tokens.get(key, float(remaining)), float(remaining))
 
     def pause(self, key: str, seconds: float) -> None:
         with self._lock:

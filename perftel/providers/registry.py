@@ -16,9 +16,18 @@ if TYPE_CHECKING:
     from perftel.providers.base import Provider
 
 _REGISTRY: dict[str, str] = {
+    "aircall": "perftel.providers.aircall:AircallProvider",
     "goto_connect": "perftel.providers.goto_connect:GoToConnectProvider",
+    "ringcentral": "perftel.providers.ringcentral:RingCentralProvider",
+    "twilio": "perftel.providers.twilio:TwilioProvider",
 }
-_ALIASES = {"goto": "goto_connect", "gotoconnect": "goto_connect", "goto-connect": "goto_connect"}
+_ALIASES = {
+    "goto": "goto_connect",
+    "gotoconnect": "goto_connect",
+    "goto-connect": "goto_connect",
+    "ring_central": "ringcentral",
+    "ring-central": "ringcentral",
+}
 
 #: Read-only view of the registered provider names and their driver paths.
 registry: Mapping[str, str] = MappingProxyType(_REGISTRY)

@@ -22,8 +22,13 @@ from typing import Any
 
 from perftel.errors import UnknownProviderError
 
-SANDBOX_PROVIDERS: tuple[str, ...] = ("goto_connect",)
-_REGISTRY = {"goto_connect": "perftel.sandbox.goto_connect:GoToConnectSandbox"}
+SANDBOX_PROVIDERS: tuple[str, ...] = ("aircall", "goto_connect", "ringcentral", "twilio")
+_REGISTRY = {
+    "aircall": "perftel.sandbox.aircall:AircallSandbox",
+    "goto_connect": "perftel.sandbox.goto_connect:GoToConnectSandbox",
+    "ringcentral": "perftel.sandbox.ringcentral:RingCentralSandbox",
+    "twilio": "perftel.sandbox.twilio:TwilioSandbox",
+}
 
 
 def _sandbox_class(provider: str) -> type:
