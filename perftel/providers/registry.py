@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from perftel.errors import UnknownProviderError
+from perftel.errors import ConfigError, UnknownProviderError
 
 if TYPE_CHECKING:
     import httpx
@@ -47,8 +47,15 @@ def normalise_name(name: str) -> str:
 
 
 def get_provider_class(name: str) -> type[Provider]:
-    module_name, _, attr = _REGISTRY[normalise_name(name)].partition(":")
-    return getattr(importlib.import_module(module_name), attr)
+    key = normalise_name(name)
+    module_name, _, attr = _REGISTRY[key].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise ConfigError(f"The {key} provider is not available in this version of perftel.", field="provider") from exc
+    return getattr(module, attr)
 
 
 def create_provider(
