@@ -1,0 +1,321 @@
+"""Twilio driver (REST API 2010-04-01; REFERENCE.md §2).
+
+* Auth: HTTP Basic with the Account SID + Auth Token, or an API key SID (``SK…``) + secret; the Account
+  SID is always in the path. Long-lived secrets: nothing to refresh.
+* Calls: ``Calls.json`` filtered by ``StartTime>`` / ``StartTime<`` (whole UTC days, then filtered
+  exactly here), ``PageSize=1000``, following ``next_page_uri`` (never building ``Page=N``: Twilio's
+  keyset ``PageToken`` must come from the server). Child legs are folded into their parent's call
+  (see :mod:`perftel.providers.twilio_mapping`).
+* Recordings: one account-wide ``Recordings.json`` walk by ``DateCreated`` (far fewer requests than one
+  list per call), matched to calls by ``call_sid``; only ``completed`` ones are listed for download,
+  pending ones are named in ``extra["recordings_not_ready"]`` and raise ``RecordingNotReadyError`` when
+  asked for.
+* Media: ``…/Recordings/{sid}.wav``; ``RequestedChannels=2`` unless the recording is known to be mono,
+  falling back to mono on error 16113. Redirects are followed; httpx drops our ``Authorization`` header
+  when a redirect leaves the API host.
+* Pacing: Twilio limits *concurrent* requests (429, error 20429): at most ``MAX_CONCURRENCY`` requests
+  are in flight per provider, and 429s are retried with backoff by the shared policy.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import httpx
+
+from perftel.errors import (
+    ApiError,
+    AuthError,
+    CredentialsError,
+    DownloadError,
+    NotFoundError,
+    RecordingNotReadyError,
+)
+from perftel.http.client import ApiClient
+from perftel.http.pagination import NextUrlPaginator, paginate
+from perftel.models import CallMetadata
+from perftel.providers.base import CredentialField, Provider
+from perftel.providers.twilio_mapping import (
+    NOT_READY_STATUSES,
+    build_call,
+    call_start,
+    next_page,
+    parse_twilio_error,
+    records,
+    text,
+    upper_date,
+)
+
+log = logging.getLogger("perftel.providers.twilio")
+
+API_VERSION = "2010-04-01"
+PAGE_SIZE = 1000  # Twilio's maximum
+MAX_CONCURRENCY = 4  # in-flight requests per provider; Twilio's 429/20429 is about concurrency
+RECORDING_LAG = timedelta(days=1)  # a recording is created when the call ends, possibly after the window
+MAX_LEG_DEPTH = 8
+_SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
+
+
+def _status_of(row: dict[str, Any]) -> str:
+    return (text(row.get("status")) or "").lower()
+
+
+class TwilioPages(NextUrlPaginator):
+    """Follows ``next_page_uri`` as given, but only its path and query: our credentials never go to
+    another host, whatever a page says (an absolute URL is re-based onto the configured base URL)."""
+
+    def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        if self.next_url is None:
+            return path, params
+        parts = urlsplit(self.next_url)
+        return parts.path or path, dict(parse_qsl(parts.query, keep_blank_values=True))
+
+
+class TwilioProvider(Provider):
+    name = "twilio"
+    display_name = "Twilio"
+    default_base_url = "https://api.twilio.com"
+    credential_fields = (
+        CredentialField("account_sid", "Account SID", help="AC… (Twilio Console → Account info)."),
+        CredentialField("auth_token", "Auth Token", secret=True, required=False,
+                        help="Or leave empty and give an API key SID and secret."),
+        CredentialField("api_key_sid", "API key SID", required=False, help="SK… (used instead of the Auth Token)."),
+        CredentialField("api_key_secret", "API key secret", secret=True, required=False),
+    )
+    #: ``"wav"`` (default; keeps dual channels for per-speaker transcripts) or ``"mp3"``.
+    media_format: ClassVar[str] = "wav"
+
+    def __init__(self, company_id: str, **options: Any) -> None:
+        super().__init__(company_id, **options)
+        self._api: ApiClient | None = None
+        self._recordings_seen: dict[str, dict[str, Any]] = {}
+        self._parents: dict[str, dict[str, Any] | None] = {}
+
+    @classmethod
+    def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
+        """``account_sid`` with ``auth_token``, or with ``api_key_sid`` + ``api_key_secret``."""
+        known = {f.name for f in cls.credential_fields}
+        clean = {k: str(v).strip() for k, v in (values or {}).items() if k in known and v is not None and str(v).strip()}
+        missing = [] if clean.get("account_sid") else ["account_sid"]
+        if not clean.get("auth_token") and not (clean.get("api_key_sid") and clean.get("api_key_secret")):
+            if clean.get("api_key_sid") or clean.get("api_key_secret"):
+                missing.append("api_key_secret" if clean.get("api_key_sid") else "api_key_sid")
+            else:
+                missing.append("auth_token (or api_key_sid and api_key_secret)")
+        if missing:
+            raise CredentialsError(f"Twilio credentials are missing: {', '.join(missing)}.", provider=cls.name)
+        if clean["account_sid"].upper().startswith("SK"):
+            raise CredentialsError(
+                "Twilio account_sid must be the Account SID (AC…); an SK… value is an API key SID: put it in "
+                "api_key_sid with its secret in api_key_secret.", provider=cls.name,
+            )
+        return clean
+
+    # -- HTTP plumbing ----------------------------------------------------------------------------
+    @property
+    def uses_api_key(self) -> bool:
+        return bool(self.secrets.get("api_key_sid") and self.secrets.get("api_key_secret"))
+
+    @property
+    def api(self) -> ApiClient:
+        if self._api is None:
+            s = self.secrets
+            user, password = (
+                (s["api_key_sid"], s["api_key_secret"]) if self.uses_api_key else (s["account_sid"], s["auth_token"])
+            )
+            self._api = ApiClient(
+                provider=self.display_name,
+                base_url=self.base_url,
+                auth=httpx.BasicAuth(user, password),
+                error_parser=parse_twilio_error,
+                max_concurrency=MAX_CONCURRENCY,
+                transport=self._transport,
+                verify=self._verify,
+                secrets=self.secret_values,
+            )
+        return self._api
+
+    @property
+    def account_path(self) -> str:
+        return f"/{API_VERSION}/Accounts/{quote(self.secrets['account_sid'], safe='')}"
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+
+    def _auth_error(self, exc: AuthError) -> AuthError:
+        what = "API key SID and secret" if self.uses_api_key else "Account SID and Auth Token"
+        return AuthError(
+            f"Twilio refused the credentials ({exc.status_code}{' ' + exc.error_code if exc.error_code else ''}): "
+            f"check the {what} of account {self.secrets['account_sid']} "
+            f"(perftel credentials set --company {self.company_id} --provider twilio). {exc.message}",
+            provider=self.display_name, status_code=exc.status_code, url=exc.url,
+            body_excerpt=exc.body_excerpt, error_code=exc.error_code,
+        )
+
+    def _list(self, path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every record of a list, following ``next_page_uri`` (path relative to the account unless absolute)."""
+        pages = TwilioPages(next_page, provider=self.display_name)
+        path = path if path.startswith("/") else f"{self.account_path}/{path}"
+        try:
+            yield from paginate(self.api, path, params=params, paginator=pages,
+                                items=lambda page: records(page, key), stop_on_empty=False)
+        except AuthError as exc:
+            raise self._auth_error(exc) from exc
+
+    # -- the primitives ---------------------------------------------------------------------------
+    def _connect(self) -> str:
+        try:
+            self.api.get_json(f"{self.account_path}/Calls.json", params={"PageSize": 1})
+        except AuthError as exc:
+            raise self._auth_error(exc) from exc
+        key = f" with API key {self.secrets['api_key_sid']}" if self.uses_api_key else ""
+        return f"account {self.secrets['account_sid']}{key}"
+
+    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
+        legs: dict[str, dict[str, Any]] = {}
+        query = {"StartTime>": start.date().isoformat(), "StartTime<": upper_date(end).isoformat(), "PageSize": PAGE_SIZE}
+        for row in self._list("Calls.json", "calls", query):
+            sid = text(row.get("sid"))
+            if sid and sid not in legs:
+                legs[sid] = row
+        children: dict[str, list[dict[str, Any]]] = {}
+        roots: list[str] = []
+        for sid, row in legs.items():
+            root = self._root(sid, legs)
+            if root != sid:
+                children.setdefault(root, []).append(row)
+            elif self._belongs_elsewhere(row, start):
+                continue
+            else:
+                roots.append(sid)
+        recordings = self._recordings(start, end, [legs[sid] for sid in roots])
+        calls = []
+        for sid in roots:
+            found = [r for leg in (sid, *(text(c.get("sid")) for c in children.get(sid, []))) for r in recordings.get(leg, [])]
+            call = build_call(self.name, legs[sid], children.get(sid, []), found)
+            if call is None:
+                log.warning("Twilio call %s has no start time; skipped.", sid)
+            elif start <= call.started_at < end and (call.answered or not answered_only):
+                calls.append(call)
+        calls.sort(key=lambda c: (c.started_at, c.external_id))
+        yield from calls
+
+    def _root(self, sid: str, legs: dict[str, dict[str, Any]]) -> str:
+        """The topmost ancestor of leg ``sid`` that is in ``legs`` (itself when its parent is not listed)."""
+        current, seen = sid, {sid}
+        for _ in range(MAX_LEG_DEPTH):
+            parent = text(legs[current].get("parent_call_sid"))
+            if parent is None or parent not in legs or parent in seen:
+                break
+            current = parent
+            seen.add(parent)
+        return current
+
+    def _belongs_elsewhere(self, row: dict[str, Any], start: datetime) -> bool:
+        """A child leg whose parent (not listed) started before the window belongs to an earlier run."""
+        parent_sid = text(row.get("parent_call_sid"))
+        if parent_sid is None or parent_sid == text(row.get("sid")):
+            return False
+        if parent_sid not in self._parents:
+            try:
+                found = self.api.get_json(f"{self.account_path}/Calls/{quote(parent_sid, safe='')}.json")
+            except AuthError as exc:
+                raise self._auth_error(exc) from exc
+            except ApiError:
+                found = None
+            self._parents[parent_sid] = found if isinstance(found, dict) else None
+        parent = self._parents[parent_sid]
+        started = call_start(parent) if parent else None
+        return started is not None and started < start
+
+    def _recordings(self, start: datetime, end: datetime, roots: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """Recording rows by ``call_sid``: one account-wide walk; per call if the account-wide list is refused."""
+        query = {
+            "DateCreated>": start.date().isoformat(),
+            "DateCreated<": upper_date(end + RECORDING_LAG).isoformat(),
+            "PageSize": PAGE_SIZE,
+        }
+        try:
+            rows = list(self._list("Recordings.json", "recordings", query))
+        except AuthError:
+            raise
+        except ApiError as exc:
+            if exc.retryable:
+                raise
+            log.warning("Twilio refused the account-wide recordings list (%s); listing per call.", exc)
+            rows = [row for root in roots if _status_of(root) == "completed" for row in self._call_recordings(root)]
+        by_call: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            sid, call_sid = text(row.get("sid")), text(row.get("call_sid"))
+            if sid and call_sid:
+                by_call.setdefault(call_sid, []).append(row)
+                self._recordings_seen[sid] = {"status": row.get("status"), "channels": row.get("channels")}
+        return by_call
+
+    def _call_recordings(self, call: dict[str, Any]) -> list[dict[str, Any]]:
+        uris = call.get("subresource_uris") if isinstance(call.get("subresource_uris"), dict) else {}
+        sid = quote(text(call.get("sid")) or "", safe="")
+        path = urlsplit(text(uris.get("recordings")) or "").path or f"{self.account_path}/Calls/{sid}/Recordings.json"
+        try:
+            rows = list(self._list(path, "recordings", {"PageSize": PAGE_SIZE}))
+        except AuthError:
+            raise
+        except ApiError as exc:
+            if exc.retryable:
+                raise
+            log.warning("Twilio listed no recordings for call %s: %s", sid, exc)
+            return []
+        return [{**row, "call_sid": row.get("call_sid") or call.get("sid")} for row in rows]
+
+    def _recording_info(self, rid: str) -> dict[str, Any]:
+        info = self._recordings_seen.get(rid)
+        if info is None or text(info.get("status")) != "completed":
+            try:
+                body = self.api.get_json(f"{self.account_path}/Recordings/{rid}.json")
+            except AuthError as exc:
+                raise self._auth_error(exc) from exc
+            except NotFoundError:
+                body = {}  # no metadata to read: try the media itself (a 404 there is the real answer)
+            info = {"status": body.get("status"), "channels": body.get("channels")} if isinstance(body, dict) else {}
+            self._recordings_seen[rid] = info
+        return info
+
+    def _download(self, recording_id: str, dest_stem: Path) -> Path:
+        rid = str(recording_id)
+        if not _SID.match(rid):
+            raise NotFoundError(f"Twilio has no recording {rid!r}: recording ids are SIDs such as RE…",
+                                provider=self.display_name)
+        info = self._recording_info(rid)
+        status = (text(info.get("status")) or "").lower()
+        if status in NOT_READY_STATUSES:
+            raise RecordingNotReadyError(
+                f"Twilio recording {rid} is still {status}; a later run will download it.", recording_id=rid
+            )
+        if status not in ("", "completed"):
+            raise DownloadError(f"Twilio recording {rid} is {status} and cannot be downloaded.", recording_id=rid)
+        fmt = "mp3" if self.media_format == "mp3" else "wav"
+        dual = info.get("channels") != 1
+        try:
+            return self._fetch_media(rid, fmt, 2 if dual else None, dest_stem)
+        except ApiError as exc:
+            if exc.error_code == "16113" and dual:  # asked for two channels of a mono recording
+                self._recordings_seen[rid] = {**info, "channels": 1}
+                return self._fetch_media(rid, fmt, 1, dest_stem)
+            if exc.error_code == "16109" and fmt == "mp3":  # encrypted recordings come as WAV only
+                return self._fetch_media(rid, "wav", 2 if dual else None, dest_stem)
+            if isinstance(exc, AuthError):
+                raise self._auth_error(exc) from exc
+            raise
+
+    def _fetch_media(self, rid: str, fmt: str, channels: int | None, dest_stem: Path) -> Path:
+        url = f"{self.account_path}/Recordings/{rid}.{fmt}"
+        if channels is not None:
+            url += f"?RequestedChannels={channels}"
+        return self.api.download(url, dest_stem, recording_id=rid).path
