@@ -1,0 +1,273 @@
+"""RingCentral driver (REFERENCE.md §4).
+
+* Auth: OAuth2 JWT-bearer grant (``assertion=<jwt>``, client authenticated with HTTP Basic). When
+  RingCentral issues a refresh token, it is used once (single-use) under the token store's lock and
+  the new pair is persisted before use; a refused refresh token falls back to the JWT grant. No
+  reflexive refresh on 401 (``perftel.http.oauth``: at most one, only for the current token).
+* Calls: the company call log (``/restapi/v1.0/account/~/call-log``), or the user's own
+  (``.../extension/~/call-log``) when the company log is forbidden (not an admin). Always explicit
+  ``dateFrom``/``dateTo`` (RingCentral silently defaults to the last 24 h), ``perPage=1000``,
+  ``view=Detailed``; follows ``navigation.nextPage.uri`` (keeping our filters) and stops on an empty
+  page. Records are grouped by ``telephonySessionId`` (``ringcentral_mapping``).
+* Recordings: ``recording.contentUri`` on the *media* host, which needs our Bearer token too. The
+  token goes only to RingCentral's own hosts (the platform, its media host, ``*.ringcentral.com``;
+  for a local sandbox, the same server under another loopback name); any other host and any
+  redirect get no ``Authorization``. ``206`` partial answers are completed with ``Range`` requests.
+* Pacing per throttling group (Heavy/Light/Auth, names learned from ``X-Rate-Limit-Group``) from the
+  ``X-Rate-Limit-*`` headers; a 429 stops the whole group until ``Retry-After`` (else 60 s).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from perftel import config
+from perftel.dates import iso_z
+from perftel.errors import ApiError, AuthError, DownloadError
+from perftel.files import atomic_open
+from perftel.http.client import ApiClient
+from perftel.http.oauth import OAuth2Auth, TokenManager
+from perftel.http.pagination import paginate
+from perftel.http.ratelimit import RateLimiter
+from perftel.http.retry import parse_retry_after
+from perftel.models import CallMetadata
+from perftel.providers import ringcentral_mapping as mapping
+from perftel.providers.base import CredentialField, Provider
+
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+TOKEN_PATH = "/restapi/oauth/token"
+COMPANY_CALL_LOG = "/restapi/v1.0/account/~/call-log"
+USER_CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
+PAGE_SIZE = 1000
+PENALTY_SECONDS = 60.0  # a 429 without Retry-After: RingCentral's penalty interval
+GROUP_LIMITS = {"Heavy": (10, 60.0), "Medium": (40, 60.0), "Light": (50, 60.0), "Auth": (5, 60.0)}  # defaults
+_KIND_GROUP = {"auth": "Auth", "call-log": "Heavy", "recording": "Heavy", "other": "Light"}
+_OAUTH_AUTH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"}
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,200}$")
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+
+
+def _kind(path: str) -> str:
+    path = path.lower()
+    if "/oauth/" in path:
+        return "auth"
+    if "/call-log" in path:
+        return "call-log"
+    return "recording" if "/recording" in path else "other"
+
+
+class RingCentralProvider(Provider):
+    name = "ringcentral"
+    display_name = "RingCentral"
+    default_base_url = "https://platform.ringcentral.com"
+    credential_fields = (
+        CredentialField("client_id", "Client ID", help="From the app in the RingCentral Developer Console."),
+        CredentialField("client_secret", "Client secret", secret=True),
+        CredentialField("jwt", "JWT credential", secret=True, help="A user's JWT (an admin's for the company call log)."),
+    )
+
+    def __init__(self, company_id: str, *, media_base_url: str | None = None, **options: Any) -> None:
+        super().__init__(company_id, **options)
+        host = httpx.URL(self.base_url).host
+        derived = self.base_url.replace(host, "media." + host[len("platform."):], 1) if host.startswith("platform.") else self.base_url
+        self.media_base_url = (media_base_url or config.env("PERFTEL_RINGCENTRAL_MEDIA_BASE_URL") or derived).rstrip("/")
+        self.limiter = RateLimiter(50 / 60, burst=50, key_rates={g: (n / w, n) for g, (n, w) in GROUP_LIMITS.items()})
+        self._groups: dict[str, str] = {}  # request kind → throttling group, as the headers name it
+        self._clients: dict[Any, ApiClient] = {}
+        self._manager: TokenManager | None = None
+        self._call_log = COMPANY_CALL_LOG
+        self._content_uris: dict[str, str] = {}
+        self._ranges = threading.local()  # the last 206 Content-Range seen by this thread
+        self._lock = threading.Lock()
+
+    # -- HTTP plumbing ----------------------------------------------------------------------------
+    def group_for(self, path: str) -> str:
+        kind = _kind(path)
+        return self._groups.get(kind) or _KIND_GROUP[kind]
+
+    def _on_response(self, response: httpx.Response) -> None:
+        headers, path = response.headers, response.request.url.path
+        group = headers.get("X-Rate-Limit-Group")
+        if group:
+            self._groups[_kind(path)] = group
+        group = group or self.group_for(path)
+        limit, window = mapping.number(headers.get("X-Rate-Limit-Limit")), mapping.number(headers.get("X-Rate-Limit-Window"))
+        if limit and window:
+            self.limiter.key_rates[group] = (limit / window, max(1, int(limit)))
+        remaining = mapping.number(headers.get("X-Rate-Limit-Remaining"))
+        if response.status_code == 429:  # any request in the penalty window restarts it: stop the group
+            wait = parse_retry_after(headers.get("Retry-After"))
+            self.limiter.pause(group, PENALTY_SECONDS if wait is None else wait)
+        elif remaining is not None:
+            self.limiter.set_budget(group, int(remaining), window or GROUP_LIMITS.get(group, (0, 60.0))[1])
+        if response.status_code == 206:
+            found = _CONTENT_RANGE.match(headers.get("Content-Range", ""))
+            if found:
+                total = None if found[3] == "*" else int(found[3])
+                self._ranges.last = (int(found[1]), int(found[2]), total)
+
+    def _client(self, url: str, *, bearer: bool) -> ApiClient:
+        key = (mapping.origin(url), bearer)
+        with self._lock:
+            if key not in self._clients:
+                u = httpx.URL(url)
+                base = url if url == self.base_url else str(u.copy_with(path="/", query=None, fragment=None)).rstrip("/")
+                self._clients[key] = ApiClient(
+                    provider=self.display_name, base_url=base, auth=OAuth2Auth(self.tokens) if bearer else None,
+                    error_parser=mapping.parse_error, rate_limiter=self.limiter, rate_key=self.group_for,
+                    transport=self._transport, verify=self._verify, secrets=self.secret_values,
+                    on_response=self._on_response,
+                )
+            return self._clients[key]
+
+    @property
+    def api(self) -> ApiClient:
+        return self._client(self.base_url, bearer=True)
+
+    @property
+    def tokens(self) -> TokenManager:
+        if self._manager is None:
+            self._manager = TokenManager(self.token_store, self._refresh, provider=self.display_name, margin=60.0,
+                                         needs_refresh_token=False)
+        return self._manager
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+    # -- OAuth ------------------------------------------------------------------------------------
+    def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        auth = httpx.BasicAuth(self.secrets["client_id"], self.secrets["client_secret"])
+        response = self._client(self.base_url, bearer=False).request("POST", TOKEN_PATH, data=form, auth=auth)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not body.get("access_token"):
+            raise AuthError("RingCentral's token endpoint answered without an access token.", provider=self.display_name)
+        return body
+
+    def _refresh(self, refresh_token: str | None) -> dict[str, Any]:
+        if refresh_token:
+            try:
+                return self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
+            except ApiError as exc:  # expired or used up: the JWT gives a fresh session
+                if not self._refused(exc):
+                    raise
+        try:
+            return self._token_request({"grant_type": JWT_GRANT, "assertion": self.secrets["jwt"]})
+        except ApiError as exc:
+            if not self._refused(exc):
+                raise
+            raise AuthError(
+                f"RingCentral refused the credentials ({exc.error_code or exc.status_code}): the client id/secret "
+                "are wrong, the JWT was revoked or expired, or the app may not use the JWT grant. Save new ones "
+                f"(perftel credentials set --company {self.company_id} --provider ringcentral).",
+                provider=self.display_name, status_code=exc.status_code, url=exc.url, error_code=exc.error_code,
+            ) from exc
+
+    @staticmethod
+    def _refused(exc: ApiError) -> bool:
+        code = (exc.error_code or "").lower()
+        return code in _OAUTH_AUTH_ERRORS or code.startswith("oau-") or exc.status_code in (400, 401, 403)
+
+    # -- the primitives ---------------------------------------------------------------------------
+    def _connect(self) -> str:
+        self.tokens.access_token()
+        try:
+            info = self.api.get_json("/restapi/v1.0/account/~/extension/~")
+        except ApiError as exc:
+            if exc.status_code not in (403, 404, 405):
+                raise
+            return "token issued"
+        info = info if isinstance(info, dict) else {}
+        account = info.get("account") if isinstance(info.get("account"), dict) else {}
+        who = " ".join(str(v) for v in (info.get("extensionNumber"), info.get("name")) if v)
+        return f"extension {who or info.get('id', '?')}, account {account.get('id', '~')}"
+
+    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
+        params = {"dateFrom": iso_z(start), "dateTo": iso_z(end), "perPage": PAGE_SIZE, "view": "Detailed", "type": "Voice"}
+        calls = [mapping.to_call(self.name, key, group) for key, group in mapping.group_sessions(self._records(params)).items()]
+        for call in sorted((c for c in calls if c is not None), key=lambda c: (c.started_at, c.external_id)):
+            if start <= call.started_at < end and (call.answered or not answered_only):
+                for rec in call.recordings:
+                    if rec.extra.get("contentUri"):
+                        self._content_uris[rec.id] = rec.extra["contentUri"]
+                yield call
+
+    def _records(self, params: dict[str, Any]) -> Iterator[Any]:
+        def walk(path: str) -> Iterator[Any]:
+            return paginate(self.api, path, params=params, paginator=mapping.NextPage(self.base_url, params, self.display_name),
+                            items=lambda page: page.get("records") if isinstance(page, dict) else [])
+
+        count = 0
+        try:
+            for count, record in enumerate(walk(self._call_log), 1):  # noqa: B007 - count is read below
+                yield record
+        except AuthError as exc:  # 403: not an admin (no FullCompanyCallLog): the user's own call log
+            if exc.status_code != 403 or self._call_log == USER_CALL_LOG or count:
+                raise
+            self._call_log = USER_CALL_LOG
+            yield from walk(USER_CALL_LOG)
+
+    def trusts(self, url: str) -> bool:
+        """May our Bearer token go to ``url``? RingCentral's own hosts only."""
+        where, base = mapping.origin(url), mapping.origin(self.base_url)
+        if where in (base, mapping.origin(self.media_base_url)):
+            return True
+        if (base[1] == "ringcentral.com" or base[1].endswith(".ringcentral.com")) and where[0] == "https":
+            return where[1] == "ringcentral.com" or where[1].endswith(".ringcentral.com")
+        return base[1] in _LOOPBACK and where[1] in _LOOPBACK and where[2] == base[2]  # a local sandbox
+
+    def _content_uri(self, recording_id: str) -> str:
+        if recording_id in self._content_uris:
+            return self._content_uris[recording_id]
+        meta = self.api.get_json(f"/restapi/v1.0/account/~/recording/{quote(recording_id, safe='')}")
+        uri = meta.get("contentUri") if isinstance(meta, dict) else None
+        if not uri:
+            raise DownloadError(f"RingCentral gave no contentUri for recording {recording_id}.", recording_id=recording_id)
+        return str(uri)
+
+    def _download(self, recording_id: str, dest_stem: Path) -> Path:
+        rid = str(recording_id)
+        if not _SAFE_ID.match(rid) or ".." in rid:
+            raise DownloadError(f"{rid!r} is not a RingCentral recording id.", recording_id=rid)
+        url = self._content_uri(rid)
+        if not httpx.URL(url).is_absolute_url:
+            url = self.media_base_url + "/" + url.lstrip("/")
+        client = self._client(url, bearer=self.trusts(url))
+        self._ranges.last = None
+        got = client.download(url, dest_stem, allowed_types=("audio/", "application/octet-stream"), recording_id=rid)
+        try:
+            return self._complete(client, url, got.path, got.size)
+        except BaseException:
+            got.path.unlink(missing_ok=True)
+            raise
+
+    def _complete(self, client: ApiClient, url: str, path: Path, size: int) -> Path:
+        """A ``206`` that sent only part of the file: fetch the rest with ``Range`` requests."""
+        first, _, total = getattr(self._ranges, "last", None) or (0, 0, None)
+        if first != 0:
+            raise DownloadError(f"RingCentral sent recording bytes from {first}, not from the start.", retryable=True)
+        if total is None or size >= total:
+            return path
+        data = bytearray(path.read_bytes())
+        while len(data) < total:
+            self._ranges.last = None
+            response = client.request("GET", url, headers={"Range": f"bytes={len(data)}-"})
+            begin = (self._ranges.last or (0, 0, None))[0] if response.status_code == 206 else 0
+            if not response.content or (response.status_code == 206 and begin != len(data)):
+                raise DownloadError(f"RingCentral's partial recording {path.stem} did not continue.", retryable=True)
+            data = data + response.content if response.status_code == 206 else bytearray(response.content)
+        with atomic_open(path, "wb") as handle:
+            handle.write(bytes(data[:total]))
+        return path
