@@ -16,6 +16,7 @@ from perftel.credentials import CredentialStore
 from perftel.dates import DateLike, last_days, utc_range
 from perftel.download import DownloadedRecording, download_recordings
 from perftel.errors import ConfigError, PerftelError
+from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
 from perftel.models import Failure, PipelineResult
 from perftel.progress import FETCH, LOGIN, TRANSCRIBE, CancelToken, ProgressCallback, no_progress
 from perftel.providers import Provider, create_provider
@@ -50,6 +51,7 @@ def run_pipeline(
     on_progress: ProgressCallback = no_progress,
     cancel: CancelToken | None = None,
     max_downloads: int = 4,
+    executor: LocalExecutor | DaskExecutor | None = None,
 ) -> PipelineResult:
     """Run the whole pipeline for one company and date range.
 
@@ -66,6 +68,8 @@ def run_pipeline(
         filename_prefix: prefix of file names (default: the provider name).
         on_progress: called as ``(step, current, total)`` for login, fetch, download, transcribe.
         cancel: a ``CancelToken``; when set, the run stops between items and says so.
+        executor: where transcription runs: ``None`` for this process, or a ``DaskExecutor`` (checked
+            before any work starts: an unreachable cluster or a worker without the model is a ``ConfigError``).
 
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
@@ -89,6 +93,8 @@ def run_pipeline(
     prefix = filename_prefix or driver.name
     result = PipelineResult(company_id=company_id, provider=driver.name, output_dir=storage.root / "calls")
     cancel = cancel or CancelToken()
+    if executor is not None and transcribe and download:
+        executor.check()
     try:
         # 1. login: nothing is written when the credentials do not work.
         on_progress(LOGIN, 0, 1)
@@ -122,7 +128,7 @@ def run_pipeline(
             return result
 
         # 4. transcribe
-        _transcribe(report.recordings, storage, prefix, result, on_progress, cancel,
+        _transcribe(report.recordings, storage, prefix, result, on_progress, cancel, executor=executor,
                     transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language)
         result.cancelled = cancel.cancelled
         return result
@@ -153,8 +159,9 @@ def _fetch(
 
 def _transcribe(
     recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
-    on_progress: ProgressCallback, cancel: CancelToken, *, transcriber: Transcriber | None, model: str | None,
-    device: str | None, compute_type: str | None, language: str | None,
+    on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
+    transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
+    language: str | None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -163,28 +170,32 @@ def _transcribe(
     on_progress(TRANSCRIBE, done, total)
     if not todo:
         return
-    try:
-        if transcriber is None:
-            from perftel.transcribe import create_transcriber
-
-            transcriber = create_transcriber(model, device, compute_type)
-        transcriber.initialize()
-    except PerftelError as exc:
-        result.failed.extend(Failure(TRANSCRIBE, d.recording.id, str(exc)) for d in todo)
-        return
-    for item in sorted(todo, key=lambda d: d.call.started_at):
-        if cancel.cancelled:
-            return
+    if executor is None:
         try:
-            transcription = transcriber.transcribe(
-                item.path, recording_id=item.recording.id, channel_roles=item.recording.channel_roles or None,
-                language=language,
-            )
-            storage.save_transcription(transcription, prefix=prefix, call=item.call)
+            if transcriber is None:
+                from perftel.transcribe import create_transcriber
+
+                transcriber = create_transcriber(model, device, compute_type)
+            executor = LocalExecutor(transcriber)
+            executor.check()
         except PerftelError as exc:
-            result.failed.append(Failure(TRANSCRIBE, item.recording.id, str(exc), exc.retryable))
+            result.failed.extend(Failure(TRANSCRIBE, d.recording.id, str(exc)) for d in todo)
+            return
+    by_id = {d.recording.id: d for d in todo}
+    jobs = [
+        TranscriptionJob(str(d.path), d.recording.id, dict(d.recording.channel_roles), language)
+        for d in sorted(todo, key=lambda d: d.call.started_at)
+    ]
+    for job, outcome in executor.run(jobs, cancel=cancel):
+        item = by_id[job.recording_id]
+        if isinstance(outcome, PerftelError):
+            result.failed.append(Failure(TRANSCRIBE, job.recording_id, str(outcome), outcome.retryable))
         else:
-            result.transcribed.append(transcription)
+            try:
+                storage.save_transcription(outcome, prefix=prefix, call=item.call)
+            except (PerftelError, OSError) as exc:
+                result.failed.append(Failure(TRANSCRIBE, job.recording_id, f"could not save: {exc}"))
+            else:
+                result.transcribed.append(outcome)
         done += 1
         on_progress(TRANSCRIBE, done, total)
-

@@ -1,0 +1,260 @@
+"""Where transcription runs: in this process (the default) or on a Dask cluster.
+
+An executor takes :class:`TranscriptionJob` s and yields ``(job, result_or_error)`` as each finishes;
+the pipeline stores results and reports errors the same way whichever executor ran them.
+
+* :class:`LocalExecutor` — one ``Transcriber`` in this process, one job after another.
+* :class:`DaskExecutor` — one task per recording on a ``dask.distributed`` cluster. Each worker
+  process builds the model once from its directory and keeps it (models cannot be pickled); audio
+  reaches workers by path when they share storage with us, else as bytes. Failed tasks are retried
+  (``retries``), a lost worker's tasks are rescheduled by Dask, and what still fails is reported —
+  never dropped. dask is imported only here, and only when a ``DaskExecutor`` is made.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from perftel.errors import ConfigError, PerftelError, TranscriptionError
+from perftel.models import TranscriptionResult
+from perftel.progress import CancelToken
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from perftel.transcribe import TranscribeOptions, Transcriber
+
+
+@dataclass(frozen=True)
+class TranscriptionJob:
+    """One recording to transcribe. ``audio`` carries the bytes when workers cannot read ``path``."""
+
+    path: str
+    recording_id: str
+    channel_roles: dict[int, str] = field(default_factory=dict)
+    language: str | None = None
+    audio: bytes | None = None
+
+
+class LocalExecutor:
+    """Transcribe in this process with one shared ``Transcriber``."""
+
+    def __init__(self, transcriber: Transcriber) -> None:
+        self.transcriber = transcriber
+
+    def check(self) -> None:
+        """Load the model now, so a missing model fails before any work (raises ``ConfigError``)."""
+        self.transcriber.initialize()
+
+    def run(self, jobs: list[TranscriptionJob], *, cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+        for job in jobs:
+            if cancel.cancelled:
+                return
+            try:
+                yield job, self.transcriber.transcribe(
+                    job.path, recording_id=job.recording_id, channel_roles=job.channel_roles or None,
+                    language=job.language,
+                )
+            except PerftelError as exc:
+                yield job, exc
+
+
+# -- Dask ------------------------------------------------------------------------------------------
+
+
+def _worker_name(worker: Any = None) -> str:
+    try:
+        from distributed import get_worker
+
+        return (worker or get_worker()).address
+    except (ImportError, ValueError, AttributeError):
+        return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _worker_transcriber(
+    model: str, device: str, compute_type: str, options: TranscribeOptions | None, worker: Any = None
+) -> Transcriber:
+    """This worker process's Transcriber (the model inside is loaded once per process and kept)."""
+    try:
+        from perftel.transcribe import Transcriber
+    except ImportError as exc:
+        raise ConfigError(f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
+                          "perftel with faster-whisper on every worker.") from exc
+    transcriber = Transcriber(model, device, compute_type, options=options)
+    try:
+        transcriber.initialize()
+    except ConfigError as exc:
+        raise ConfigError(f"Dask worker {_worker_name(worker)}: {exc}", field=exc.field) from exc
+    return transcriber
+
+
+def check_worker(model: str, device: str, compute_type: str, dask_worker: Any = None) -> str:
+    """Run on each worker before any work: faster-whisper importable and the model loadable there.
+    (``client.run`` passes ``dask_worker``.)"""
+    _worker_transcriber(model, device, compute_type, None, dask_worker)
+    return "ok"
+
+
+def transcribe_on_worker(
+    job: TranscriptionJob, model: str, device: str, compute_type: str, options: TranscribeOptions | None
+) -> dict[str, Any]:
+    """The task: transcribe one job on whichever worker runs it; returns the result as a dict."""
+    transcriber = _worker_transcriber(model, device, compute_type, options)
+    if job.audio is not None:
+        import tempfile
+
+        suffix = Path(job.path).suffix or ".audio"
+        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+            handle.write(job.audio)
+            handle.flush()
+            result = transcriber.transcribe(handle.name, recording_id=job.recording_id,
+                                            channel_roles=job.channel_roles or None, language=job.language)
+        result.audio_path = job.path
+    else:
+        result = transcriber.transcribe(job.path, recording_id=job.recording_id,
+                                        channel_roles=job.channel_roles or None, language=job.language)
+    return result.to_dict()
+
+
+class DaskExecutor:
+    """Send transcription to a Dask cluster: ``DaskExecutor("tcp://host:8786")`` or ``DaskExecutor(client)``.
+
+    Args:
+        scheduler: the scheduler address, or a ready ``distributed.Client``.
+        model, device, compute_type: what each worker loads (defaults: the ``WHISPER_*`` settings).
+        shared_storage: ``True`` when workers read our paths, ``False`` to send audio bytes,
+            ``None`` to find out by asking one worker.
+        retries: how often a failed task is tried again before it is reported.
+
+    Raises:
+        ConfigError: the scheduler cannot be reached (before any work starts).
+    """
+
+    def __init__(
+        self,
+        scheduler: str | Any,
+        *,
+        model: str | None = None,
+        device: str | None = None,
+        compute_type: str | None = None,
+        options: TranscribeOptions | None = None,
+        shared_storage: bool | None = None,
+        retries: int = 2,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        from perftel.config import WhisperSettings
+
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise ConfigError("Dask is not installed: pip install 'perftel[dask]'.", field="scheduler") from exc
+        settings = WhisperSettings.from_env() if None in (model, device, compute_type) else None
+        self.model = model or settings.model
+        self.device = device or settings.device
+        self.compute_type = compute_type or settings.compute_type
+        self.options = options
+        self.retries = retries
+        self.shared_storage = shared_storage
+        if isinstance(scheduler, str):
+            try:
+                self.client = Client(scheduler, timeout=connect_timeout)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"Cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}). Check the address, "
+                    "or start one with `dask scheduler` and `dask worker`.",
+                    field="scheduler",
+                ) from exc
+            self._owns_client = True
+        else:
+            self.client, self._owns_client = scheduler, False
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def check(self) -> None:
+        """Every worker can import faster-whisper and load the model (raises ``ConfigError`` naming the worker)."""
+        workers = self.client.scheduler_info().get("workers", {})
+        if not workers:
+            raise ConfigError("The Dask cluster has no workers: start some with `dask worker <scheduler>`.",
+                              field="scheduler")
+        try:
+            self.client.run(check_worker, self.model, self.device, self.compute_type)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a worker without perftel at all fails to unpickle the function
+            raise ConfigError(f"A Dask worker cannot run perftel's transcriber: {type(exc).__name__}: {exc}",
+                              field="scheduler") from exc
+
+    def _workers_share(self, path: str) -> bool:
+        if self.shared_storage is None:
+            self.shared_storage = bool(self.client.submit(os.path.exists, path, pure=False).result())
+        return self.shared_storage
+
+    def run(self, jobs: list[TranscriptionJob], *, cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+        from distributed import as_completed
+
+        if not jobs:
+            return
+        share = self._workers_share(jobs[0].path)
+        futures = {}
+        for job in jobs:
+            payload = job if share else TranscriptionJob(job.path, job.recording_id, job.channel_roles,
+                                                         job.language, Path(job.path).read_bytes())
+            future = self.client.submit(transcribe_on_worker, payload, self.model, self.device, self.compute_type,
+                                        self.options, retries=self.retries, pure=False, key=f"perftel-{job.recording_id}")
+            futures[future] = job
+        for future in as_completed(futures):
+            job = futures[future]
+            if cancel.cancelled:
+                self.client.cancel(list(futures))
+                return
+            try:
+                yield job, TranscriptionResult.from_dict(future.result())
+            except PerftelError as exc:
+                yield job, exc
+            except Exception as exc:  # a worker crash that outlived the retries: reported, never dropped
+                yield job, TranscriptionError(f"Dask task for {job.path} failed: {type(exc).__name__}: {exc}",
+                                              path=job.path)
+
+
+# -- DataFrame users -------------------------------------------------------------------------------
+
+
+def transcribe_frame(
+    frame: pd.DataFrame,
+    *,
+    path_column: str = "path",
+    model: str | None = None,
+    device: str | None = None,
+    compute_type: str | None = None,
+    language: str | None = None,
+) -> pd.DataFrame:
+    """Transcribe a DataFrame of recording paths; returns it with ``text``, ``language``, ``duration``,
+    ``segments`` (list of dicts) and ``error`` columns. Fits ``dask.dataframe.map_partitions``::
+
+        ddf.map_partitions(transcribe_frame, model="base", meta=transcribe_frame(ddf._meta, model="base"))
+    """
+    from perftel.transcribe import create_transcriber
+
+    out = frame.copy()
+    columns = {"text": [], "language": [], "duration": [], "segments": [], "error": []}
+    transcriber = create_transcriber(model, device, compute_type) if len(frame) else None
+    for path in frame[path_column]:
+        try:
+            result = transcriber.transcribe(path, language=language)
+        except PerftelError as exc:
+            values = (None, None, None, [], str(exc))
+        else:
+            values = (result.text, result.language, result.duration,
+                      [s for s in result.to_dict()["segments"]], None)
+        for name, value in zip(columns, values, strict=True):
+            columns[name].append(value)
+    for name, values in columns.items():
+        out[name] = values if len(frame) else []
+    return out
