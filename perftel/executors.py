@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,7 +78,8 @@ def _worker_name(worker: Any = None) -> str:
 
 
 def _worker_transcriber(
-    model: str, device: str, compute_type: str, options: TranscribeOptions | None, worker: Any = None
+    model: str, device: str, compute_type: str, options: TranscribeOptions | None, worker: Any = None,
+    cpu_threads: int = 0,
 ) -> Transcriber:
     """This worker process's Transcriber (the model inside is loaded once per process and kept)."""
     try:
@@ -85,7 +87,7 @@ def _worker_transcriber(
     except ImportError as exc:
         raise ConfigError(f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
                           "perftel with faster-whisper on every worker.") from exc
-    transcriber = Transcriber(model, device, compute_type, options=options)
+    transcriber = Transcriber(model, device, compute_type, options=options, cpu_threads=cpu_threads)
     try:
         transcriber.initialize()
     except ConfigError as exc:
@@ -93,18 +95,19 @@ def _worker_transcriber(
     return transcriber
 
 
-def check_worker(model: str, device: str, compute_type: str, dask_worker: Any = None) -> str:
+def check_worker(model: str, device: str, compute_type: str, cpu_threads: int = 0, dask_worker: Any = None) -> str:
     """Run on each worker before any work: faster-whisper importable and the model loadable there.
     (``client.run`` passes ``dask_worker``.)"""
-    _worker_transcriber(model, device, compute_type, None, dask_worker)
+    _worker_transcriber(model, device, compute_type, None, dask_worker, cpu_threads)
     return "ok"
 
 
 def transcribe_on_worker(
-    job: TranscriptionJob, model: str, device: str, compute_type: str, options: TranscribeOptions | None
+    job: TranscriptionJob, model: str, device: str, compute_type: str, options: TranscribeOptions | None,
+    cpu_threads: int = 0,
 ) -> dict[str, Any]:
     """The task: transcribe one job on whichever worker runs it; returns the result as a dict."""
-    transcriber = _worker_transcriber(model, device, compute_type, options)
+    transcriber = _worker_transcriber(model, device, compute_type, options, cpu_threads=cpu_threads)
     if job.audio is not None:
         import tempfile
 
@@ -130,6 +133,8 @@ class DaskExecutor:
         shared_storage: ``True`` when workers read our paths, ``False`` to send audio bytes,
             ``None`` to find out by asking one worker.
         retries: how often a failed task is tried again before it is reported.
+        cpu_threads: threads per worker's model (0: the cores the worker process may use; with several
+            worker processes per machine, give cores ÷ workers).
 
     Raises:
         ConfigError: the scheduler cannot be reached (before any work starts).
@@ -146,6 +151,7 @@ class DaskExecutor:
         shared_storage: bool | None = None,
         retries: int = 2,
         connect_timeout: float = 10.0,
+        cpu_threads: int = 0,
     ) -> None:
         from perftel.config import WhisperSettings
 
@@ -159,6 +165,7 @@ class DaskExecutor:
         self.compute_type = compute_type or settings.compute_type
         self.options = options
         self.retries = retries
+        self.cpu_threads = cpu_threads
         self.shared_storage = shared_storage
         if isinstance(scheduler, str):
             try:
@@ -184,7 +191,7 @@ class DaskExecutor:
             raise ConfigError("The Dask cluster has no workers: start some with `dask worker <scheduler>`.",
                               field="scheduler")
         try:
-            self.client.run(check_worker, self.model, self.device, self.compute_type)
+            self.client.run(check_worker, self.model, self.device, self.compute_type, self.cpu_threads)
         except ConfigError:
             raise
         except Exception as exc:  # a worker without perftel at all fails to unpickle the function
@@ -207,7 +214,8 @@ class DaskExecutor:
             payload = job if share else TranscriptionJob(job.path, job.recording_id, job.channel_roles,
                                                          job.language, Path(job.path).read_bytes())
             future = self.client.submit(transcribe_on_worker, payload, self.model, self.device, self.compute_type,
-                                        self.options, retries=self.retries, pure=False, key=f"perftel-{job.recording_id}")
+                                        self.options, self.cpu_threads, retries=self.retries, pure=False,
+                                        key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}")
             futures[future] = job
         for future in as_completed(futures):
             job = futures[future]
