@@ -35,6 +35,7 @@ from perftel.http.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("perftel.http")
 
+DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
 AUDIO_EXTENSIONS = {
     "audio/wav": ".wav",
@@ -97,7 +98,7 @@ class ApiClient:
         rate_limiter: RateLimiter | None = None,
         rate_key: Callable[[str], str] | None = None,
         max_concurrency: int = 4,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
         verify: bool = True,
         secrets: Callable[[], list[str]] | None = None,
@@ -116,7 +117,7 @@ class ApiClient:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            timeout=httpx.Timeout(timeout or DEFAULT_TIMEOUT, connect=min(10.0, timeout or DEFAULT_TIMEOUT)),
             transport=transport,
             verify=verify,
             headers={"Accept": "application/json", "User-Agent": "perftel/0.1"},
@@ -293,6 +294,7 @@ class ApiClient:
                         f"{self.provider} sent {content_type or 'no content type'} instead of audio for "
                         f"recording {recording_id} ({redact_url(response.url)}); nothing was saved.",
                         recording_id=recording_id,
+                        retryable=True,  # storage front-ends answer login or error pages now and then
                     )
                 declared = response.headers.get("Content-Length")
                 if declared is not None and int(declared) > max_bytes:

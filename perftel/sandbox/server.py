@@ -157,6 +157,15 @@ class Faults:
     ``slow_seconds``      delay every API answer by this many seconds
     ``truncate_media``    next N media downloads announce the full Content-Length, send less, and close
 
+    Wire-level faults, the same for every provider (applied by the scaffold to GET requests only, so a
+    single-use token is never spent by a fault):
+
+    ``connection_resets``  next N GETs: the connection is closed without an answer
+    ``malformed_json``     next N JSON answers: status 200, the body cut in half
+    ``wrong_content_type`` next N media answers: an HTML page instead of audio
+    ``vanish_media``       next N media answers: 404, as if the recording was deleted after listing
+    ``stall_requests``     next N GETs wait ``stall_seconds`` before answering (client time-outs)
+
     Counters are consumed with :meth:`take`. Subclasses add their own switches as class attributes
     (ints are counters) and methods.
     """
@@ -165,6 +174,12 @@ class Faults:
     server_errors: int = 0
     slow_seconds: float = 0.0
     truncate_media: int = 0
+    connection_resets: int = 0
+    malformed_json: int = 0
+    wrong_content_type: int = 0
+    vanish_media: int = 0
+    stall_requests: int = 0
+    stall_seconds: float = 2.0
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -251,10 +266,20 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         owner = self.server.owner
+        faults = getattr(owner, "faults", None) if self.command == "GET" else None
+        if isinstance(faults, Faults) and faults.take("connection_resets"):
+            request.status = 0
+            owner.requests.append(request)
+            self.close_connection = True  # hang up without a word
+            return
+        if isinstance(faults, Faults) and faults.take("stall_requests"):
+            time.sleep(faults.stall_seconds)
         try:
             response = owner.dispatch(request)
         except Exception as exc:  # a sandbox bug must not hang the client
             response = text_response(500, f"sandbox error: {exc!r}")
+        if isinstance(faults, Faults):
+            response = _wire_faults(faults, response)
         request.status = response.status
         owner.requests.append(request)
         self._send(response)
@@ -280,6 +305,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet; the RequestLog keeps the record
         pass
+
+
+def _wire_faults(faults: Faults, response: Response) -> Response:
+    """Spoil a good answer the way networks and storage do, when a switch says so."""
+    if response.status != 200:
+        return response
+    content_type = response.headers.get("Content-Type", "")
+    if "json" in content_type and faults.take("malformed_json"):
+        return Response(200, response.body[: len(response.body) // 2], dict(response.headers))
+    if content_type.startswith("audio/"):
+        if faults.take("vanish_media"):
+            return text_response(404, "Not Found")
+        if faults.take("wrong_content_type"):
+            return text_response(200, "<html><body>Please sign in</body></html>", "text/html; charset=utf-8")
+    return response
 
 
 class _HTTPServer(ThreadingHTTPServer):
