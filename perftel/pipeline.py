@@ -7,6 +7,7 @@ reports ``on_progress(step, current, total)``; one failing call never stops the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -95,6 +96,7 @@ def run_pipeline(
     cancel = cancel or CancelToken()
     if executor is not None and transcribe and download:
         executor.check()
+    stack = contextlib.ExitStack()
     try:
         # 1. login: nothing is written when the credentials do not work.
         on_progress(LOGIN, 0, 1)
@@ -104,7 +106,7 @@ def run_pipeline(
             result.failed.append(Failure(LOGIN, driver.name, str(exc), exc.retryable))
             return result
         on_progress(LOGIN, 1, 1)
-        storage.ensure()
+        stack.enter_context(storage.exclusive())  # one run per company at a time; clears crash leftovers
 
         # 2. fetch: each call's detail is saved as it arrives; the listing file at the end.
         complete = _fetch(driver, storage, start, end, answered_only, result, on_progress, cancel)
@@ -133,6 +135,7 @@ def run_pipeline(
         result.cancelled = cancel.cancelled
         return result
     finally:
+        stack.close()
         if owned:
             driver.close()
 

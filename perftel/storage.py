@@ -10,11 +10,15 @@ the TXT is written first, so a JSON never stands without its TXT. pandas is used
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
 
 from perftel import config
 from perftel.credentials import validate_company_id
@@ -24,6 +28,8 @@ from perftel.models import CallMetadata, TranscriptionResult, utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger("perftel.storage")
 
 
 class CompanyStorage:
@@ -41,14 +47,34 @@ class CompanyStorage:
         return f"CompanyStorage({self.company_id!r}, {str(self.data_dir)!r})"
 
     def ensure(self) -> CompanyStorage:
-        """Create the folders, and clear temporary files that a crashed run left behind."""
+        """Create the folders."""
         for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"Cannot create {folder}: {exc.strerror or exc}.") from exc
-            remove_stale_partials(folder)
         return self
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[CompanyStorage]:
+        """Be the only pipeline writing this company's data (another process waits for its turn).
+
+        Inside, no other run is live, so temporary files left by a crashed or killed run are orphans
+        and are removed.
+        """
+        self.ensure()
+        lock = FileLock(str(self.root / ".perftel.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("Another perftel run is syncing company %s; waiting for it to finish.", self.company_id)
+            lock.acquire()
+        try:
+            for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
+                remove_stale_partials(folder, older_than=0)
+            yield self
+        finally:
+            lock.release()
 
     # -- metadata -------------------------------------------------------------------------------
     def save_listing(
