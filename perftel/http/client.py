@@ -30,10 +30,11 @@ from perftel.errors import (
 )
 from perftel.files import atomic_open
 from perftel.http.ratelimit import RateLimiter
-from perftel.http.redact import redact_text, redact_url
+from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("perftel.http")
+install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -61,3 +62,23 @@ def redact_text(text: str, secrets: list[str] | tuple[str, ...] = (), *, limit: 
     text = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+", r"\1" + REDACTED, text)
     text = re.sub(r'(?i)("?(?:access_token|refresh_token|client_secret|password|token)"?\s*[:=]\s*"?)[^",&\s}]+', r"\1" + REDACTED, text)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites URLs in log records (httpx logs every request's full URL at INFO) without their secrets."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact_url(a) if "://" in str(a) else a for a in args)
+        if isinstance(record.msg, str) and "://" in record.msg:
+            record.msg = re.sub(r"\S+://\S+", lambda m: redact_url(m.group(0)), record.msg)
+        return True
+
+
+def install_log_redaction() -> None:
+    """Make the HTTP libraries' own loggers redact what they print (idempotent)."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
