@@ -22,7 +22,7 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -149,7 +149,7 @@ class AircallProvider(Provider):
         if hi <= lo:
             return
         self._split_budget, self._trust_total = MAX_WINDOWS, True
-        for raw in self._walk(lo, hi, set(), {}):
+        for raw in self._walk(lo, hi, _RecentIds(), {}):
             call = wire.to_call(raw, self.name, fallback_start=start)
             if not start <= call.started_at < end or (answered_only and not call.answered):
                 continue
@@ -157,7 +157,7 @@ class AircallProvider(Provider):
             yield call
 
     # -- listing: windows under the cap ------------------------------------------------------------
-    def _walk(self, lo: int, hi: int, seen: set[str], out: dict[str, Any],
+    def _walk(self, lo: int, hi: int, seen: _RecentIds, out: dict[str, Any],
               parent_total: int | None = None, sibling_total: int | None = None) -> Iterator[dict[str, Any]]:
         """Raw calls created in ``[lo, hi)`` (UNIX seconds), each once; ``out["total"]`` = meta.total."""
         meta: dict[str, Any] = {}
@@ -218,7 +218,7 @@ class AircallProvider(Provider):
             return False
         return True
 
-    def _split(self, lo: int, hi: int, seen: set[str], total: int) -> Iterator[dict[str, Any]]:
+    def _split(self, lo: int, hi: int, seen: _RecentIds, total: int) -> Iterator[dict[str, Any]]:
         self._split_budget -= 2
         mid, left = (lo + hi) // 2, {}
         yield from self._walk(lo, mid, seen, left, total, None)
@@ -233,14 +233,14 @@ class AircallProvider(Provider):
         self._keep_secret(url)
         with self._lock:
             self._urls[str(raw["id"]).strip()] = (url, wire.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
-            while len(self._urls) > 20_000:
+            while len(self._urls) > 2_000:  # bounded: older ones are fetched fresh before download
                 self._urls.popitem(last=False)
 
     def _keep_secret(self, url: str) -> None:
         with self._lock:
             for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
                 self._url_secrets[value] = None
-            while len(self._url_secrets) > 50_000:
+            while len(self._url_secrets) > 6_000:
                 self._url_secrets.popitem(last=False)
 
     def _listed_url(self, call_id: str) -> str | None:
@@ -276,3 +276,23 @@ class AircallProvider(Provider):
             return listed or self._fresh_url(call_id)
 
         return self.media.download(url, dest_stem, recording_id=call_id).path
+
+
+class _RecentIds:
+    """The ids of the last few pages: enough to drop the repeats that offset paging produces when calls
+    arrive mid-walk (the listing is in time order and windows own disjoint seconds), while keeping memory
+    bounded by the page size rather than the number of calls."""
+
+    def __init__(self, size: int = 20 * PER_PAGE) -> None:
+        self._order: deque[str] = deque()
+        self._ids: set[str] = set()
+        self._size = size
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._ids
+
+    def add(self, ident: str) -> None:
+        self._order.append(ident)
+        self._ids.add(ident)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
