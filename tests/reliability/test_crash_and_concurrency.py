@@ -62,6 +62,7 @@ def test_killed_at_random_points_then_rerun_gives_the_same_data(sandbox, make_pr
     finally:
         sandbox.faults.slow_seconds = 0
     result = finish(start_child(sandbox, folder))
+    print(f"{sandbox.provider_name}: killed {kills} of {KILLS} runs; {len(expected_files)} files identical")
     assert kills >= 1
     assert result["failed"] == expected_failures
     assert snapshot(folder / "acme") == expected_files
