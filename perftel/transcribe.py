@@ -2,55 +2,71 @@
 
 A :class:`Transcriber` resolves its model offline first (see :mod:`perftel.whisper_models`), loads it
 once per process, and turns an audio file into a :class:`~perftel.models.TranscriptionResult`.
-Two-channel recordings (agent on one side, customer on the other) are transcribed channel by channel
-and merged in time order; a "stereo" file whose sides carry the same signal counts as mono.
+
+How a call is transcribed (each step chosen by measurement, see ``benchmarks/RESULTS.md``):
+
+1. :mod:`perftel.audio` checks the file and streams it in 30 s blocks (memory does not grow with length);
+   a stereo file with distinct sides is two speaker tracks, a same-signal "stereo" file is one.
+2. Silero VAD runs per block on each track (speech crossing a block edge is carried over); only speech
+   is ever decoded, so pauses, hold silence and line noise cannot produce text.
+3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
+   mono channel with a loud agent is heard as clearly as the agent.
+4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; each
+   window is one Whisper pass (one encoder run) without conditioning on earlier text, so one turn's
+   decode cannot swallow or bias the next; word times map every word back to its place in the call.
+5. The language is pinned when known, else detected once per call on its first speech windows
+   (``"en,pt"`` restricts detection to those languages).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import struct
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from perftel import audio as audio_io
 from perftel.config import WHISPER_MODELS, WhisperSettings, validate_compute_type, validate_device
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word, utcnow
 from perftel.whisper_models import model_unavailable_error, resolve_model
 
-SAMPLE_RATE = 16_000
+SAMPLE_RATE = audio_io.SAMPLE_RATE
 log = logging.getLogger(__name__)
-
-# Containers whose declared duration is exact, so a shorter decode means a truncated file.
-_EXACT_DURATION_FORMATS = {"wav", "flac", "mov", "mp4", "m4a", "aiff", "w64", "caf"}
 
 
 @dataclass(frozen=True)
 class TranscribeOptions:
-    """Decoding options. Defaults were measured on the bundled base model (see tests and the design note).
+    """Decoding options; the defaults were measured on telephone calls (``benchmarks/RESULTS.md``).
 
-    ``language`` pins the language (else detected per file); the ``vad_*`` fields tune Silero VAD;
-    a segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
-    ``avg_logprob < log_prob_threshold``; ``temperatures`` is the fallback ladder used when a window
-    decodes badly (``compression_ratio_threshold``). Each channel is scaled so its peak reaches
-    ``target_peak``, by at most ``max_gain_db``. Stereo sides correlating above
-    ``same_signal_correlation`` are one signal.
+    ``language`` pins the language (else detected once per call); the ``vad_*`` fields tune Silero VAD
+    (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
+    region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
+    regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
+    silence. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
+    ``avg_logprob < log_prob_threshold``; ``temperatures`` is the fallback ladder for a window that
+    decodes badly (``compression_ratio_threshold``). Stereo sides correlating above
+    ``same_signal_correlation`` are one signal. Blocks whose peak is under ``silence_floor_db`` are
+    skipped without VAD.
     """
 
     language: str | None = None  # "pt" pins it; "en,pt" detects among these only; None detects freely
     word_timestamps: bool = False  # keep per-word times in the result (they are always used for segment times)
     split_gap_seconds: float = 1.5  # a pause this long inside a Whisper segment starts a new segment
     beam_size: int = 5
-    vad_filter: bool = True
-    vad_threshold: float = 0.5
-    vad_min_silence_ms: int = 500
+    vad_filter: bool = True  # False: the whole track is one stretch of "speech" (still packed in windows)
+    vad_threshold: float = 0.35
+    vad_min_silence_ms: int = 1000
     vad_speech_pad_ms: int = 400
+    window_seconds: float = 28.0
+    pack_gap_seconds: float = 0.5
+    pack_regions: bool = True  # False: one speech region per Whisper window (more encoder passes)
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4
@@ -58,27 +74,76 @@ class TranscribeOptions:
     no_speech_threshold: float = 0.6
     normalize_level: bool = True
     target_peak: float = 0.9
-    max_gain_db: float = 30.0
+    max_gain_db: float = 40.0
+    silence_floor_db: float = -70.0
+    vad_min_peak_db: float = -35.0  # a quieter block is lifted to this peak for VAD only
     same_signal_correlation: float = 0.99
+    block_seconds: float = audio_io.BLOCK_SECONDS
+    language_detection_windows: int = 1  # windows the language is detected on (more: slower, surer)
 
     def whisper_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``WhisperModel.transcribe`` (language excluded)."""
+        """Keyword arguments for ``WhisperModel.transcribe`` on one packed window (language excluded)."""
         return {
             "beam_size": self.beam_size,
-            # Word times make segment boundaries exact (VAD-merged turns otherwise share one start time).
-            "word_timestamps": True,
-            "vad_filter": self.vad_filter,
-            "vad_parameters": {
-                "threshold": self.vad_threshold,
-                "min_silence_duration_ms": self.vad_min_silence_ms,
-                "speech_pad_ms": self.vad_speech_pad_ms,
-            },
+            "word_timestamps": True,  # words place the text back on the call's timeline
+            "vad_filter": False,  # VAD already ran per block; a window holds speech only
             "condition_on_previous_text": self.condition_on_previous_text,
             "temperature": list(self.temperatures),
             "compression_ratio_threshold": self.compression_ratio_threshold,
             "log_prob_threshold": self.log_prob_threshold,
             "no_speech_threshold": self.no_speech_threshold,
+            "without_timestamps": False,
         }
+
+    def vad_options(self) -> Any:
+        from faster_whisper.vad import VadOptions
+
+        return VadOptions(
+            threshold=self.vad_threshold,
+            min_silence_duration_ms=self.vad_min_silence_ms,
+            speech_pad_ms=self.vad_speech_pad_ms,
+            max_speech_duration_s=max(1.0, self.window_seconds - 2 * self.vad_speech_pad_ms / 1000 - 0.5),
+        )
+
+
+@dataclass
+class _Piece:
+    """One speech region placed in a packed window: samples [at, at+len) of the window are
+    samples [start, start+len) of ``channel`` in the file."""
+
+    channel: int
+    start: int
+    at: int
+    length: int
+
+
+@dataclass
+class _Window:
+    channel: int
+    pieces: list[_Piece] = field(default_factory=list)
+    chunks: list[np.ndarray] = field(default_factory=list)
+    samples: int = 0
+
+    def add(self, start: int, speech: np.ndarray, gap: int) -> None:
+        if self.chunks and gap:
+            self.chunks.append(np.zeros(gap, dtype=np.float32))
+            self.samples += gap
+        self.pieces.append(_Piece(self.channel, start, self.samples, len(speech)))
+        self.chunks.append(speech)
+        self.samples += len(speech)
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
+
+    def place(self, packed_seconds: float) -> tuple[_Piece, float]:
+        """The piece a time inside the window belongs to (nearest one in a gap) and its time in the file."""
+        sample = packed_seconds * SAMPLE_RATE
+        best = min(
+            self.pieces,
+            key=lambda p: 0.0 if p.at <= sample < p.at + p.length else min(abs(sample - p.at), abs(sample - p.at - p.length)),
+        )
+        inside = min(max(sample - best.at, 0.0), best.length)
+        return best, (best.start + inside) / SAMPLE_RATE
 
 
 _models: dict[tuple[str, str, str, int], Any] = {}
@@ -176,6 +241,7 @@ class Transcriber:
         self.model_path = path
         self._whisper = whisper
 
+
     def transcribe(
         self,
         path: str | os.PathLike[str],
@@ -187,89 +253,195 @@ class Transcriber:
         """Transcribe one audio file. Raises TranscriptionError (file unreadable, undecodable, model failure)."""
         started = time.perf_counter()
         path = Path(path)
-        channels = _decode(path, self.options)
+        info = audio_io.scan(path, same_signal_correlation=self.options.same_signal_correlation,
+                             block_seconds=self.options.block_seconds)
         self.initialize()
-        if self.options.normalize_level:
-            channels = [_normalize(audio, self.options) for audio in channels]
         pinned, candidates = _parse_language(language or self.options.language)
-        probability = 1.0 if pinned else None
-        if pinned is None and candidates:
-            pinned, probability = self._detect_among(channels, candidates)
-        runs = [self._run(path, audio, pinned) for audio in channels]
-        detected = pinned
-        spoken = [run for run in runs if run[0]]
-        if not pinned and spoken:
-            _, detected, probability = max(spoken, key=lambda run: run[2])
-            for index, (segments, lang, _) in enumerate(runs):
-                if segments and lang != detected:  # a short side misheard as another language
-                    runs[index] = self._run(path, channels[index], detected)
+        probability: float | None = 1.0 if pinned else None
         roles = channel_roles or {}
         segments: list[TranscriptionSegment] = []
-        for index, (found, _, _) in enumerate(runs):
-            channel = index if len(runs) > 1 else None
-            speaker = roles.get(index, f"channel {index}") if channel is not None else roles.get(0)
-            for found_segment in found:
-                segments.extend(_segments(found_segment, channel, speaker, self.options))
+        waiting: list[_Window] = []  # windows held until the language is known
+        try:
+            for window in self._windows(path, info):
+                if pinned is None:
+                    waiting.append(window)
+                    if len(waiting) < self.options.language_detection_windows:
+                        continue
+                    pinned, probability = self._detect(waiting, candidates)
+                for ready in waiting or [window]:
+                    segments.extend(self._decode(ready, pinned, info.channels, roles))
+                waiting = []
+            if waiting:
+                pinned, probability = self._detect(waiting, candidates)
+                for ready in waiting:
+                    segments.extend(self._decode(ready, pinned, info.channels, roles))
+        except TranscriptionError:
+            raise
+        except Exception as exc:
+            raise TranscriptionError(f"Whisper failed on {path}: {exc}", path=str(path)) from exc
         segments.sort(key=lambda s: (s.start, s.channel or 0))
         return TranscriptionResult(
             recording_id=recording_id or path.stem,
             text=" ".join(s.text for s in segments),
             segments=segments,
-            language=detected,
-            duration=round(len(channels[0]) / SAMPLE_RATE, 3),
+            language=pinned if segments else None,
+            duration=info.seconds,
             model=self.model_name,
             transcribed_at=utcnow(),
             audio_path=str(path),
-            channels=len(channels),
-            language_probability=probability,
+            channels=info.channels,
+            language_probability=probability if segments else None,
             processing_seconds=round(time.perf_counter() - started, 3),
         )
 
-    def _detect_among(
-        self, channels: list[np.ndarray], candidates: tuple[str, ...]
-    ) -> tuple[str | None, float | None]:
-        """The most likely of ``candidates``, summing Whisper's language probabilities over the channels.
+    def _windows(self, path: Path, info: audio_io.AudioInfo) -> Iterator[_Window]:
+        """Packed windows of levelled speech, streaming through the file block by block."""
+        opts = self.options
+        limit = int(opts.window_seconds * SAMPLE_RATE)
+        gap = int(opts.pack_gap_seconds * SAMPLE_RATE)
+        open_windows = [_Window(channel) for channel in range(info.channels)]
+        finders = [_SpeechFinder(opts) for _ in range(info.channels)]
+        blocks = audio_io.iter_blocks(path, info, block_seconds=opts.block_seconds)
+        for block in _with_last(blocks):
+            samples, last = block
+            for channel, finder in enumerate(finders):
+                for start, speech in finder.feed(samples[channel], last=last):
+                    if opts.normalize_level:
+                        speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
+                    current = open_windows[channel]
+                    if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
+                        yield current
+                        current = open_windows[channel] = _Window(channel)
+                    current.add(start, speech, gap)
+        for window in open_windows:
+            if window.pieces:
+                yield window
 
-        Restricting detection to the languages a contact centre speaks avoids the classic mistakes
-        on short or synthetic telephone speech (Portuguese heard as Italian or Spanish).
+    def _detect(self, windows: list[_Window], candidates: tuple[str, ...]) -> tuple[str | None, float | None]:
+        """The call's language from its first windows, summing Whisper's probabilities over them.
+
+        With ``candidates`` (e.g. ("en", "pt")) only those are considered, which avoids the classic
+        mistakes on short telephone speech (Portuguese heard as Spanish or Galician).
         """
+        if not self._whisper.model.is_multilingual:
+            return "en", 1.0
         scores: dict[str, float] = {}
-        from faster_whisper.vad import VadOptions
-
-        vad = VadOptions(**self.options.whisper_kwargs()["vad_parameters"])
-        for audio in channels:
-            try:
-                _, _, probabilities = self._whisper.detect_language(
-                    audio, vad_filter=True, vad_parameters=vad, language_detection_segments=2
-                )
-            except (ValueError, IndexError):  # no speech on this channel
-                continue
+        for window in windows:
+            _, _, probabilities = self._whisper.detect_language(window.audio())
             for code, probability in probabilities:
-                if code in candidates:
+                if not candidates or code in candidates:
                     scores[code] = scores.get(code, 0.0) + probability
         if not scores:
             return None, None
         best = max(scores, key=scores.__getitem__)
         return best, round(scores[best] / sum(scores.values()), 4)
 
-    def _run(
-        self, path: Path, audio: np.ndarray, language: str | None
-    ) -> tuple[list[Any], str | None, float]:
-        """Transcribe one channel: (kept segments, language, language probability)."""
+    def _decode(
+        self, window: _Window, language: str | None, channels: int, roles: dict[int, str]
+    ) -> list[TranscriptionSegment]:
+        """One Whisper pass over a packed window; words are placed back on the call's timeline."""
         opts = self.options
-        try:
-            found, info = self._whisper.transcribe(audio, language=language, **opts.whisper_kwargs())
-            kept = [
-                s
-                for s in found
-                if s.text.strip()
-                and not (
-                    s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold
+        found, _ = self._whisper.transcribe(window.audio(), language=language, **opts.whisper_kwargs())
+        channel = window.channel if channels > 1 else None
+        speaker = roles.get(window.channel, f"channel {window.channel}") if channel is not None else roles.get(0)
+        out: list[TranscriptionSegment] = []
+        for s in found:
+            if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
+                continue
+            groups: list[tuple[_Piece, list[tuple[float, float, Any]]]] = []
+            for word in s.words or []:
+                piece, middle = window.place((word.start + word.end) / 2)
+                first, begin = window.place(word.start)
+                begin = begin if first is piece else piece.start / SAMPLE_RATE
+                end = max(begin, middle + (word.end - word.start) / 2)
+                if groups and groups[-1][0] is piece and begin - groups[-1][1][-1][1] <= opts.split_gap_seconds:
+                    groups[-1][1].append((begin, end, word))
+                else:
+                    groups.append((piece, [(begin, end, word)]))
+            for _, words in groups:
+                text = "".join(w.word for _, _, w in words).strip()
+                if not text:
+                    continue
+                out.append(
+                    TranscriptionSegment(
+                        start=round(words[0][0], 3),
+                        end=round(words[-1][1], 3),
+                        text=text,
+                        channel=channel,
+                        speaker=speaker,
+                        avg_logprob=s.avg_logprob,
+                        no_speech_prob=s.no_speech_prob,
+                        words=[Word(start=round(b, 3), end=round(e, 3), word=w.word, probability=float(w.probability))
+                               for b, e, w in words] if opts.word_timestamps else None,
+                    )
                 )
-            ]
-        except Exception as exc:
-            raise TranscriptionError(f"Whisper failed on {path}: {exc}", path=str(path)) from exc
-        return kept, info.language, float(info.language_probability)
+        return out
+
+
+class _SpeechFinder:
+    """Streaming VAD for one track: feed blocks, get (start sample, speech samples) of finished regions.
+
+    A region still open at a block's end is carried into the next block (at most about one window of
+    audio), so speech crossing a block edge is found whole.
+    """
+
+    def __init__(self, options: TranscribeOptions) -> None:
+        self.options = options
+        self.vad = options.vad_options()
+        self.carry = np.zeros(0, dtype=np.float32)
+        self.offset = 0  # file sample index of carry[0]
+        self.floor = 10 ** (options.silence_floor_db / 20)
+        self.margin = int((options.vad_min_silence_ms + 2 * options.vad_speech_pad_ms) / 1000 * SAMPLE_RATE)
+
+    def feed(self, block: np.ndarray, *, last: bool) -> list[tuple[int, np.ndarray]]:
+        from faster_whisper.vad import get_speech_timestamps
+
+        buffer = np.concatenate([self.carry, block]) if len(self.carry) else block
+        offset = self.offset
+        peak = float(np.max(np.abs(buffer), initial=0.0))
+        if peak < self.floor:  # silence: no VAD needed
+            regions: list[dict[str, int]] = []
+        elif not self.options.vad_filter:
+            regions = [{"start": 0, "end": len(buffer)}]
+        else:
+            # Silero misses speech far below full scale (a -60 dBFS side): lift a very quiet buffer first.
+            gain = min(10 ** (self.options.vad_min_peak_db / 20) / peak, 10 ** (self.options.max_gain_db / 20))
+            regions = get_speech_timestamps(buffer * np.float32(gain) if gain > 1 else buffer, self.vad)
+        keep_from = len(buffer) if last else max(0, len(buffer) - self.margin)
+        done = [r for r in regions if last or r["end"] < keep_from]
+        if not last:
+            open_regions = [r for r in regions if r not in done]
+            if not self.options.vad_filter:  # fixed-length stretches, the rest carried
+                limit = int(self.options.window_seconds * SAMPLE_RATE) - 1
+                done = [{"start": at, "end": at + limit} for at in range(0, len(buffer) - limit + 1, limit)]
+                keep_from = done[-1]["end"] if done else 0
+            else:
+                if open_regions:
+                    keep_from = min(keep_from, open_regions[0]["start"])
+                if done:
+                    keep_from = max(keep_from, done[-1]["end"])
+        self.carry = np.array(buffer[keep_from:], dtype=np.float32) if not last else np.zeros(0, np.float32)
+        self.offset = offset + keep_from
+        out = []
+        limit = int(self.options.window_seconds * SAMPLE_RATE) - 1
+        for region in done:
+            for start in range(region["start"], region["end"], limit):
+                speech = buffer[start : min(start + limit, region["end"])]
+                if float(np.sqrt(np.mean(np.square(speech), dtype=np.float64))) < self.floor / 10:
+                    continue  # VAD fired on near-digital silence
+                out.append((offset + start, speech))
+        return out
+
+
+def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
+    """Each block with a flag telling whether it is the last one (look-ahead of one block)."""
+    previous = None
+    for block in blocks:
+        if previous is not None:
+            yield previous, False
+        previous = block
+    if previous is not None:
+        yield previous, True
 
 
 def create_transcriber(
@@ -288,6 +460,9 @@ def create_transcriber(
     return Transcriber(model, device, compute_type, options=options)
 
 
+
+
+
 def _parse_language(value: str | None) -> tuple[str | None, tuple[str, ...]]:
     """``"pt"`` pins Portuguese; ``"en,pt"`` detects, choosing only between English and Portuguese."""
     if not value:
@@ -296,129 +471,11 @@ def _parse_language(value: str | None) -> tuple[str | None, tuple[str, ...]]:
     return (codes[0], ()) if len(codes) == 1 else (None, codes)
 
 
-def _segments(s: Any, channel: int | None, speaker: str | None, options: TranscribeOptions) -> list[TranscriptionSegment]:
-    """One Whisper segment as perftel segments: split at long pauses, timed by its words."""
-    words = list(s.words or [])
-    groups: list[list[Any]] = [[words[0]]] if words else []
-    for word in words[1:]:
-        if word.start - groups[-1][-1].end > options.split_gap_seconds:
-            groups.append([word])
-        else:
-            groups[-1].append(word)
-    if len(groups) <= 1:
-        parts = [(s.start, s.end, s.text.strip(), words)]
-    else:
-        parts = [(g[0].start, g[-1].end, "".join(w.word for w in g).strip(), g) for g in groups]
-    return [
-        TranscriptionSegment(
-            start=round(float(start), 3),
-            end=round(float(end), 3),
-            text=text,
-            channel=channel,
-            speaker=speaker,
-            avg_logprob=s.avg_logprob,
-            no_speech_prob=s.no_speech_prob,
-            words=[Word(start=float(w.start), end=float(w.end), word=w.word, probability=float(w.probability))
-                   for w in group] if options.word_timestamps else None,
-        )
-        for start, end, text, group in parts
-        if text
-    ]
-
-
-def _decode(path: Path, options: TranscribeOptions) -> list[np.ndarray]:
-    """The file's audio at 16 kHz: one array (mono) or two (distinct stereo sides)."""
-    import av
-    from faster_whisper import decode_audio
-
-    def fail(cause: str) -> TranscriptionError:
-        return TranscriptionError(f"Cannot transcribe {path}: {cause}", path=str(path))
-
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise fail(
-            "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it ({exc})"
-        ) from exc
-    try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise fail(f"no audio stream in this {container.format.name} file")
-            stream = container.streams.audio[0]
-            if stream.codec_context is None:
-                raise fail(
-                    f"unsupported audio codec in this {container.format.name} file (no FFmpeg decoder)"
-                )
-            channels = stream.codec_context.channels
-            declared = float(stream.duration * stream.time_base) if stream.duration else None
-            exact = bool(set(container.format.name.split(",")) & _EXACT_DURATION_FORMATS)
-        decoded = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=channels == 2)
-    except TranscriptionError:
-        raise
-    except Exception as exc:  # av.FFmpegError and friends: not audio, unsupported codec, corrupt data
-        cause = (
-            "the file is empty (0 bytes)"
-            if size == 0
-            else f"not decodable audio ({type(exc).__name__}: {exc})"
-        )
-        raise fail(cause) from exc
-    sides = list(decoded) if channels == 2 else [decoded]
-    seconds = len(sides[0]) / SAMPLE_RATE
-    if seconds == 0:
-        raise fail("no audio samples could be decoded (truncated or corrupt file)")
-    wav_seconds = _wav_data_seconds(path)
-    if exact and wav_seconds is not None:
-        declared = max(declared or 0.0, wav_seconds)
-    if exact and declared and seconds < declared - max(0.25, 0.01 * declared):
-        raise fail(
-            f"truncated file: its header declares {declared:.2f} s of audio but only {seconds:.2f} s decode"
-        )
-    if len(sides) == 2 and _same_signal(sides[0], sides[1], options.same_signal_correlation):
-        sides = [(sides[0] + sides[1]) / 2]
-    return [np.ascontiguousarray(side, dtype=np.float32) for side in sides]
-
-
-def _wav_data_seconds(path: Path) -> float | None:
-    """Seconds a RIFF/WAVE header declares (None if not WAV or a streaming placeholder size)."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(12)
-            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-                return None
-            byte_rate = None
-            while chunk := handle.read(8):
-                if len(chunk) < 8:
-                    return None
-                ident, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
-                if ident == b"fmt ":
-                    byte_rate = struct.unpack("<I", handle.read(16)[8:12])[0]
-                    handle.seek(size - 16 + (size & 1), os.SEEK_CUR)
-                elif ident == b"data":
-                    if not byte_rate or size in (0, 0xFFFFFFFF):
-                        return None
-                    return size / byte_rate
-                else:
-                    handle.seek(size + (size & 1), os.SEEK_CUR)
-    except (OSError, struct.error):
-        return None
-    return None
-
-
 def _same_signal(left: np.ndarray, right: np.ndarray, threshold: float) -> bool:
-    """True when both sides carry the same signal (identical, or correlated above ``threshold``)."""
-    if left.shape != right.shape:
-        return False
-    if float(np.max(np.abs(left - right), initial=0.0)) <= 2 / 32768:
-        return True
-    a, b = left - left.mean(), right - right.mean()
-    denominator = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))
-    return denominator > 0 and float(np.dot(a, b)) / denominator > threshold
+    """True when both sides carry the same signal (kept for callers; see :func:`perftel.audio.same_signal`)."""
+    return audio_io.same_signal(left, right, threshold)
 
 
 def _normalize(audio: np.ndarray, options: TranscribeOptions) -> np.ndarray:
-    """Scale a channel so its peak reaches ``target_peak``, with at most ``max_gain_db`` of gain."""
-    peak = float(np.max(np.abs(audio), initial=0.0))
-    if peak < 1e-5:  # digital silence: nothing to bring up
-        return audio
-    gain = min(options.target_peak / peak, 10 ** (options.max_gain_db / 20))
-    return audio * np.float32(gain) if gain > 1.0 else audio
+    """Scale a stretch of audio so its peak reaches ``target_peak``, with at most ``max_gain_db`` of gain."""
+    return audio_io.level(audio, target_peak=options.target_peak, max_gain_db=options.max_gain_db)

@@ -264,3 +264,69 @@ def test_same_signal_detection() -> None:
     assert transcribe._same_signal(a, 0.5 * a, 0.99)
     assert not transcribe._same_signal(a, b, 0.99)
     assert not transcribe._same_signal(a, np.zeros_like(a), 0.99)
+
+
+def _telephone(audio: np.ndarray) -> np.ndarray:
+    """Telephone band for tests: low-pass 3.4 kHz (windowed sinc), 8 kHz, 8-bit mu-law."""
+    taps = np.arange(-32, 33)
+    lowpass = np.sinc(2 * 3400 / 16_000 * taps) * np.hamming(len(taps))
+    narrow = np.convolve(audio, lowpass / lowpass.sum(), mode="same")[::2]
+    mu = np.sign(narrow) * np.log1p(255 * np.abs(np.clip(narrow, -1, 1))) / np.log1p(255)
+    coded = np.round(mu * 127) / 127
+    return (np.sign(coded) * np.expm1(np.abs(coded) * np.log1p(255)) / 255).astype(np.float32)
+
+
+@pytest.mark.model
+def test_quiet_customer_on_a_mono_call_keeps_their_words(tiny_en: Transcriber, audio_dir: Path, tmp_path: Path) -> None:
+    """Mono mixdown: a loud agent turn, a pause, a customer turn 27 dB quieter, a pause, the agent again."""
+    agent = mono(audio_dir / "en_fleurs_001.ogg")
+    customer = mono(audio_dir / "en_fleurs_004.ogg")
+    agent = agent * (0.5 / np.abs(agent).max())
+    customer = customer * (0.5 / np.abs(customer).max() / 10 ** (27 / 20))
+    pause = np.zeros(16_000 * 3, dtype=np.float32)
+    call = np.concatenate([pause[:8000], agent, pause, customer, pause, agent[: 16_000 * 3], pause[:8000]])
+    path = write_wav(tmp_path / "call.wav", [_telephone(call)], rate=8_000)
+    result = tiny_en.transcribe(path, channel_roles={0: "agent"})
+    text = words(result.text)
+    assert "don't think about" in text and "because they have feathers" in text  # the quiet customer
+    assert "capital letter" in text  # the loud agent
+    turn = next(s for s in result.segments if "feathers" in words(s.text))
+    start = (8000 + len(agent) + len(pause)) / 16_000
+    assert start - 0.6 <= turn.start and turn.end <= start + len(customer) / 16_000 + 0.6
+    assert all(s.speaker == "agent" and s.channel is None for s in result.segments)
+
+
+@pytest.mark.model
+def test_long_file_streams_in_blocks(tiny_en: Transcriber, audio_dir: Path, tmp_path: Path) -> None:
+    """A 10-minute call is decoded block by block (memory bounded by a block, not by the file's length),
+    and speech crossing a block edge is transcribed whole, at its place in the file."""
+    import tracemalloc
+
+    from perftel import audio
+
+    clip = mono(audio_dir / "en_fleurs_004.ogg")
+    clip = clip * (0.5 / np.abs(clip).max())
+    at = int((audio.BLOCK_SECONDS * 10 - 1.5) * 16_000)  # crosses the edge of block 10 (at 300 s)
+    rng = np.random.default_rng(5)
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        for minute in range(10):
+            piece = rng.normal(0, 1e-4, 60 * 16_000)
+            lo, hi = max(at, minute * 960_000), min(at + len(clip), (minute + 1) * 960_000)
+            if lo < hi:
+                piece[lo - minute * 960_000 : hi - minute * 960_000] += clip[lo - at : hi - at]
+            out.writeframes((piece * 32767).astype("<i2").tobytes())
+    tracemalloc.start()
+    try:
+        result = tiny_en.transcribe(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.duration == pytest.approx(600.0)
+    assert "dinosaurs because they have feathers" in words(result.text)
+    assert len(result.segments) == 1 and result.segments[0].start == pytest.approx(at / 16_000, abs=1.0)
+    # whole-file decoding holds >= 38 MB of float32 samples (plus copies); streaming holds a few blocks
+    assert peak < 20e6, f"transcribe held {peak / 1e6:.0f} MB of Python/numpy memory"

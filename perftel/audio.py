@@ -1,0 +1,235 @@
+"""Audio decoding for transcription: a file as 16 kHz float32 blocks, never the whole file at once.
+
+:func:`scan` reads a file once, block by block, to check it (empty, truncated, not audio, unsupported
+codec → :class:`~perftel.errors.TranscriptionError` naming the file and the cause) and to learn its length
+and whether the two sides of a stereo file carry the same signal. :func:`iter_blocks` then streams it in
+blocks of ``block_seconds``: memory stays one block (plus one codec frame) whatever the file's length.
+PyAV (FFmpeg) only; no Whisper here.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perftel.errors import TranscriptionError
+
+SAMPLE_RATE = 16_000
+BLOCK_SECONDS = 30.0
+
+# Containers whose declared duration is exact, so a shorter decode means a truncated file.
+_EXACT_DURATION_FORMATS = {"wav", "flac", "mov", "mp4", "m4a", "aiff", "w64", "caf"}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What :func:`scan` found. ``channels`` is what transcription should use: 2 only for a stereo file
+    whose sides differ (``source_channels`` is the file's own count)."""
+
+    path: Path
+    seconds: float
+    channels: int
+    source_channels: int
+    format: str
+
+
+def fail(path: Path, cause: str) -> TranscriptionError:
+    return TranscriptionError(f"Cannot transcribe {path}: {cause}", path=str(path))
+
+
+def _open(path: Path):  # noqa: ANN202 - av types
+    """(container, audio stream, channel count, declared seconds or None, exact-duration container)."""
+    import av
+
+    container = av.open(str(path), metadata_errors="ignore")
+    try:
+        if not container.streams.audio:
+            raise fail(path, f"no audio stream in this {container.format.name} file")
+        stream = container.streams.audio[0]
+        if stream.codec_context is None:
+            raise fail(path, f"unsupported audio codec in this {container.format.name} file (no FFmpeg decoder)")
+        channels = stream.codec_context.channels
+        declared = float(stream.duration * stream.time_base) if stream.duration else None
+        exact = bool(set(container.format.name.split(",")) & _EXACT_DURATION_FORMATS)
+    except BaseException:
+        container.close()
+        raise
+    return container, stream, channels, declared, exact
+
+
+def _raw_blocks(path: Path, block_seconds: float, split_stereo: bool) -> Iterator[np.ndarray]:
+    """(channels, samples) float32 blocks at 16 kHz, each ``block_seconds`` long except the last."""
+    import av
+
+    block = max(1, int(block_seconds * SAMPLE_RATE))
+    container, stream, channels, _, _ = _open(path)
+    layout = "stereo" if split_stereo and channels == 2 else "mono"
+    width = 2 if layout == "stereo" else 1
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
+    pending: list[np.ndarray] = []
+    held = 0
+
+    def take(final: bool) -> Iterator[np.ndarray]:
+        nonlocal pending, held
+        while held >= block or (final and held):
+            joined = pending[0] if len(pending) == 1 else np.concatenate(pending, axis=1)
+            size = min(block, joined.shape[1])
+            yield np.ascontiguousarray(joined[:, :size])
+            rest = joined[:, size:]
+            pending, held = ([rest] if rest.shape[1] else []), rest.shape[1]
+
+    with container:
+        try:
+            frames = container.decode(stream)
+            while True:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    break
+                except av.error.InvalidDataError:  # a damaged frame (faster-whisper skips them too)
+                    continue
+                frame.pts = None  # let the resampler keep its own time
+                for out in resampler.resample(frame):
+                    pending.append(out.to_ndarray().reshape(width, -1))
+                    held += pending[-1].shape[1]
+                yield from take(False)
+            for out in resampler.resample(None):
+                pending.append(out.to_ndarray().reshape(width, -1))
+                held += pending[-1].shape[1]
+            yield from take(True)
+        except TranscriptionError:
+            raise
+        except av.FFmpegError as exc:
+            raise fail(path, f"not decodable audio ({type(exc).__name__}: {exc})") from exc
+
+
+def iter_blocks(
+    path: str | os.PathLike[str], info: AudioInfo | None = None, *, block_seconds: float = BLOCK_SECONDS
+) -> Iterator[np.ndarray]:
+    """The file's audio as (channels, samples) float32 blocks at 16 kHz, ``block_seconds`` each.
+
+    ``channels`` follows ``info`` (from :func:`scan`): two rows for a stereo file with distinct sides,
+    else one (a same-signal stereo file is averaged). Raises TranscriptionError.
+    """
+    path = Path(path)
+    info = info or scan(path, block_seconds=block_seconds)
+    for raw in _raw_blocks(path, block_seconds, split_stereo=info.source_channels == 2):
+        if raw.shape[0] == 2 and info.channels == 1:
+            raw = raw.mean(axis=0, keepdims=True, dtype=np.float32)
+        yield raw
+
+
+def scan(
+    path: str | os.PathLike[str], *, same_signal_correlation: float = 0.99, block_seconds: float = BLOCK_SECONDS
+) -> AudioInfo:
+    """Check a file decodes whole and measure it, streaming. Raises TranscriptionError with the cause."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail(path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it ({exc})") from exc
+    try:
+        container, _, source_channels, declared, exact = _open(path)
+        format_name = container.format.name
+        container.close()
+        stats = _SideStats()
+        samples = 0
+        for block in _raw_blocks(path, block_seconds, split_stereo=source_channels == 2):
+            samples += block.shape[1]
+            if block.shape[0] == 2:
+                stats.add(block[0], block[1])
+    except TranscriptionError:
+        raise
+    except Exception as exc:  # av.FFmpegError and friends: not audio, unsupported codec, corrupt data
+        cause = "the file is empty (0 bytes)" if size == 0 else f"not decodable audio ({type(exc).__name__}: {exc})"
+        raise fail(path, cause) from exc
+    seconds = samples / SAMPLE_RATE
+    if samples == 0:
+        raise fail(path, "no audio samples could be decoded (truncated or corrupt file)")
+    wav_seconds = wav_data_seconds(path)
+    if exact and wav_seconds is not None:
+        declared = max(declared or 0.0, wav_seconds)
+    if exact and declared and seconds < declared - max(0.25, 0.01 * declared):
+        raise fail(path, f"truncated file: its header declares {declared:.2f} s of audio but only {seconds:.2f} s decode")
+    channels = 2 if source_channels == 2 and not stats.same(same_signal_correlation) else 1
+    return AudioInfo(path, round(seconds, 3), channels, source_channels, format_name)
+
+
+class _SideStats:
+    """Running sums telling whether two sides carry the same signal (streaming Pearson correlation)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sa = self.sb = self.saa = self.sbb = self.sab = 0.0
+        self.max_diff = 0.0
+
+    def add(self, a: np.ndarray, b: np.ndarray) -> None:
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        self.n += len(a64)
+        self.sa += float(a64.sum())
+        self.sb += float(b64.sum())
+        self.saa += float(np.dot(a64, a64))
+        self.sbb += float(np.dot(b64, b64))
+        self.sab += float(np.dot(a64, b64))
+        self.max_diff = max(self.max_diff, float(np.max(np.abs(a64 - b64), initial=0.0)))
+
+    def same(self, threshold: float) -> bool:
+        if self.n == 0 or self.max_diff <= 2 / 32768:
+            return True
+        cov = self.sab - self.sa * self.sb / self.n
+        var = (self.saa - self.sa**2 / self.n) * (self.sbb - self.sb**2 / self.n)
+        return var > 0 and cov / np.sqrt(var) > threshold
+
+
+def same_signal(left: np.ndarray, right: np.ndarray, threshold: float) -> bool:
+    """True when both sides carry the same signal (identical, or correlated above ``threshold``)."""
+    if left.shape != right.shape:
+        return False
+    stats = _SideStats()
+    stats.add(left, right)
+    return stats.same(threshold)
+
+
+def wav_data_seconds(path: Path) -> float | None:
+    """Seconds a RIFF/WAVE header declares (None if not WAV or a streaming placeholder size)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return None
+            byte_rate = None
+            while chunk := handle.read(8):
+                if len(chunk) < 8:
+                    return None
+                ident, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if ident == b"fmt ":
+                    byte_rate = struct.unpack("<I", handle.read(16)[8:12])[0]
+                    handle.seek(size - 16 + (size & 1), os.SEEK_CUR)
+                elif ident == b"data":
+                    if not byte_rate or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size / byte_rate
+                else:
+                    handle.seek(size + (size & 1), os.SEEK_CUR)
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def peak_dbfs(audio: np.ndarray) -> float:
+    peak = float(np.max(np.abs(audio), initial=0.0))
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def level(audio: np.ndarray, *, target_peak: float, max_gain_db: float) -> np.ndarray:
+    """Scale a stretch of speech so its peak reaches ``target_peak``, with at most ``max_gain_db`` of gain."""
+    peak = float(np.max(np.abs(audio), initial=0.0))
+    if peak < 1e-5:  # digital silence: nothing to bring up
+        return audio
+    gain = min(target_peak / peak, 10 ** (max_gain_db / 20))
+    return (audio * np.float32(gain)).astype(np.float32, copy=False)
