@@ -27,9 +27,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-run
 	$(BIN)/perftel demo --days $(DAYS)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev /usr/bin/chromium
 	$(BIN)/ruff check perftel tests
-	$(BIN)/pytest
+	PERFTEL_REQUIRE_BROWSER=1 $(BIN)/pytest
+	@# every notebook, executed top to bottom in its own kernel (cells assert), with throwaway config/data
+	tmp=$$(mktemp -d) && PERFTEL_CONFIG_DIR=$$tmp/config PERFTEL_DATA_DIR=$$tmp/data \
+	  $(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks/; \
+	  rc=$$?; rm -rf $$tmp; exit $$rc
+
+# Debian's chromium for the real-browser test (Playwright drives it; no browser download). CI runs as root.
+/usr/bin/chromium:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check perftel tests

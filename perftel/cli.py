@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     _add_range(p)
     _add_model(p)
+    p.add_argument("--scheduler", help="transcribe on a Dask cluster, e.g. tcp://host:8786 (default: this machine)")
 
     p = sub.add_parser("transcribe", help="transcribe every audio file in a folder")
     p.add_argument("--dir", required=True, type=Path, help="folder with audio files")
@@ -132,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
     _add_model(p)
+
+    from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
+
+    add_report_command(sub, COMMANDS)
     return parser
 
 
@@ -170,6 +175,11 @@ def _range(args: argparse.Namespace) -> dict:
 def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
     from perftel.pipeline import run_pipeline
 
+    executor = None
+    if getattr(args, "scheduler", None):
+        from perftel.executors import DaskExecutor
+
+        executor = DaskExecutor(args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type)
     bars = ProgressBars()
     cancel = CancelToken()
     try:
@@ -178,9 +188,12 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
             transcribe=transcribe, model=getattr(args, "model", None), device=getattr(args, "device", None),
             compute_type=getattr(args, "compute_type", None), language=getattr(args, "language", None),
             data_dir=args.data_dir, base_url=args.base_url, store=_store(args), on_progress=bars, cancel=cancel,
+            executor=executor,
         )
     finally:
         bars.close()
+        if executor is not None:
+            executor.close()
     print(result.summary())
     return 0 if not result.failed else 1
 

@@ -1,0 +1,106 @@
+"""The date range (with quick ranges; end ≥ start said next to the end field) and the run options."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ipywidgets as w
+
+from perftel.config import DEVICES, WHISPER_MODELS
+from perftel.notebook.common import STYLE, WIDGET, field_error
+
+QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
+MODEL_CHOICES = ("tiny.en", "base", *[m for m in WHISPER_MODELS if m not in ("tiny.en", "base")])
+
+
+def quick_range(name: str, today: date | None = None) -> tuple[date, date]:
+    """``(start, end)`` of a quick range: Today, Last 7 days, Last 30 days, This month (end = today)."""
+    today = today or date.today()
+    starts = {
+        "Today": today,
+        "Last 7 days": today - timedelta(days=6),
+        "Last 30 days": today - timedelta(days=29),
+        "This month": today.replace(day=1),
+    }
+    if name not in starts:
+        raise ValueError(f"Unknown range {name!r}; use one of {', '.join(QUICK_RANGES)}.")
+    return starts[name], today
+
+
+def _as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+class DateRange:
+    """Start/end pickers with quick ranges; the error for a bad range shows next to the end field."""
+
+    def __init__(self, start: date | str | None = None, end: date | str | None = None) -> None:
+        default_start, default_end = quick_range("Last 7 days")
+        self.start = w.DatePicker(
+            value=_as_date(start) or default_start,
+            description="From",
+            style=STYLE,
+            layout=w.Layout(width="340px"),
+        )
+        self.end = w.DatePicker(
+            value=_as_date(end) or default_end,
+            description="To (included)",
+            style=STYLE,
+            layout=w.Layout(width="340px"),
+        )
+        self.error = w.HTML()
+        self.quick = [w.Button(description=name, layout=w.Layout(width="auto")) for name in QUICK_RANGES]
+        for button in self.quick:
+            button.on_click(lambda b: self.set_quick(b.description))
+        for picker in (self.start, self.end):
+            picker.observe(lambda _: self.validate(), names="value")
+        self.widget = w.VBox([w.HBox([self.start, w.HBox(self.quick)]), w.HBox([self.end, self.error])])
+        self.validate()
+
+    def set(self, start: date | str | None, end: date | str | None) -> None:
+        self.start.value, self.end.value = _as_date(start), _as_date(end)
+
+    def set_quick(self, name: str) -> None:
+        self.set(*quick_range(name))
+
+    def validate(self) -> str:
+        """The problem with the range ("" when fine), also shown next to the end field."""
+        start, end = self.start.value, self.end.value
+        if start is None:
+            message = "Pick a start date."
+        elif end is None:
+            message = "Pick an end date."
+        elif end < start:
+            message = f"The end is before the start ({start:%Y-%m-%d}): pick an end on or after it."
+        else:
+            message = ""
+        self.error.value = field_error(message)
+        return message
+
+
+class RunOptions:
+    """Answered only, model size, device, language."""
+
+    def __init__(
+        self, *, model: str = "base", device: str = "cpu", language: str = "", answered_only: bool = False
+    ) -> None:
+        models = MODEL_CHOICES if model in MODEL_CHOICES else (model, *MODEL_CHOICES)
+        self.answered_only = w.Checkbox(
+            value=answered_only,
+            description="Answered calls only",
+            indent=False,
+            layout=w.Layout(width="200px", margin="0 0 0 20px"),
+        )
+        self.model = w.Dropdown(options=models, value=model, description="Whisper model", style=STYLE)
+        self.device = w.Dropdown(options=DEVICES, value=device, description="Device", style=STYLE)
+        self.language = w.Combobox(
+            value=language or "",
+            options=["en", "pt", "es", "en,pt"],
+            style=STYLE,
+            description="Language",
+            placeholder="empty: detect per call",
+            layout=WIDGET,
+        )
+        self.widget = w.VBox([w.HBox([self.model, self.device]), w.HBox([self.language, self.answered_only])])

@@ -1,0 +1,221 @@
+"""Real clicks: Debian's chromium, driven by Playwright, opens notebook 01 in JupyterLab on 127.0.0.1,
+fills the form, runs the pipeline against the sandbox and sees it finish; and opens a report offline.
+
+Needs /usr/bin/chromium (``make test`` installs it). Without it these tests are skipped, unless
+PERFTEL_REQUIRE_BROWSER=1 (what ``make test`` sets), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.notebooks.conftest import ARTIFACTS, NOTEBOOKS
+
+CHROMIUM = os.environ.get("PERFTEL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-extensions",
+    "--no-first-run",
+    "--mute-audio",
+]
+COMPANY = "browser-co"
+
+if not Path(CHROMIUM).is_file():
+    if os.environ.get("PERFTEL_REQUIRE_BROWSER") == "1":
+        raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def lab(synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """JupyterLab on 127.0.0.1 (empty token: a local test server only) serving a copy of notebook 01,
+    its kernel pointed at the sandbox and at temp config/data folders, AUTO_RUN off: the clicks do it.
+    Widget state is saved with the notebook (off by default), so the test can look for secrets in it."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(NOTEBOOKS / "01_connect_and_sync.ipynb", root)
+    config = root / ".jupyter-config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
+    )
+    settings = root / ".lab-settings" / "@jupyter-widgets" / "jupyterlab-manager"
+    settings.mkdir(parents=True)
+    (settings / "plugin.jupyterlab-settings").write_text('{"saveState": true}')
+    port = _free_port()
+    env = dict(
+        os.environ,
+        PERFTEL_GOTO_CONNECT_BASE_URL=synced.sandbox.base_url,
+        PERFTEL_NB_AUTORUN="0",
+        PERFTEL_COMPANY=COMPANY,
+        PERFTEL_NB_MODEL="tiny.en",
+        JUPYTER_CONFIG_DIR=str(config),
+        JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
+        JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
+    )
+    log = (root / "jupyterlab.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/status", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
+        yield url, root
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, synced):
+    url, root = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.set_default_timeout(60_000)
+    page.goto(f"{url}/lab/tree/01_connect_and_sync.ipynb")
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+
+    # Scope everything to the form's output area: the same words are in the cells' source.
+    form = page.locator(".jp-OutputArea-output").filter(
+        has=page.locator(".widget-button", has_text="Save and test")
+    )
+    form.wait_for()
+    form.scroll_into_view_if_needed()
+
+    def field(label: str):
+        return form.locator(".widget-text", has=page.locator(f"label:text-is('{label}')")).locator("input")
+
+    assert field("Company id").input_value() == COMPANY
+    # bad input first: an empty required field is named next to it, nothing is saved
+    form.locator(".widget-button", has_text="Save and test").click()
+    form.locator(".widget-html-content", has_text="Required.").first.wait_for()
+    assert not (synced.config_dir / "credentials" / COMPANY).exists()
+
+    credentials = synced.sandbox.credentials
+    field("OAuth client ID").fill(credentials["client_id"])
+    field("OAuth client secret").fill(credentials["client_secret"])
+    field("Refresh token (optional)").fill(credentials["refresh_token"])
+    field("OAuth client secret").press("Tab")
+    form.locator(".widget-button", has_text="Save and test").click()
+    form.get_by_text("Connected to GoTo Connect").wait_for()
+    assert (
+        field("OAuth client secret").input_value() == ""
+        and field("Refresh token (optional)").input_value() == ""
+    )
+    assert (synced.config_dir / "credentials" / COMPANY / "goto_connect.enc").is_file()
+
+    # end before start: said next to the end field; then a valid two-day range
+    end, start = date.today(), date.today() - timedelta(days=1)
+    to_field = form.locator(".widget-datepicker", has=page.locator("label:text-is('To (included)')")).locator(
+        "input"
+    )
+    to_field.fill((start - timedelta(days=3)).isoformat())
+    to_field.press("Tab")
+    form.get_by_text("The end is before the start").wait_for()
+    to_field.fill(end.isoformat())
+    to_field.press("Tab")
+    form.get_by_text("The end is before the start").wait_for(state="detached")
+
+    form.locator(".widget-button", has_text="Run").first.click()
+    form.locator(".widget-label", has_text="found").or_(
+        form.locator(".widget-label", has_text=" / ")
+    ).first.wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    form.screenshot(path=str(ARTIFACTS / "notebook01_running.png"))  # progress moving, before the end
+    form.get_by_text("calls listed").wait_for(timeout=300_000)
+    status = form.locator(".widget-html-content", has_text="Done").first
+    status.wait_for()
+    labels = [t for t in form.locator(".widget-label").all_inner_texts() if " · " in t]
+    assert len(labels) == 3 and all("done" in t for t in labels), labels
+    summary = form.locator("pre").inner_text()
+    assert "transcriptions:" in summary and "failures:" in summary
+    for secret in synced.secrets:
+        assert secret not in page.content()
+    # saved from Lab with the widget state: the secrets are not in the file
+    saved = root / "01_connect_and_sync.ipynb"
+    page.keyboard.press("Control+s")
+    deadline, text = time.monotonic() + 30, ""
+    while "application/vnd.jupyter.widget-state+json" not in text and time.monotonic() < deadline:
+        time.sleep(0.3)
+        try:
+            text = json.dumps(json.loads(saved.read_text("utf-8")))  # a complete file, whatever the moment
+        except ValueError:
+            text = ""
+    assert "application/vnd.jupyter.widget-state+json" in text and credentials["client_id"] in text
+    for secret in synced.secrets:
+        assert secret not in text
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    form.scroll_into_view_if_needed()
+    form.screenshot(path=str(ARTIFACTS / "notebook01_form.png"))
+    page.screenshot(path=str(ARTIFACTS / "notebook01_page.png"))
+    page.close()
+
+
+def test_report_opens_offline_with_its_charts_drawn(browser, report_files):
+    context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(report_files.html.as_uri())
+    page.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
+    assert page.locator(".plotly-graph-div").count() >= 4
+    assert page.locator(".plotly-graph-div .main-svg").count() >= 4
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    context.close()
