@@ -233,14 +233,14 @@ class AircallProvider(Provider):
         self._keep_secret(url)
         with self._lock:
             self._urls[str(raw["id"]).strip()] = (url, wire.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
-            while len(self._urls) > 2_000:  # bounded: older ones are fetched fresh before download
+            while len(self._urls) > 500:  # bounded: older ones are fetched fresh before download
                 self._urls.popitem(last=False)
 
     def _keep_secret(self, url: str) -> None:
         with self._lock:
             for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
                 self._url_secrets[value] = None
-            while len(self._url_secrets) > 6_000:
+            while len(self._url_secrets) > 1_500:
                 self._url_secrets.popitem(last=False)
 
     def _listed_url(self, call_id: str) -> str | None:
@@ -283,7 +283,7 @@ class _RecentIds:
     arrive mid-walk (the listing is in time order and windows own disjoint seconds), while keeping memory
     bounded by the page size rather than the number of calls."""
 
-    def __init__(self, size: int = 20 * PER_PAGE) -> None:
+    def __init__(self, size: int = 10 * PER_PAGE) -> None:
         self._order: deque[str] = deque()
         self._ids: set[str] = set()
         self._size = size
