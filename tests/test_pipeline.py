@@ -6,7 +6,6 @@ itself quickly; ``test_real_model_end_to_end`` runs the real bundled model.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import wave
 from pathlib import Path
@@ -17,6 +16,7 @@ from perftel import CancelToken, create_provider, run_pipeline
 from perftel.errors import TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment
 from perftel.sandbox import start_sandbox
+from tests.snapshots import snapshot
 
 DAY = "2026-11-17"
 
@@ -65,19 +65,6 @@ def _fast(fast_retries):
 def provider(sandbox):
     sandbox.faults.reset()
     return create_provider("goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Hashes of every file, ignoring what differs per run by design (listing stamps, transcription times)."""
-    digests = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "metadata/calls_" not in str(p)):
-        data = path.read_bytes()
-        if path.parent.name == "transcriptions" and path.suffix == ".json":
-            content = json.loads(data)
-            content.pop("transcribed_at"), content.pop("processing_seconds", None)
-            data = json.dumps(content, sort_keys=True).encode()
-        digests[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
-    return digests
 
 
 def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -66,16 +65,3 @@ def make_provider(sandbox):
 
     yield make
     sandbox.faults.reset()
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Hashes of every data file, ignoring what differs per run by design (listing stamps, transcription times)."""
-    digests = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "metadata/calls_" not in str(p)):
-        data = path.read_bytes()
-        if path.parent.name == "transcriptions" and path.suffix == ".json":
-            content = json.loads(data)
-            content.pop("transcribed_at"), content.pop("processing_seconds", None)
-            data = json.dumps(content, sort_keys=True).encode()
-        digests[str(path.relative_to(root))] = hashlib.sha256(data).hexdigest()
-    return digests

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability.conftest import snapshot
+from tests.snapshots import snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = 25 if os.environ.get("PERFTEL_LONG_TESTS") else 4

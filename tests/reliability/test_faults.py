@@ -11,7 +11,8 @@ import pytest
 
 import perftel.http.client as http_client
 from perftel import run_pipeline
-from tests.reliability.conftest import DAY, HeaderTranscriber, snapshot
+from tests.reliability.conftest import DAY, HeaderTranscriber
+from tests.snapshots import snapshot
 
 RECOVERABLE = {
     "rate_limit_burst": 3,  # 429 storm (with or without Retry-After, by provider)
