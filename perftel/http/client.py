@@ -66,12 +66,18 @@ class ErrorInfo:
 ErrorParser = Callable[[httpx.Response], ErrorInfo]
 
 
-def parse_generic_error(response: httpx.Response) -> ErrorInfo:
+def error_body(response: httpx.Response) -> dict[str, Any] | None:
+    """An error response's JSON object, or None when the body is not one (every error parser starts here)."""
     try:
         body = response.json()
     except ValueError:
-        return ErrorInfo(None, None)
-    if not isinstance(body, dict):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def parse_generic_error(response: httpx.Response) -> ErrorInfo:
+    body = error_body(response)
+    if body is None:
         return ErrorInfo(None, None)
     code = body.get("errorCode") or body.get("error") or body.get("code")
     message = body.get("message") or body.get("error_description") or body.get("detail")

@@ -21,7 +21,7 @@ import httpx
 
 from perftel.dates import parse_time
 from perftel.errors import ApiError, AuthError, DownloadError, RateLimitError
-from perftel.http.client import ApiClient, ErrorInfo
+from perftel.http.client import ApiClient, ErrorInfo, error_body
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
 
 ANONYMOUS = {"anonymous", "unknown", "private", "restricted", "withheld", "unavailable"}
@@ -204,11 +204,8 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
 
 def parse_aircall_error(response: httpx.Response) -> ErrorInfo:
     """Aircall's ``{"error", "troubleshoot", "message"}`` bodies (any may be missing)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ErrorInfo(None, None)
-    if not isinstance(body, dict):
+    body = error_body(response)
+    if body is None:
         return ErrorInfo(None, None)
     error = body.get("error")
     if isinstance(error, dict):

@@ -26,7 +26,7 @@ import httpx
 
 from perftel.dates import iso_z, parse_time, windows
 from perftel.errors import ApiError, AuthError, ConfigError, NotFoundError, RecordingNotReadyError
-from perftel.http.client import ApiClient, ErrorInfo
+from perftel.http.client import ApiClient, ErrorInfo, error_body
 from perftel.http.oauth import OAuth2Auth, TokenManager
 from perftel.http.pagination import CursorPaginator, paginate
 from perftel.http.ratelimit import RateLimiter
@@ -46,11 +46,8 @@ _OAUTH_AUTH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client", 
 
 def parse_goto_error(response: httpx.Response) -> ErrorInfo:
     """GoTo's ``{"errorCode", "message"}`` bodies, and OAuth's ``{"error", "error_description"}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ErrorInfo(None, None)
-    if not isinstance(body, dict):
+    body = error_body(response)
+    if body is None:
         return ErrorInfo(None, None)
     code = body.get("errorCode") or body.get("error")
     message = body.get("message") or body.get("error_description")

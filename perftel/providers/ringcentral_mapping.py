@@ -16,18 +16,15 @@ from typing import Any
 import httpx
 
 from perftel.dates import parse_time
-from perftel.http.client import ErrorInfo
+from perftel.http.client import ErrorInfo, error_body
 from perftel.http.pagination import Paginator
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
 
 
 def parse_error(response: httpx.Response) -> ErrorInfo:
     """``{"errors": [{"errorCode", "message"}]}``, top-level ``errorCode``/``message``, OAuth ``error``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ErrorInfo(None, None)
-    if not isinstance(body, dict):
+    body = error_body(response)
+    if body is None:
         return ErrorInfo(None, None)
     first = next((e for e in body.get("errors") or [] if isinstance(e, dict)), {})
     code = body.get("error") or first.get("errorCode") or body.get("errorCode")

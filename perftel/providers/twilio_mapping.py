@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from perftel.dates import parse_time as parse_iso
-from perftel.http.client import ErrorInfo
+from perftel.http.client import ErrorInfo, error_body
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
 
 NOT_READY_STATUSES = frozenset({"in-progress", "paused", "stopped", "processing"})
@@ -258,11 +258,8 @@ def next_page(page: Any) -> str | None:
 
 def parse_twilio_error(response: httpx.Response) -> ErrorInfo:
     """Twilio's ``{code, message, more_info, status}`` bodies (and RFC 9457 ``{code, title, detail}``)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ErrorInfo(None, None)
-    if not isinstance(body, dict):
+    body = error_body(response)
+    if body is None:
         return ErrorInfo(None, None)
     code = body.get("code") if body.get("code") not in (None, "") else body.get("error_code")
     message = text(body.get("message")) or text(body.get("detail")) or text(body.get("title"))
