@@ -22,7 +22,8 @@ Options: ``token_ttl``, ``refresh_token_ttl``, ``issue_refresh_tokens``, ``rotat
 True: refresh tokens are single use), ``calls_per_day``, ``admin``
 (False: the company call log answers 403 CMN-401), ``enforce_rate_limit``, ``rate_limits`` ({group: limit
 or (limit, window)}), ``heavy_limit``/``medium_limit``/``light_limit``/``auth_limit``, ``rate_window``
-(seconds, default 60), ``penalty_seconds`` (default 60), ``max_per_page``, ``full_navigation_uris``.
+(seconds, default 60), ``penalty_seconds`` (default 60), ``max_per_page``, ``full_navigation_uris``,
+``list_order`` (``newest`` first, ``oldest`` or ``shuffled``).
 
 Every response carries ``X-Rate-Limit-Group/-Limit/-Remaining/-Window``. Over the limit → 429 CMN-301
 with ``Retry-After`` and a penalty window; every request of that group inside the window restarts it
@@ -55,7 +56,7 @@ from urllib.parse import urlencode
 
 from perftel.sandbox import ringcentral_data as data
 from perftel.sandbox.oauth import OAuthError, OAuthFaults, TokenStore, fixed_token
-from perftel.sandbox.server import Request, Response, SandboxServer, json_response
+from perftel.sandbox.server import Request, Response, SandboxServer, check_list_order, json_response, list_key
 
 MEDIA_DIR = Path(__file__).parent / "media"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -140,8 +141,10 @@ class RingCentralSandbox(SandboxServer):
         penalty_seconds: float = 60.0,
         max_per_page: int = 1000,
         full_navigation_uris: bool = False,
+        list_order: str = "newest",
     ) -> None:
         super().__init__(host=host, port=port)
+        self.list_order = check_list_order(list_order)
         self.seed, self.calls_per_day, self.admin = seed, calls_per_day, admin
         self.enforce_rate_limit, self.penalty_seconds = enforce_rate_limit, penalty_seconds
         self.max_per_page, self.full_navigation_uris = max(1, min(1000, max_per_page)), full_navigation_uris
@@ -408,7 +411,8 @@ class RingCentralSandbox(SandboxServer):
             records.extend(r for r in call["records"] if all(
                 not q.get(k) or str(r.get(k)).lower() == q[k].lower() for k in ("type", "direction", "telephonySessionId")
             ))
-        records.sort(key=lambda r: (r["startTime"], r["id"]), reverse=True)  # newest first
+        order, newest_first = list_key(self.list_order, lambda r: (r["startTime"], r["id"]), self.seed)
+        records.sort(key=order, reverse=newest_first)
         for record in records:
             record["uri"] += f"?view={view}"
             if view == "Simple":

@@ -249,6 +249,24 @@ class CursorCodec:
             return None
 
 
+LIST_ORDERS = ("newest", "oldest", "shuffled")
+
+
+def check_list_order(order: str) -> str:
+    """A sandbox's ``list_order`` option: real APIs do not promise one, so clients must not rely on it."""
+    if order not in LIST_ORDERS:
+        raise ValueError(f"list_order must be one of {', '.join(LIST_ORDERS)}, not {order!r}")
+    return order
+
+
+def list_key(order: str, key: Callable[[Any], tuple], seed: int) -> tuple[Callable[[Any], tuple], bool]:
+    """(sort key, reverse) that lists rows in ``order``: by ``key`` newest or oldest first, or shuffled
+    (a fixed pseudo-random order, the same for every page of one query, so paging still works)."""
+    if order == "shuffled":
+        return (lambda row: (hashlib.sha256(f"{seed}|{key(row)}".encode()).hexdigest(), *key(row))), False
+    return key, order == "newest"
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall

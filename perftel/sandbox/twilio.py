@@ -20,7 +20,8 @@ A ``Page`` above 0 without a server-issued token → 400 20001. Errors are Twili
 
 Options: ``seed``, ``calls_per_day`` (6), ``concurrency_limit`` (10 simultaneous API requests, else 429
 20429; 0 = none), ``redirect_media`` (True), ``odd_rows`` (True: null durations, an unknown direction,
-unknown fields, unicode names).
+unknown fields, unicode names), ``list_order`` (``newest`` first, ``oldest`` or ``shuffled``: Twilio does not
+document its order, so the client must not depend on it).
 
 Fault switches (``sandbox.faults``):
 
@@ -50,7 +51,9 @@ from perftel.sandbox.server import (
     Response,
     SandboxServer,
     bytes_response,
+    check_list_order,
     json_response,
+    list_key,
     redirect,
     text_response,
 )
@@ -96,9 +99,11 @@ class TwilioSandbox(SandboxServer):
     provider = "twilio"
 
     def __init__(self, *, seed: int = 7, host: str = "127.0.0.1", port: int = 0, calls_per_day: float = 6,
-                 concurrency_limit: int = 10, redirect_media: bool = True, odd_rows: bool = True) -> None:
+                 concurrency_limit: int = 10, redirect_media: bool = True, odd_rows: bool = True,
+                 list_order: str = "newest") -> None:
         super().__init__(host=host, port=port)
         self.seed, self.calls_per_day, self.odd_rows = seed, calls_per_day, odd_rows
+        self.list_order = check_list_order(list_order)
         self.concurrency_limit, self.redirect_media = concurrency_limit, redirect_media
         ids = data.account_ids(seed)
         self.account_sid = ids["account_sid"]
@@ -228,9 +233,10 @@ class TwilioSandbox(SandboxServer):
                 raise data.BadParam("Invalid PageToken")
         elif page > 0:
             raise data.BadParam("PageToken is required for paging.")
-        rows = sorted(rows, key=sort_key, reverse=True)  # newest first
+        sort_key, newest_first = list_key(self.list_order, sort_key, self.seed)
+        rows = sorted(rows, key=sort_key, reverse=newest_first)
         if after is not None:
-            rows = [r for r in rows if sort_key(r) < tuple(after)]
+            rows = [r for r in rows if (sort_key(r) < tuple(after) if newest_first else sort_key(r) > tuple(after))]
         chunk, more = rows[:page_size], len(rows) > page_size
         if more and self.faults.take("empty_pages"):
             chunk, next_key = [], after if after is not None else ["9999-12-31", "~"]
