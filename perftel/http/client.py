@@ -91,6 +91,14 @@ class Download:
     size: int
 
 
+def _release_stream(response: httpx.Response) -> None:
+    """Drop the finished body stream of a read response. httpx links response and stream both ways, so
+    without this every page body lives until the cyclic garbage collector happens by; with pages of
+    megabytes, listing memory would grow with the number of pages."""
+    if response.is_closed and response.is_stream_consumed:
+        response.stream = httpx.ByteStream(b"")
+
+
 class ApiClient:
     """HTTP for one provider account. Thread-safe; use as a context manager or call ``close()``."""
 
@@ -226,6 +234,7 @@ class ApiClient:
                     response = self._http.request(
                         method, url, params=params, data=data, json=json, headers=headers, **extra
                     )
+                _release_stream(response)
             except httpx.TransportError as exc:
                 error: PerftelError = self._network_error(exc, method, url)
                 if retry and self._should_retry(error, attempt, url):

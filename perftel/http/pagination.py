@@ -110,3 +110,4 @@ def paginate(
         if stop_on_empty and not page_items:
             return
         paginator.update_state(page)
+        page = page_items = None  # not two pages in memory while the next one arrives
