@@ -56,7 +56,7 @@ def download_recordings(
     def fetch(item: tuple[CallMetadata, Recording]) -> Path:
         if cancel is not None and cancel.cancelled:
             raise _Cancelled
-        return provider.download_recording(item[1].id, output_dir, prefix)
+        return provider.download_recording(item[1].id, output_dir, prefix, recording=item[1])
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="perftel-download") as pool:
         futures = {pool.submit(fetch, item): item for item in todo}

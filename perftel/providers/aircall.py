@@ -22,7 +22,7 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from perftel.http.ratelimit import RateLimiter
 from perftel.models import CallMetadata
 from perftel.providers import aircall_mapping as wire
 from perftel.providers.base import CredentialField, Provider
+from perftel.providers.bounded import BoundedDict
 
 log = logging.getLogger("perftel.providers.aircall")
 
@@ -69,8 +70,9 @@ class AircallProvider(Provider):
         self._lock = threading.Lock()
         self._api: wire.AircallApiClient | None = None
         self._media: wire.MediaClient | None = None
-        self._urls: OrderedDict[str, tuple[str, float]] = OrderedDict()  # call id → (listed URL, fresh until)
-        self._url_secrets: OrderedDict[str, None] = OrderedDict()  # signed URLs and their signatures, to redact
+        # bounded: older URLs are fetched fresh before download
+        self._urls: BoundedDict[str, tuple[str, float]] = BoundedDict(500)  # call id → (listed URL, fresh until)
+        self._url_secrets: BoundedDict[str, None] = BoundedDict(1_500)  # signed URLs and their signatures, to redact
         self._split_budget = MAX_WINDOWS
         self._trust_total = True
 
@@ -87,9 +89,7 @@ class AircallProvider(Provider):
                                "OAuth install).", provider=cls.name)
 
     def secret_values(self) -> list[str]:
-        with self._lock:
-            signed = list(self._url_secrets)
-        return super().secret_values() + signed
+        return super().secret_values() + list(self._url_secrets)
 
     @property
     def _basic(self) -> bool:
@@ -231,21 +231,14 @@ class AircallProvider(Provider):
             return
         url = str(raw[kind]).strip()
         self._keep_secret(url)
-        with self._lock:
-            self._urls[str(raw["id"]).strip()] = (url, wire.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
-            while len(self._urls) > 500:  # bounded: older ones are fetched fresh before download
-                self._urls.popitem(last=False)
+        self._urls[str(raw["id"]).strip()] = (url, wire.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
 
     def _keep_secret(self, url: str) -> None:
-        with self._lock:
-            for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
-                self._url_secrets[value] = None
-            while len(self._url_secrets) > 1_500:
-                self._url_secrets.popitem(last=False)
+        for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
+            self._url_secrets[value] = None
 
     def _listed_url(self, call_id: str) -> str | None:
-        with self._lock:
-            url, fresh_until = self._urls.pop(call_id, (None, 0.0))
+        url, fresh_until = self._urls.pop(call_id) or (None, 0.0)
         return url if url and fresh_until > time.time() else None
 
     def _fresh_url(self, call_id: str) -> str:

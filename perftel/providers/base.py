@@ -30,7 +30,7 @@ from perftel.errors import CredentialsError, PerftelError
 from perftel.files import PARTIAL_SUFFIX, inside, safe_name
 from perftel.http.client import AUDIO_EXTENSIONS
 from perftel.http.oauth import MemoryTokenStore, TokenStore
-from perftel.models import CallMetadata, ConnectionStatus
+from perftel.models import CallMetadata, ConnectionStatus, Recording
 
 
 @dataclass(frozen=True)
@@ -142,11 +142,16 @@ class Provider(abc.ABC):
         start, end = utc_range(start_date, end_date)
         return list(self.iter_calls(start, end, answered_only=answered_only))
 
-    def download_recording(self, recording_id: str, output_dir: str | Path, filename_prefix: str = "call") -> Path:
+    def download_recording(
+        self, recording_id: str, output_dir: str | Path, filename_prefix: str = "call", *, recording: Recording | None = None
+    ) -> Path:
         """Download one recording to ``output_dir/<prefix>_<recording-id>.<ext>``; returns the path.
 
         The file appears only when complete. Ids are made safe: they never leave ``output_dir``.
+        ``recording``, as listed, spares drivers a metadata request they would otherwise make.
         """
+        if recording is not None:
+            self.remember(recording)
         stem = self.recording_stem(output_dir, filename_prefix, recording_id)
         return self._download(recording_id, stem)
 
@@ -162,6 +167,10 @@ class Provider(abc.ABC):
             candidate = stem.with_name(stem.name + ext)
             if candidate.is_file() and not candidate.name.endswith(PARTIAL_SUFFIX) and candidate.stat().st_size > 0:
                 return candidate
+        return None
+
+    def remember(self, recording: Recording) -> None:
+        """Keep what the listing said of ``recording`` for its download (drivers that need it override)."""
         return None
 
     # -- for drivers ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from perftel.http.pagination import CursorPaginator, paginate
 from perftel.http.ratelimit import RateLimiter
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
 from perftel.providers.base import CredentialField, Provider
+from perftel.providers.bounded import BoundedDict
 
 MAX_WINDOW_DAYS = 31
 PAGE_SIZE = 1000
@@ -69,6 +70,9 @@ class GoToConnectProvider(Provider):
         CredentialField("account_key", "Account key", required=False, help="Found automatically when empty."),
     )
 
+    #: Pace per API (GoTo documents 10 requests/s per API; we stay a little under).
+    requests_per_second: float = 8.0
+
     def __init__(self, company_id: str, **options: Any) -> None:
         super().__init__(company_id, **options)
         # The real service splits API and token hosts; an override (sandbox, proxy) serves both.
@@ -94,7 +98,7 @@ class GoToConnectProvider(Provider):
                 base_url=self.base_url,
                 auth=OAuth2Auth(self.tokens),
                 error_parser=parse_goto_error,
-                rate_limiter=RateLimiter(8.0, burst=8),
+                rate_limiter=RateLimiter(self.requests_per_second, burst=max(1, int(self.requests_per_second))),
                 rate_key=lambda path: path.strip("/").split("/", 1)[0],
                 transport=self._transport,
                 verify=self._verify,
@@ -199,7 +203,7 @@ class GoToConnectProvider(Provider):
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
         account = self.account_key()
-        seen: set[str] = set()
+        seen: BoundedDict[str, None] = BoundedDict(4 * PAGE_SIZE)  # recent ids: a repeated page lists nothing twice
         for lo, hi in windows(start, end, MAX_WINDOW_DAYS):
             summaries = paginate(
                 self.api,
@@ -212,7 +216,7 @@ class GoToConnectProvider(Provider):
                 space_id = str(summary.get("conversationSpaceId") or "")
                 if not space_id or space_id in seen:
                     continue
-                seen.add(space_id)
+                seen[space_id] = None
                 call = self._to_call(summary, self._report(space_id))
                 if call.started_at < start or call.started_at >= end:
                     continue

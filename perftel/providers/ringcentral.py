@@ -38,15 +38,18 @@ from perftel.http.oauth import OAuth2Auth, TokenManager
 from perftel.http.pagination import paginate
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.retry import parse_retry_after
-from perftel.models import CallMetadata
+from perftel.models import CallMetadata, Recording
 from perftel.providers import ringcentral_mapping as mapping
 from perftel.providers.base import CredentialField, Provider
+from perftel.providers.bounded import BoundedDict
+from perftel.providers.spool import Spool, micros
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_PATH = "/restapi/oauth/token"
 COMPANY_CALL_LOG = "/restapi/v1.0/account/~/call-log"
 USER_CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
 PAGE_SIZE = 1000
+CACHE_SIZE = 4096  # recordings' media URLs remembered between listing and download
 PENALTY_SECONDS = 60.0  # a 429 without Retry-After: RingCentral's penalty interval
 GROUP_LIMITS = {"Heavy": (10, 60.0), "Medium": (40, 60.0), "Light": (50, 60.0), "Auth": (5, 60.0)}  # defaults
 _KIND_GROUP = {"auth": "Auth", "call-log": "Heavy", "recording": "Heavy", "other": "Light"}
@@ -85,7 +88,7 @@ class RingCentralProvider(Provider):
         self._clients: dict[Any, ApiClient] = {}
         self._manager: TokenManager | None = None
         self._call_log = COMPANY_CALL_LOG
-        self._content_uris: dict[str, str] = {}
+        self._content_uris: BoundedDict[str, str] = BoundedDict(CACHE_SIZE)  # recording id → media URL
         self._ranges = threading.local()  # the last 206 Content-Range seen by this thread
         self._lock = threading.Lock()
 
@@ -196,13 +199,19 @@ class RingCentralProvider(Provider):
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
         params = {"dateFrom": iso_z(start), "dateTo": iso_z(end), "perPage": PAGE_SIZE, "view": "Detailed", "type": "Voice"}
-        calls = [mapping.to_call(self.name, key, group) for key, group in mapping.group_sessions(self._records(params)).items()]
-        for call in sorted((c for c in calls if c is not None), key=lambda c: (c.started_at, c.external_id)):
-            if start <= call.started_at < end and (call.answered or not answered_only):
-                for rec in call.recordings:
-                    if rec.extra.get("contentUri"):
-                        self._content_uris[rec.id] = rec.extra["contentUri"]
-                yield call
+        with Spool() as spool:  # a session's records can be pages apart: group them on disk
+            spool.add("records", ((rid, key, micros(moment), record)
+                                  for rid, key, moment, record in mapping.session_rows(self._records(params))))
+            for key in spool.groups("records"):
+                call = mapping.to_call(self.name, key, mapping.in_time_order(spool.members("records", key)))
+                if call is not None and start <= call.started_at < end and (call.answered or not answered_only):
+                    for rec in call.recordings:
+                        self.remember(rec)
+                    yield call
+
+    def remember(self, recording: Recording) -> None:
+        if recording.extra.get("contentUri"):
+            self._content_uris[recording.id] = recording.extra["contentUri"]
 
     def _records(self, params: dict[str, Any]) -> Iterator[Any]:
         def walk(path: str) -> Iterator[Any]:
@@ -229,8 +238,9 @@ class RingCentralProvider(Provider):
         return base[1] in _LOOPBACK and where[1] in _LOOPBACK and where[2] == base[2]  # a local sandbox
 
     def _content_uri(self, recording_id: str) -> str:
-        if recording_id in self._content_uris:
-            return self._content_uris[recording_id]
+        known = self._content_uris.get(recording_id)
+        if known:
+            return known
         meta = self.api.get_json(f"/restapi/v1.0/account/~/recording/{quote(recording_id, safe='')}")
         uri = meta.get("contentUri") if isinstance(meta, dict) else None
         if not uri:

@@ -9,7 +9,7 @@ epoch times, records without ``from``/``to``, page links that drop our filters o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -132,23 +132,32 @@ def is_call(record: Any) -> bool:
     return str(record.get("type") or "Voice").lower() != "fax"
 
 
-def group_sessions(records: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Records grouped by session, each group ordered by start time (first seen order otherwise)."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    seen: set[str] = set()
+def session_rows(records: Iterable[Any]) -> Iterator[tuple[str, str, datetime | None, dict[str, Any]]]:
+    """``(record id, session key, start, record)`` for each call record (fax and junk skipped)."""
     for record in records:
         if not is_call(record):
             continue
         key = session_key(record)
-        rid = _text(record.get("id")) or repr(sorted(record.items(), key=str))[:200]
-        if key is None or rid in seen:
-            continue
-        seen.add(rid)
-        groups.setdefault(key, []).append(record)
+        if key is not None:
+            rid = _text(record.get("id")) or repr(sorted(record.items(), key=str))[:200]
+            yield rid, key, record_time(record.get("startTime")), record
+
+
+def in_time_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One session's records by start time (first seen order otherwise; untimed last)."""
     far = datetime.max.replace(tzinfo=timezone.utc)
-    for group in groups.values():
-        group.sort(key=lambda r: record_time(r.get("startTime")) or far)
-    return groups
+    return sorted(records, key=lambda r: record_time(r.get("startTime")) or far)
+
+
+def group_sessions(records: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
+    """Records grouped by session (a record id seen twice counts once), each group in time order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    seen: set[str] = set()
+    for rid, key, _, record in session_rows(records):
+        if rid not in seen:
+            seen.add(rid)
+            groups.setdefault(key, []).append(record)
+    return {key: in_time_order(group) for key, group in groups.items()}
 
 
 def _direction(value: Any) -> Direction:

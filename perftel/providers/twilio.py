@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,8 +39,10 @@ from perftel.errors import (
 )
 from perftel.http.client import ApiClient
 from perftel.http.pagination import NextUrlPaginator, paginate
-from perftel.models import CallMetadata
+from perftel.models import CallMetadata, Recording
 from perftel.providers.base import CredentialField, Provider
+from perftel.providers.bounded import BoundedDict
+from perftel.providers.spool import Spool, micros
 from perftel.providers.twilio_mapping import (
     NOT_READY_STATUSES,
     build_call,
@@ -59,6 +61,7 @@ PAGE_SIZE = 1000  # Twilio's maximum
 MAX_CONCURRENCY = 4  # in-flight requests per provider; Twilio's 429/20429 is about concurrency
 RECORDING_LAG = timedelta(days=1)  # a recording is created when the call ends, possibly after the window
 MAX_LEG_DEPTH = 8
+CACHE_SIZE = 4096  # recordings and parent legs remembered between listing and download
 _SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 
 
@@ -94,8 +97,8 @@ class TwilioProvider(Provider):
     def __init__(self, company_id: str, **options: Any) -> None:
         super().__init__(company_id, **options)
         self._api: ApiClient | None = None
-        self._recordings_seen: dict[str, dict[str, Any]] = {}
-        self._parents: dict[str, dict[str, Any] | None] = {}
+        self._recordings_seen: BoundedDict[str, dict[str, Any]] = BoundedDict(CACHE_SIZE)  # id → status, channels
+        self._parents: BoundedDict[str, dict[str, Any] | None] = BoundedDict(CACHE_SIZE)  # unlisted parent legs
 
     @classmethod
     def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
@@ -179,85 +182,75 @@ class TwilioProvider(Provider):
         return f"account {self.secrets['account_sid']}{key}"
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
-        legs: dict[str, dict[str, Any]] = {}
         query = {"StartTime>": start.date().isoformat(), "StartTime<": upper_date(end).isoformat(), "PageSize": PAGE_SIZE}
-        for row in self._list("Calls.json", "calls", query):
-            sid = text(row.get("sid"))
-            if sid and sid not in legs:
-                legs[sid] = row
-        children: dict[str, list[dict[str, Any]]] = {}
-        roots: list[str] = []
-        for sid, row in legs.items():
-            root = self._root(sid, legs)
-            if root != sid:
-                children.setdefault(root, []).append(row)
-            elif self._belongs_elsewhere(row, start):
-                continue
-            else:
-                roots.append(sid)
-        recordings = self._recordings(start, end, [legs[sid] for sid in roots])
-        calls = []
-        for sid in roots:
-            found = [r for leg in (sid, *(text(c.get("sid")) for c in children.get(sid, []))) for r in recordings.get(leg, [])]
-            call = build_call(self.name, legs[sid], children.get(sid, []), found)
-            if call is None:
-                log.warning("Twilio call %s has no start time; skipped.", sid)
-            elif start <= call.started_at < end and (call.answered or not answered_only):
-                calls.append(call)
-        calls.sort(key=lambda c: (c.started_at, c.external_id))
-        yield from calls
+        with Spool() as spool:  # legs can be pages apart, in no documented order: fold them on disk
+            spool.add("legs", (
+                (sid, text(row.get("parent_call_sid")), micros(call_start(row)), row)
+                for row in self._list("Calls.json", "calls", query) if (sid := text(row.get("sid")))
+            ))
+            self._spool_recordings(spool, start, end)
+            for root in spool.roots("legs"):
+                sid = str(root["sid"])
+                if not self._belongs_elsewhere(root, start):
+                    yield from self._call(spool, root, spool.descendants("legs", sid, MAX_LEG_DEPTH), start, end, answered_only)
+            for leg in spool.unreachable("legs", MAX_LEG_DEPTH):  # a parent cycle: nothing is dropped
+                log.warning("Twilio call %s has a parent cycle; listed on its own.", leg.get("sid"))
+                yield from self._call(spool, leg, [], start, end, answered_only)
 
-    def _root(self, sid: str, legs: dict[str, dict[str, Any]]) -> str:
-        """The topmost ancestor of leg ``sid`` that is in ``legs`` (itself when its parent is not listed)."""
-        current, seen = sid, {sid}
-        for _ in range(MAX_LEG_DEPTH):
-            parent = text(legs[current].get("parent_call_sid"))
-            if parent is None or parent not in legs or parent in seen:
-                break
-            current = parent
-            seen.add(parent)
-        return current
+    def _call(self, spool: Spool, parent: dict[str, Any], children: list[dict[str, Any]], start: datetime,
+              end: datetime, answered_only: bool) -> Iterator[CallMetadata]:
+        sids = [str(parent["sid"]), *(str(c["sid"]) for c in children)]
+        call = build_call(self.name, parent, children, [r for sid in sids for r in spool.members("recordings", sid)])
+        if call is None:
+            log.warning("Twilio call %s has no start time; skipped.", sids[0])
+        elif start <= call.started_at < end and (call.answered or not answered_only):
+            for rec in call.recordings:
+                self.remember(rec)
+            yield call
 
     def _belongs_elsewhere(self, row: dict[str, Any], start: datetime) -> bool:
         """A child leg whose parent (not listed) started before the window belongs to an earlier run."""
         parent_sid = text(row.get("parent_call_sid"))
         if parent_sid is None or parent_sid == text(row.get("sid")):
             return False
-        if parent_sid not in self._parents:
+        if parent_sid in self._parents:
+            parent = self._parents.get(parent_sid)
+        else:
             try:
                 found = self.api.get_json(f"{self.account_path}/Calls/{quote(parent_sid, safe='')}.json")
             except AuthError as exc:
                 raise self._auth_error(exc) from exc
             except ApiError:
                 found = None
-            self._parents[parent_sid] = found if isinstance(found, dict) else None
-        parent = self._parents[parent_sid]
+            parent = self._parents[parent_sid] = found if isinstance(found, dict) else None
         started = call_start(parent) if parent else None
         return started is not None and started < start
 
-    def _recordings(self, start: datetime, end: datetime, roots: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    def _spool_recordings(self, spool: Spool, start: datetime, end: datetime) -> None:
         """Recording rows by ``call_sid``: one account-wide walk; per call if the account-wide list is refused."""
         query = {
             "DateCreated>": start.date().isoformat(),
             "DateCreated<": upper_date(end + RECORDING_LAG).isoformat(),
             "PageSize": PAGE_SIZE,
         }
+
+        def rows(found: Iterable[dict[str, Any]]) -> Iterator[tuple[str, str, None, dict[str, Any]]]:
+            for row in found:
+                sid, call_sid = text(row.get("sid")), text(row.get("call_sid"))
+                if sid and call_sid:
+                    yield sid, call_sid, None, row
+
         try:
-            rows = list(self._list("Recordings.json", "recordings", query))
+            spool.add("recordings", rows(self._list("Recordings.json", "recordings", query)))
         except AuthError:
             raise
         except ApiError as exc:
             if exc.retryable:
                 raise
             log.warning("Twilio refused the account-wide recordings list (%s); listing per call.", exc)
-            rows = [row for root in roots if _status_of(root) == "completed" for row in self._call_recordings(root)]
-        by_call: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            sid, call_sid = text(row.get("sid")), text(row.get("call_sid"))
-            if sid and call_sid:
-                by_call.setdefault(call_sid, []).append(row)
-                self._recordings_seen[sid] = {"status": row.get("status"), "channels": row.get("channels")}
-        return by_call
+            for root in spool.roots("legs"):
+                if _status_of(root) == "completed" and not self._belongs_elsewhere(root, start):
+                    spool.add("recordings", rows(self._call_recordings(root)))
 
     def _call_recordings(self, call: dict[str, Any]) -> list[dict[str, Any]]:
         uris = call.get("subresource_uris") if isinstance(call.get("subresource_uris"), dict) else {}
@@ -273,6 +266,10 @@ class TwilioProvider(Provider):
             log.warning("Twilio listed no recordings for call %s: %s", sid, exc)
             return []
         return [{**row, "call_sid": row.get("call_sid") or call.get("sid")} for row in rows]
+
+    def remember(self, recording: Recording) -> None:
+        self._recordings_seen[recording.id] = {"status": recording.extra.get("status", "completed"),
+                                               "channels": recording.channels}
 
     def _recording_info(self, rid: str) -> dict[str, Any]:
         info = self._recordings_seen.get(rid)
