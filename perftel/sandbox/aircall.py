@@ -45,7 +45,6 @@ import time
 import wave
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from perftel.sandbox import aircall_data as data
@@ -58,8 +57,8 @@ from perftel.sandbox.server import (
     json_response,
     text_response,
 )
+from perftel.sandbox.speech import MEDIA_DIR, SpeechFiles
 
-MEDIA_DIR = Path(__file__).parent / "media"
 DEFAULT_HISTORY = timedelta(days=183)  # what /v1/calls lists without ``from`` (about six months)
 OLDEST = timedelta(days=3660)  # calls older than this do not exist here
 
@@ -159,7 +158,7 @@ class AircallSandbox(SandboxServer):
         self.faults = AircallFaults(self)
         self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
         self.media_base_url = f"http://{self.media_host}:{self.port}"
-        self.media_files = {lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in ("en", "pt")}
+        self.speech = SpeechFiles()
         self._signing_key = hashlib.sha256(f"aircall-media:{seed}:{rng.random()}".encode()).digest()
         self._lock = threading.Lock()
         self._revoked = False
@@ -196,7 +195,7 @@ class AircallSandbox(SandboxServer):
             ("listing cap", str(self.listing_cap)),
             ("rate limit", f"{self.rate_limit} requests / {self.rate_window:g} s" + ("" if self.enforce_rate_limit else " (not enforced)")),
             ("recording URL TTL", f"{self.recording_ttl} s"),
-            ("audio", encoded_media(self.media_files["en"][0], self.media_format)[1]),
+            ("audio", encoded_media(self.speech.by_language["en"][0], self.media_format)[1]),
         ]
 
     # --- dispatch: auth, faults, rate limit ------------------------------------------------------
@@ -383,8 +382,7 @@ class AircallSandbox(SandboxServer):
         call = self._find(ident)
         if call is None or call.audio != kind:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        files = self.media_files.get(call.language) or sorted(sum(self.media_files.values(), []))
-        body, content_type = encoded_media(files[call.media_index % len(files)], self.media_format)
+        body, content_type = encoded_media(self.speech.pick(call.language, call.media_index), self.media_format)
         truncate = len(body) // 2 if self.faults.take("truncate_media") else None
         return bytes_response(body, content_type, truncate_to=truncate)
 

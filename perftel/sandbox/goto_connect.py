@@ -36,7 +36,6 @@ import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from perftel.sandbox import calls as gen
 from perftel.sandbox.oauth import OAuthFaults, TokenStore, authorize_response, fixed_token, token_response
@@ -51,8 +50,8 @@ from perftel.sandbox.server import (
     redirect,
     text_response,
 )
+from perftel.sandbox.speech import SpeechFiles
 
-MEDIA_DIR = Path(__file__).parent / "media"
 SCOPE = "cr.v1.read call-events.v1.notifications.manage recording.v1.read"
 PRINCIPAL = "agent@sandbox.example"
 CONTENT_TOKEN_TTL = 900.0
@@ -152,10 +151,7 @@ class GoToConnectSandbox(SandboxServer):
         self._content_tokens: dict[str, tuple[str, float]] = {}  # token → (recording id, expiry)
         self._media_links: dict[str, tuple[str, float]] = {}  # opaque → (file name, expiry)
         self._server_error_count = 0
-        self.media_files = {
-            lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in ("en", "pt")
-        }
-        self._media_cache: dict[str, bytes] = {}
+        self.speech = SpeechFiles()
 
         route = self.router.add
         route("GET", "/oauth/authorize", self._authorize)
@@ -358,7 +354,7 @@ class GoToConnectSandbox(SandboxServer):
             return text_response(404, "Not Found")
         if entry[1] <= time.time():
             return text_response(403, "Request has expired")
-        data = self._media_bytes(entry[0])
+        data = self.speech.read(entry[0])
         truncate = len(data) // 2 if self.faults.take("truncate_media") else None
         return bytes_response(data, "audio/wav", truncate_to=truncate)
 
@@ -400,11 +396,4 @@ class GoToConnectSandbox(SandboxServer):
         return None
 
     def _media_name(self, info: gen.RecordingInfo) -> str:
-        files = self.media_files.get(info.language) or sorted(sum(self.media_files.values(), []))
-        return files[info.media_index % len(files)]
-
-    def _media_bytes(self, name: str) -> bytes:
-        with self._lock:
-            if name not in self._media_cache:
-                self._media_cache[name] = (MEDIA_DIR / name).read_bytes()
-            return self._media_cache[name]
+        return self.speech.pick(info.language, info.media_index)

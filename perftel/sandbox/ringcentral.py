@@ -51,14 +51,13 @@ import time
 import uuid
 from collections import Counter, deque
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import urlencode
 
 from perftel.sandbox import ringcentral_data as data
 from perftel.sandbox.oauth import OAuthError, OAuthFaults, TokenStore, fixed_token
 from perftel.sandbox.server import Request, Response, SandboxServer, check_list_order, json_response, list_key
+from perftel.sandbox.speech import SpeechFiles
 
-MEDIA_DIR = Path(__file__).parent / "media"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "ReadAccounts ReadCallLog ReadCallRecording"
 DEFAULT_LIMITS = {"Heavy": 10, "Medium": 40, "Light": 50, "Auth": 5}
@@ -179,8 +178,7 @@ class RingCentralSandbox(SandboxServer):
         self.stats: Counter[str] = Counter()  # token grants, refused grants, ...
         self._lock = threading.Lock()
         self._server_error_count = 0
-        self.media_files = {lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in ("en", "pt")}
-        self._media_cache: dict[str, bytes] = {}
+        self.speech = SpeechFiles()
 
         route = self.router.add
         route("POST", "/restapi/oauth/token", self._token)
@@ -455,7 +453,7 @@ class RingCentralSandbox(SandboxServer):
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
             return rc_error(404, "CMN-102", "Resource for parameter [recordingId] is not found", parameterName="recordingId")
-        blob = self._media_bytes(self._media_name(info))
+        blob = self.speech.read(self._media_name(info))
         headers = {"Content-Type": "audio/wav", "Accept-Ranges": "bytes"}
         wanted = request.headers.get("range")
         first, last = 0, len(blob) - 1
@@ -511,11 +509,4 @@ class RingCentralSandbox(SandboxServer):
         return None
 
     def _media_name(self, info: data.RecordingFile) -> str:
-        files = self.media_files.get(info.language) or sorted(sum(self.media_files.values(), []))
-        return files[info.media_index % len(files)]
-
-    def _media_bytes(self, name: str) -> bytes:
-        with self._lock:
-            if name not in self._media_cache:
-                self._media_cache[name] = (MEDIA_DIR / name).read_bytes()
-            return self._media_cache[name]
+        return self.speech.pick(info.language, info.media_index)

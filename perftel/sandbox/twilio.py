@@ -40,7 +40,6 @@ import secrets
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import urlencode
 
 from perftel.sandbox import twilio_data as data
@@ -57,8 +56,8 @@ from perftel.sandbox.server import (
     redirect,
     text_response,
 )
+from perftel.sandbox.speech import MEDIA_DIR, SpeechFiles
 
-MEDIA_DIR = Path(__file__).parent / "media"
 PREFIX = f"/{data.API_VERSION}/Accounts"
 DEFAULT_LOOKBACK = timedelta(days=30)  # a list without a lower date bound covers this much
 _MESSAGES = {
@@ -122,7 +121,7 @@ class TwilioSandbox(SandboxServer):
         self._media_links: dict[str, tuple[str, bool, bool]] = {}
         self._media_cache: dict[tuple[str, bool, bool], bytes] = {}
         self._server_error_count = 0
-        self.media_files = {lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in ("en", "pt")}
+        self.speech = SpeechFiles()
         p = f"{PREFIX}/{{account}}"
         route = self.router.add
         route("GET", f"{p}/Calls.json", self._calls)
@@ -325,8 +324,7 @@ class TwilioSandbox(SandboxServer):
             return twilio_error(400, 16113, "The recording has only one channel: RequestedChannels=2 is not available")
         stereo = rec["channels"] == 2 and wanted != "1"
         info = conv.media[sid]
-        files = self.media_files.get(info.language) or sorted(sum(self.media_files.values(), []))
-        item = (files[info.media_index % len(files)], stereo, info.swap)
+        item = (self.speech.pick(info.language, info.media_index), stereo, info.swap)
         if not self.redirect_media:
             return self._audio(item)
         opaque = secrets.token_urlsafe(18)

@@ -241,7 +241,7 @@ def test_download_without_listing_asks_the_recording_resource(make_provider, san
 
 
 def _media(sb, rec_id):
-    from perftel.sandbox.ringcentral import MEDIA_DIR
+    from perftel.sandbox.speech import MEDIA_DIR
 
     return (MEDIA_DIR / sb.recording_media(rec_id)).read_bytes()
 
