@@ -131,6 +131,15 @@ def _in_range(stamps: pd.Series, start: date | str | None, end: date | str | Non
     return keep
 
 
+def _call_mask(frame: pd.DataFrame, start, end, direction: str | None, answered: bool | None) -> pd.Series:
+    keep = _in_range(frame["started_at"], start, end)
+    if direction:
+        keep &= frame["direction"] == direction
+    if answered is not None:
+        keep &= frame["answered"] == answered
+    return keep
+
+
 def filter_calls(
     calls: pd.DataFrame,
     *,
@@ -140,12 +149,7 @@ def filter_calls(
     answered: bool | None = None,
 ) -> pd.DataFrame:
     """Calls whose day is within ``[start, end]`` (both included), of a direction, answered or missed."""
-    keep = _in_range(calls["started_at"], start, end)
-    if direction:
-        keep &= calls["direction"] == direction
-    if answered is not None:
-        keep &= calls["answered"] == answered
-    return calls[keep]
+    return calls[_call_mask(calls, start, end, direction, answered)]
 
 
 def filter_transcripts(
@@ -158,11 +162,7 @@ def filter_transcripts(
     words: str | None = None,
 ) -> pd.DataFrame:
     """Transcripts of calls in the range/direction/answered, containing every one of ``words`` (any case)."""
-    keep = _in_range(transcripts["started_at"], start, end)
-    if direction:
-        keep &= transcripts["direction"] == direction
-    if answered is not None:
-        keep &= transcripts["answered"] == answered
+    keep = _call_mask(transcripts, start, end, direction, answered)
     for word in (words or "").lower().split():
         keep &= transcripts["text"].fillna("").str.lower().str.contains(word, regex=False)
     return transcripts[keep]
