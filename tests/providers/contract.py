@@ -2,21 +2,51 @@
 
 A subclass provides the fixtures ``sandbox`` (a running emulator), ``make_provider(**overrides)``
 (a driver pointed at it), ``expected_ids(start, end)`` (the provider's own ids of the calls the
-emulator holds) and ``bad_credentials``.
+emulator holds) and ``bad_credentials``; :func:`contract_fixtures` makes all four.
 """
 
 from __future__ import annotations
 
 import wave
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
-from perftel import run_pipeline
+from perftel import create_provider, run_pipeline
 from perftel.errors import AuthError, PerftelError, RecordingNotReadyError
 from perftel.models import CallMetadata, Direction
+from perftel.sandbox import start_sandbox
 
 START, END = "2026-11-16", "2026-11-18"  # a fixed past window: three whole days
+
+
+def contract_fixtures(name: str, *, call_id: Callable[[dict], str], wrong: dict[str, str], **sandbox_options: Any):
+    """The four fixtures for provider ``name``: assign them to the same names in the test module."""
+
+    @pytest.fixture(scope="module")
+    def sandbox():
+        with start_sandbox(name, seed=11, **sandbox_options) as sb:
+            yield sb
+
+    @pytest.fixture
+    def make_provider(sandbox):
+        def make(**overrides):
+            options = {"base_url": sandbox.base_url, "credentials": sandbox.credentials, **overrides}
+            return create_provider(name, "acme", **options)
+
+        return make
+
+    @pytest.fixture
+    def expected_ids(sandbox):
+        return lambda lo, hi: [call_id(c) for c in sandbox.expected_calls(lo, hi)]
+
+    @pytest.fixture
+    def bad_credentials(sandbox):
+        return {**sandbox.credentials, **wrong}
+
+    return sandbox, make_provider, expected_ids, bad_credentials
 
 
 class ProviderContract:

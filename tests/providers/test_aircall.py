@@ -27,36 +27,16 @@ from perftel.providers.aircall import AircallProvider
 from perftel.providers.aircall_mapping import parse_aircall_error, reset_wait
 from perftel.sandbox import start_sandbox
 from perftel.sandbox.aircall import AircallSandbox, _s3_error
-from tests.providers.contract import END, START, ProviderContract
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 DAY = 86400
 LO = int(datetime(2026, 11, 16, tzinfo=timezone.utc).timestamp())  # START
 HI = LO + 3 * DAY  # END is inclusive: the listing ends at 2026-11-19 00:00
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with start_sandbox("aircall", seed=11, enforce_rate_limit=False) as sb:
-        yield sb
-
-
-@pytest.fixture
-def make_provider(sandbox):
-    def make(**overrides):
-        options = {"base_url": sandbox.base_url, "credentials": sandbox.credentials, **overrides}
-        return create_provider("aircall", "acme", **options)
-
-    return make
-
-
-@pytest.fixture
-def expected_ids(sandbox):
-    return lambda lo, hi: [str(c["id"]) for c in sandbox.expected_calls(lo, hi)]
-
-
-@pytest.fixture
-def bad_credentials(sandbox):
-    return {**sandbox.credentials, "api_token": "wrong-token"}
+sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
+    "aircall", call_id=lambda c: str(c["id"]), wrong={"api_token": "wrong-token"}, enforce_rate_limit=False,
+)
 
 
 class TestAircallContract(ProviderContract):

@@ -12,32 +12,11 @@ from perftel import create_provider
 from perftel.credentials import CredentialStore
 from perftel.errors import AuthError
 from perftel.sandbox import start_sandbox
-from tests.providers.contract import END, START, ProviderContract
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with start_sandbox("goto_connect", seed=11) as sb:
-        yield sb
-
-
-@pytest.fixture
-def make_provider(sandbox):
-    def make(**overrides):
-        options = {"base_url": sandbox.base_url, "credentials": sandbox.credentials, **overrides}
-        return create_provider("goto_connect", "acme", **options)
-
-    return make
-
-
-@pytest.fixture
-def expected_ids(sandbox):
-    return lambda lo, hi: [r["conversationSpaceId"] for r in sandbox.expected_calls(lo, hi)]
-
-
-@pytest.fixture
-def bad_credentials(sandbox):
-    return {**sandbox.credentials, "client_secret": "wrong-secret"}
+sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
+    "goto_connect", call_id=lambda r: r["conversationSpaceId"], wrong={"client_secret": "wrong-secret"},
+)
 
 
 class TestGoToContract(ProviderContract):

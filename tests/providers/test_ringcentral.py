@@ -18,35 +18,15 @@ from perftel.errors import ApiError, AuthError, PerftelError
 from perftel.models import Direction
 from perftel.providers.ringcentral import RingCentralProvider
 from perftel.sandbox import start_sandbox
-from tests.providers.contract import END, START, ProviderContract
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 FAST = {"heavy_limit": 1000, "light_limit": 1000, "auth_limit": 1000}  # the real defaults are 10/50/5 per minute
 LO, HI = datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 19, tzinfo=timezone.utc)
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with start_sandbox("ringcentral", seed=11, **FAST) as sb:
-        yield sb
-
-
-@pytest.fixture
-def make_provider(sandbox):
-    def make(**overrides):
-        options = {"base_url": sandbox.base_url, "credentials": sandbox.credentials, **overrides}
-        return create_provider("ringcentral", "acme", **options)
-
-    return make
-
-
-@pytest.fixture
-def expected_ids(sandbox):
-    return lambda lo, hi: [s["telephonySessionId"] for s in sandbox.expected_calls(lo, hi)]
-
-
-@pytest.fixture
-def bad_credentials(sandbox):
-    return {**sandbox.credentials, "client_secret": "wrong-secret"}
+sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
+    "ringcentral", call_id=lambda s: s["telephonySessionId"], wrong={"client_secret": "wrong-secret"}, **FAST,
+)
 
 
 class TestRingCentralContract(ProviderContract):

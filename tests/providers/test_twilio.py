@@ -20,32 +20,11 @@ from perftel.errors import ApiError, AuthError, CredentialsError, PerftelError, 
 from perftel.models import Direction
 from perftel.providers.twilio_mapping import build_call, direction_of, parse_seconds, parse_twilio_time
 from perftel.sandbox import start_sandbox
-from tests.providers.contract import END, START, ProviderContract
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with start_sandbox("twilio", seed=11) as sb:
-        yield sb
-
-
-@pytest.fixture
-def make_provider(sandbox):
-    def make(**overrides):
-        options = {"base_url": sandbox.base_url, "credentials": sandbox.credentials, **overrides}
-        return create_provider("twilio", "acme", **options)
-
-    return make
-
-
-@pytest.fixture
-def expected_ids(sandbox):
-    return lambda lo, hi: [c["sid"] for c in sandbox.expected_calls(lo, hi)]
-
-
-@pytest.fixture
-def bad_credentials(sandbox):
-    return {**sandbox.credentials, "auth_token": "0" * 32}
+sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
+    "twilio", call_id=lambda c: c["sid"], wrong={"auth_token": "0" * 32},
+)
 
 
 class TestTwilioContract(ProviderContract):
