@@ -26,12 +26,12 @@ def test_parent_trees_cycles_and_deep_chains_lose_nothing():
             leg("self", "self", 0), leg("x", "y", 7), leg("y", "x", 8)]
     with Spool() as spool:
         spool.add("legs", reversed(rows))
-        assert [r["sid"] for r in spool.roots("legs")] == ["self", "root", "orphan"]
+        tops = [(r["sid"], is_root) for r, is_root in spool.tops("legs", 8)]
+        assert tops == [("self", True), ("root", True), ("orphan", True), ("x", False), ("y", False)]  # a cycle: kept
         assert [r["sid"] for r in spool.descendants("legs", "root", 8)] == ["grandchild", "child"]  # listing order
         assert spool.descendants("legs", "self", 8) == []
-        assert [r["sid"] for r in spool.unreachable("legs", 8)] == ["y", "x"]  # a cycle: listed, not lost
         assert [r["sid"] for r in spool.descendants("legs", "root", 1)] == ["child"]
-        assert [r["sid"] for r in spool.unreachable("legs", 1)] == ["y", "x", "grandchild"]
+        assert ("grandchild", False) in [(r["sid"], is_root) for r, is_root in spool.tops("legs", 1)]  # too deep: kept
 
 
 def test_micros_is_exact_and_the_file_never_shows():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets as _secrets
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
@@ -35,6 +35,7 @@ from perftel.providers.base import CredentialField, Provider
 from perftel.providers.bounded import BoundedDict
 
 MAX_WINDOW_DAYS = 31
+WINDOW_OVERLAP = timedelta(days=1)  # how far from a window's end a call may also be listed in the next
 PAGE_SIZE = 1000
 REPORT_ATTEMPTS = 4  # a report that is still 404 after these is listed without its details
 REPORT_WAIT_SECONDS = 2.0
@@ -203,8 +204,13 @@ class GoToConnectProvider(Provider):
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
         account = self.account_key()
-        seen: BoundedDict[str, None] = BoundedDict(4 * PAGE_SIZE)  # recent ids: a repeated page lists nothing twice
+        # Ids already listed, without keeping one per call: the recent ones (a repeated page lists nothing
+        # twice), and those of calls near the previous window's end (a call across the boundary may come
+        # in both windows).
+        carried: set[str] = set()
         for lo, hi in windows(start, end, MAX_WINDOW_DAYS):
+            seen: BoundedDict[str, None] = BoundedDict(4 * PAGE_SIZE)
+            near_end: set[str] = set()
             summaries = paginate(
                 self.api,
                 "/call-events-report/v1/report-summaries",
@@ -214,15 +220,18 @@ class GoToConnectProvider(Provider):
             )
             for summary in summaries:
                 space_id = str(summary.get("conversationSpaceId") or "")
-                if not space_id or space_id in seen:
+                if not space_id or space_id in seen or space_id in carried:
                     continue
                 seen[space_id] = None
                 call = self._to_call(summary, self._report(space_id))
+                if (call.ended_at or call.started_at) >= hi - WINDOW_OVERLAP:
+                    near_end.add(space_id)
                 if call.started_at < start or call.started_at >= end:
                     continue
                 if answered_only and not call.answered:
                     continue
                 yield call
+            carried = near_end
 
     def _report(self, space_id: str) -> dict[str, Any] | None:
         for attempt in range(REPORT_ATTEMPTS):

@@ -84,6 +84,9 @@ class Spool:
         )
         return self._db.total_changes - before
 
+    def clear(self, table: str) -> None:
+        self._db.execute(f"DELETE FROM {self._table(table)}")
+
     def count(self, table: str) -> int:
         return self._db.execute(f"SELECT COUNT(*) FROM {self._table(table)}").fetchone()[0]
 
@@ -99,15 +102,22 @@ class Spool:
         for (group,) in cursor:
             yield group
 
-    def roots(self, table: str) -> Iterator[Row]:
-        """Rows whose parent (``grp``) is none, themselves or not listed: earliest first, then by id."""
+    def tops(self, table: str, depth: int) -> Iterator[tuple[Row, bool]]:
+        """The rows that start a call, earliest first (then by id), each with ``True`` when it is a root
+        (its parent, ``grp``, is none, itself or not listed) and ``False`` when no root reaches it within
+        ``depth`` levels (a parent cycle, an absurdly deep chain): those are listed on their own, not lost."""
         t = self._table(table)
         cursor = self._db.execute(
-            f"SELECT body FROM {t} AS leg WHERE grp IS NULL OR grp = id"
-            f" OR NOT EXISTS (SELECT 1 FROM {t} AS parent WHERE parent.id = leg.grp) ORDER BY start, id"
+            f"WITH RECURSIVE root(id) AS (SELECT id FROM {t} AS leg WHERE grp IS NULL OR grp = id"
+            f" OR NOT EXISTS (SELECT 1 FROM {t} AS parent WHERE parent.id = leg.grp)),"
+            f" tree(id, depth) AS (SELECT id, 0 FROM root UNION SELECT leg.id, tree.depth + 1 FROM {t} AS leg"
+            f" JOIN tree ON leg.grp = tree.id WHERE tree.depth < ? AND leg.id != leg.grp)"
+            f" SELECT body, id IN (SELECT id FROM root) FROM {t}"
+            f" WHERE id IN (SELECT id FROM root) OR id NOT IN (SELECT id FROM tree) ORDER BY start, id",
+            (depth,),
         )
-        for (body,) in cursor:
-            yield _unpack(body)
+        for body, is_root in cursor:
+            yield _unpack(body), bool(is_root)
 
     def descendants(self, table: str, root: str, depth: int) -> list[Row]:
         """Rows below ``root`` by parent links, at most ``depth`` levels down, in listing order."""
@@ -119,17 +129,3 @@ class Spool:
             (root, depth, root),
         )
         return [_unpack(body) for (body,) in cursor]
-
-    def unreachable(self, table: str, depth: int) -> Iterator[Row]:
-        """Rows no root reaches within ``depth`` levels (parent cycles, absurdly deep chains), in listing order."""
-        t = self._table(table)
-        cursor = self._db.execute(
-            f"WITH RECURSIVE tree(id, depth) AS (SELECT id, 0 FROM {t} AS leg WHERE grp IS NULL OR grp = id"
-            f" OR NOT EXISTS (SELECT 1 FROM {t} AS parent WHERE parent.id = leg.grp)"
-            f" UNION SELECT leg.id, tree.depth + 1 FROM {t} AS leg JOIN tree ON leg.grp = tree.id"
-            f" WHERE tree.depth < ? AND leg.id != leg.grp)"
-            f" SELECT body FROM {t} WHERE id NOT IN (SELECT id FROM tree) ORDER BY seq",
-            (depth,),
-        )
-        for (body,) in cursor:
-            yield _unpack(body)

@@ -62,6 +62,7 @@ MAX_CONCURRENCY = 4  # in-flight requests per provider; Twilio's 429/20429 is ab
 RECORDING_LAG = timedelta(days=1)  # a recording is created when the call ends, possibly after the window
 MAX_LEG_DEPTH = 8
 CACHE_SIZE = 4096  # recordings and parent legs remembered between listing and download
+_UNKNOWN: Any = object()
 _SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 
 
@@ -189,17 +190,17 @@ class TwilioProvider(Provider):
                 for row in self._list("Calls.json", "calls", query) if (sid := text(row.get("sid")))
             ))
             self._spool_recordings(spool, start, end)
-            for root in spool.roots("legs"):
-                sid = str(root["sid"])
-                if not self._belongs_elsewhere(root, start):
-                    yield from self._call(spool, root, spool.descendants("legs", sid, MAX_LEG_DEPTH), start, end, answered_only)
-            for leg in spool.unreachable("legs", MAX_LEG_DEPTH):  # a parent cycle: nothing is dropped
-                log.warning("Twilio call %s has a parent cycle; listed on its own.", leg.get("sid"))
-                yield from self._call(spool, leg, [], start, end, answered_only)
+            for top, is_root in spool.tops("legs", MAX_LEG_DEPTH):
+                if not is_root:
+                    log.warning("Twilio call %s is in a parent cycle or too deep a chain; listed on its own.", top["sid"])
+                    yield from self._call(spool, top, [], start, end, answered_only)
+                elif not self._belongs_elsewhere(top, start):
+                    children = spool.descendants("legs", str(text(top["sid"])), MAX_LEG_DEPTH)
+                    yield from self._call(spool, top, children, start, end, answered_only)
 
     def _call(self, spool: Spool, parent: dict[str, Any], children: list[dict[str, Any]], start: datetime,
               end: datetime, answered_only: bool) -> Iterator[CallMetadata]:
-        sids = [str(parent["sid"]), *(str(c["sid"]) for c in children)]
+        sids = [str(text(leg["sid"])) for leg in (parent, *children)]
         call = build_call(self.name, parent, children, [r for sid in sids for r in spool.members("recordings", sid)])
         if call is None:
             log.warning("Twilio call %s has no start time; skipped.", sids[0])
@@ -213,9 +214,8 @@ class TwilioProvider(Provider):
         parent_sid = text(row.get("parent_call_sid"))
         if parent_sid is None or parent_sid == text(row.get("sid")):
             return False
-        if parent_sid in self._parents:
-            parent = self._parents.get(parent_sid)
-        else:
+        parent = self._parents.get(parent_sid, _UNKNOWN)
+        if parent is _UNKNOWN:
             try:
                 found = self.api.get_json(f"{self.account_path}/Calls/{quote(parent_sid, safe='')}.json")
             except AuthError as exc:
@@ -238,7 +238,7 @@ class TwilioProvider(Provider):
             for row in found:
                 sid, call_sid = text(row.get("sid")), text(row.get("call_sid"))
                 if sid and call_sid:
-                    yield sid, call_sid, None, row
+                    yield f"{call_sid}/{sid}", call_sid, None, row  # a recording may name two legs
 
         try:
             spool.add("recordings", rows(self._list("Recordings.json", "recordings", query)))
@@ -248,9 +248,10 @@ class TwilioProvider(Provider):
             if exc.retryable:
                 raise
             log.warning("Twilio refused the account-wide recordings list (%s); listing per call.", exc)
-            for root in spool.roots("legs"):
-                if _status_of(root) == "completed" and not self._belongs_elsewhere(root, start):
-                    spool.add("recordings", rows(self._call_recordings(root)))
+            spool.clear("recordings")  # what came before the refusal would depend on where it stopped
+            for top, is_root in spool.tops("legs", MAX_LEG_DEPTH):
+                if _status_of(top) == "completed" and not (is_root and self._belongs_elsewhere(top, start)):
+                    spool.add("recordings", rows(self._call_recordings(top)))
 
     def _call_recordings(self, call: dict[str, Any]) -> list[dict[str, Any]]:
         uris = call.get("subresource_uris") if isinstance(call.get("subresource_uris"), dict) else {}
@@ -268,8 +269,9 @@ class TwilioProvider(Provider):
         return [{**row, "call_sid": row.get("call_sid") or call.get("sid")} for row in rows]
 
     def remember(self, recording: Recording) -> None:
-        self._recordings_seen[recording.id] = {"status": recording.extra.get("status", "completed"),
-                                               "channels": recording.channels}
+        if recording.id not in self._recordings_seen:  # what a download learned (e.g. mono after 16113) stays
+            self._recordings_seen[recording.id] = {"status": recording.extra.get("status", "completed"),
+                                                   "channels": recording.channels}
 
     def _recording_info(self, rid: str) -> dict[str, Any]:
         info = self._recordings_seen.get(rid)

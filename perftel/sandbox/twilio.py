@@ -238,7 +238,7 @@ class TwilioSandbox(SandboxServer):
             rows = [r for r in rows if (sort_key(r) < tuple(after) if newest_first else sort_key(r) > tuple(after))]
         chunk, more = rows[:page_size], len(rows) > page_size
         if more and self.faults.take("empty_pages"):
-            chunk, next_key = [], after if after is not None else ["9999-12-31", "~"]
+            chunk, next_key = [], after if after is not None else (["9999-12-31", "~"] if newest_first else [""])
         else:
             next_key = list(sort_key(chunk[-1])) if chunk else None
 
