@@ -118,6 +118,17 @@ def test_cursor_pagination_and_loop_guard():
     items = list(paginate(client, "/l", paginator=CursorPaginator(param="m", response_key="next"), items=lambda p: p["items"]))
     assert items == [1, 2, 3, 4]
 
+    served = []
+
+    def repeating(request):  # page b is served again in answer to the request for c, once
+        marker = request.url.params.get("m")
+        served.append(marker)
+        return httpx.Response(200, json=pages["b" if marker == "c" and served.count("c") == 1 else marker])
+
+    items = list(paginate(client_for(repeating), "/l", paginator=CursorPaginator(param="m", response_key="next"),
+                          items=lambda p: p["items"]))
+    assert items == [1, 2, 3, 3, 4]  # followed again; the drivers drop the repeated rows
+
     def looping(request):
         return httpx.Response(200, json={"items": [1], "next": "same"})
 

@@ -20,9 +20,14 @@ if TYPE_CHECKING:
 class Paginator:
     """Base paging state. Subclasses override the three hooks."""
 
+    #: How often a page position may come again (a server that lost its place, a page served twice)
+    #: before the listing is stopped as an endless loop. Repeated rows are dropped by the drivers.
+    max_repeats = 3
+
     def __init__(self) -> None:
         self.has_next_page = True
         self._seen: set[str] = set()
+        self._repeats = 0
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         return path, params
@@ -32,6 +37,8 @@ class Paginator:
 
     def _remember(self, position: str, provider: str) -> None:
         if position in self._seen:
+            self._repeats += 1
+        if self._repeats > self.max_repeats:
             raise ApiError(
                 f"{provider} returned a page position it had already given ({position[:40]!r}); "
                 "stopped to avoid an endless loop. Run again later.",

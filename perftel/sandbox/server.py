@@ -165,6 +165,8 @@ class Faults:
     ``wrong_content_type`` next N media answers: an HTML page instead of audio
     ``vanish_media``       next N media answers: 404, as if the recording was deleted after listing
     ``stall_requests``     next N GETs wait ``stall_seconds`` before answering (client time-outs)
+    ``repeat_pages``       next N requests for the next page of a list get the previous page again (its
+                           rows and its own next link), as a server that lost its place would send
 
     Counters are consumed with :meth:`take`. Subclasses add their own switches as class attributes
     (ints are counters) and methods.
@@ -180,9 +182,11 @@ class Faults:
     vanish_media: int = 0
     stall_requests: int = 0
     stall_seconds: float = 2.0
+    repeat_pages: int = 0
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._last_page: dict[tuple[str, str], tuple[dict[str, str], Response]] = {}
 
     def take(self, name: str) -> bool:
         """If counter ``name`` is positive, decrement it and return True (atomically)."""
@@ -297,7 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a sandbox bug must not hang the client
             response = text_response(500, f"sandbox error: {exc!r}")
         if isinstance(faults, Faults):
-            response = _wire_faults(faults, response)
+            response = _wire_faults(faults, request, response)
         request.status = response.status
         owner.requests.append(request)
         self._send(response)
@@ -325,11 +329,29 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _wire_faults(faults: Faults, response: Response) -> Response:
+PAGING_PARAMS = frozenset({"Page", "PageToken", "page", "pageMarker"})  # Twilio, Aircall/RingCentral, GoTo
+
+
+def _repeated_page(faults: Faults, request: Request, response: Response) -> Response:
+    """The previous page of the same list (same path and filters, another page), when the switch says so."""
+    filters = sorted((k, v) for k, v in request.query.items() if k not in PAGING_PARAMS)
+    key = (request.path, repr(filters))
+    with faults._lock:
+        previous = faults._last_page.get(key)
+        paging = {k: v for k, v in request.query.items() if k in PAGING_PARAMS}
+        if previous is not None and previous[0] != paging and faults.take("repeat_pages"):
+            return previous[1]
+        faults._last_page[key] = (paging, response)
+    return response
+
+
+def _wire_faults(faults: Faults, request: Request, response: Response) -> Response:
     """Spoil a good answer the way networks and storage do, when a switch says so."""
     if response.status != 200:
         return response
     content_type = response.headers.get("Content-Type", "")
+    if "json" in content_type and request.method == "GET" and faults.repeat_pages:
+        response = _repeated_page(faults, request, response)
     if "json" in content_type and faults.take("malformed_json"):
         return Response(200, response.body[: len(response.body) // 2], dict(response.headers))
     if content_type.startswith("audio/"):

@@ -23,6 +23,12 @@ RECOVERABLE = {
     "wrong_content_type": 2,  # an HTML page instead of audio
     "stall_requests": 2,  # answers slower than the client's time-out
 }
+PAGE_SIZES = {  # module constant per driver: pages of two, so that one day's listing has many pages
+    "goto_connect": ("perftel.providers.goto_connect", "PAGE_SIZE"),
+    "twilio": ("perftel.providers.twilio", "PAGE_SIZE"),
+    "aircall": ("perftel.providers.aircall", "PER_PAGE"),
+    "ringcentral": ("perftel.providers.ringcentral", "PAGE_SIZE"),
+}
 
 
 def run(provider, folder):
@@ -52,6 +58,18 @@ def test_recoverable_faults_change_nothing(fault, sandbox, make_provider, clean,
     assert snapshot(tmp_path / "acme") == expected_files
     assert getattr(sandbox.faults, fault) == 0, "the fault was exercised"
     assert not list(tmp_path.rglob("*.part"))
+
+
+def test_small_and_repeated_pages_change_nothing(sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch):
+    """Pages of two rows, and the previous page served again instead of the next one, three times."""
+    module, name = PAGE_SIZES[sandbox.provider_name]
+    monkeypatch.setattr(f"{module}.{name}", 2)
+    sandbox.faults.repeat_pages = 3
+    result = run(make_provider(), tmp_path)
+    expected_files, expected_failures = clean
+    assert sorted(f.item for f in result.failed) == expected_failures, [f.reason for f in result.failed]
+    assert snapshot(tmp_path / "acme") == expected_files
+    assert sandbox.faults.repeat_pages == 0, "the fault was exercised"
 
 
 def test_recordings_that_vanish_are_reported_then_a_rerun_completes(sandbox, make_provider, clean, tmp_path, fast_retries):
