@@ -145,8 +145,12 @@ def _fetch(
     on_progress: ProgressCallback, cancel: CancelToken,
 ) -> bool:
     on_progress(FETCH, 0, None)
+    listed: set[str] = set()  # the run keeps every call anyway; a call listed twice is kept once
     try:
         for call in driver.iter_calls(start, end, answered_only=answered_only):
+            if call.id in listed:
+                continue
+            listed.add(call.id)
             storage.save_call(call)
             result.calls.append(call)
             on_progress(FETCH, len(result.calls), None)

@@ -136,6 +136,21 @@ def test_broken_downloads_are_reported_then_finished_by_a_rerun(provider, sandbo
     assert fixed.downloaded and all("still being processed" in f.reason for f in fixed.failed)
 
 
+def test_a_call_listed_twice_is_kept_once(provider, tmp_path, monkeypatch):
+    listing = provider.iter_calls
+
+    def twice(start, end, **kw):
+        calls = list(listing(start, end, **kw))
+        yield from calls + calls[:3]
+
+    monkeypatch.setattr(provider, "iter_calls", twice)
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    ids = [c.id for c in result.calls]
+    assert len(ids) > 3 and len(ids) == len(set(ids))
+    handled = [p.stem for p in result.downloaded] + [f.item for f in result.failed]
+    assert len(handled) == len({r.id for c in result.calls for r in c.recordings}) == len(set(handled))
+
+
 def test_a_corrupt_recording_fails_alone(provider, tmp_path):
     run_pipeline(provider, start_date=DAY, end_date=DAY, download=True, transcribe=False, data_dir=tmp_path)
     recordings = sorted((tmp_path / "acme" / "calls" / "recordings").iterdir())
