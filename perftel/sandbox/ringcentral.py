@@ -50,6 +50,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -195,10 +196,7 @@ class RingCentralSandbox(SandboxServer):
         lo = parse_time(start) if isinstance(start, str) else start
         hi = parse_time(end) if isinstance(end, str) else end
         found = []
-        for session in self._sessions(lo, hi):
-            records = [r for r in session.records if lo <= parse_time(r["startTime"]) < hi]
-            if extension_only:
-                records = [r for r in records if r["extension"]["id"] == self.user.id]
+        for session, records in self._listed(lo, hi, extension_only=extension_only):
             if records:
                 found.append({
                     "telephonySessionId": session.telephony_session_id,
@@ -209,6 +207,14 @@ class RingCentralSandbox(SandboxServer):
                     "recording_ids": [r["recording"]["id"] for r in records if "recording" in r],
                 })
         return found
+
+    def _listed(self, lo: datetime, hi: datetime, *, extension_only: bool) -> Iterator[tuple[data.Session, list[dict]]]:
+        """Each session in the window with its stored (unrendered) records that started in it."""
+        for session in self._sessions(lo, hi):
+            records = [r for r in session.records if lo <= parse_time(r["startTime"]) < hi]
+            if extension_only:
+                records = [r for r in records if r["extension"]["id"] == self.user.id]
+            yield session, records
 
     def recording_media(self, recording_id: str) -> str | None:
         info = self._recording(recording_id)
@@ -404,18 +410,13 @@ class RingCentralSandbox(SandboxServer):
         page, view = int(page_text), q.get("view", "Simple")
         if view not in ("Simple", "Detailed"):
             return bad("view")
-        records = []
-        for call in self.expected_calls(lo, hi, extension_only=extension_only):
-            records.extend(r for r in call["records"] if all(
+        records = []  # stored records: only the page's are rendered (copied with our URLs)
+        for _, stored in self._listed(lo, hi, extension_only=extension_only):
+            records.extend(r for r in stored if all(
                 not q.get(k) or str(r.get(k)).lower() == q[k].lower() for k in ("type", "direction", "telephonySessionId")
             ))
         order, newest_first = list_key(self.list_order, lambda r: (r["startTime"], r["id"]), self.seed)
         records.sort(key=order, reverse=newest_first)
-        for record in records:
-            record["uri"] += f"?view={view}"
-            if view == "Simple":
-                record.pop("legs", None)
-                record.pop("lastModifiedTime", None)
         total_pages = max(1, -(-len(records) // per_page))
         path = f"{self.base_url}{request.path}"
 
@@ -427,7 +428,12 @@ class RingCentralSandbox(SandboxServer):
         if page > total_pages:  # past the last page: nothing, and paging stripped to the required field
             body.update(records=[], paging={"perPage": per_page}, navigation={})
             return json_response(200, body)
-        chunk = records[(page - 1) * per_page: page * per_page]
+        chunk = [self._render(r, True) for r in records[(page - 1) * per_page: page * per_page]]
+        for record in chunk:
+            record["uri"] += f"?view={view}"
+            if view == "Simple":
+                record.pop("legs", None)
+                record.pop("lastModifiedTime", None)
         navigation = {"firstPage": link(1), "lastPage": link(total_pages)}
         if page < total_pages:
             navigation["nextPage"] = link(page + 1)
