@@ -242,6 +242,7 @@ def call_recording(rec: dict) -> dict:
     return out
 
 
+@lru_cache(maxsize=1 << 18)  # every page of a listing sorts every row by it
 def to_time(value: str) -> datetime:
     return parsedate_to_datetime(value).astimezone(timezone.utc)
 
