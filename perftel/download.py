@@ -40,8 +40,12 @@ def download_recordings(
     """Fetch every recording of ``calls`` into ``output_dir`` that is not there yet."""
     report = DownloadReport()
     todo: list[tuple[CallMetadata, Recording]] = []
+    listed: set[str] = set()
     for call in calls:
         for rec in call.recordings:
+            if rec.id in listed:  # a recording two calls name (Twilio legs) is fetched once
+                continue
+            listed.add(rec.id)
             existing = provider.existing_recording(output_dir, prefix, rec.id)
             if existing is not None:
                 report.recordings.append(DownloadedRecording(call, rec, existing, fresh=False))

@@ -151,6 +151,19 @@ def test_a_call_listed_twice_is_kept_once(provider, tmp_path, monkeypatch):
     assert len(handled) == len({r.id for c in result.calls for r in c.recordings}) == len(set(handled))
 
 
+def test_a_recording_two_calls_name_is_downloaded_once(provider, tmp_path):
+    from dataclasses import replace
+
+    from perftel.download import download_recordings
+
+    calls = [c for c in provider.fetch_calls(DAY, DAY) if c.recordings]
+    shared = calls[0].recordings[0]
+    calls[1] = replace(calls[1], recordings=[*calls[1].recordings, shared])
+    report = download_recordings(provider, calls, tmp_path, prefix="t")
+    fetched = [d.recording.id for d in report.recordings] + [f.item for f in report.failures]
+    assert fetched.count(shared.id) == 1 and len(fetched) == len(set(fetched))
+
+
 def test_a_corrupt_recording_fails_alone(provider, tmp_path):
     run_pipeline(provider, start_date=DAY, end_date=DAY, download=True, transcribe=False, data_dir=tmp_path)
     recordings = sorted((tmp_path / "acme" / "calls" / "recordings").iterdir())

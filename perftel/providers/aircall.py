@@ -183,9 +183,11 @@ class AircallProvider(Provider):
                     if self._may_split(lo, hi, total, parent_total, sibling_total) and total >= self._threshold():
                         yield from self._split(lo, hi, seen, total)
                         return
-                fetched += 1
                 ident = str(raw.get("id") or "").strip()
                 started = wire.call_started_at(raw)
+                if ident in seen and (started is None or lo <= started.timestamp() < hi):
+                    continue  # this window's own row again: a repeated page, not one more row of the listing
+                fetched += 1
                 if not ident or ident in seen:
                     continue
                 if started is not None and not lo <= started.timestamp() < hi:

@@ -166,7 +166,8 @@ class Faults:
     ``vanish_media``       next N media answers: 404, as if the recording was deleted after listing
     ``stall_requests``     next N GETs wait ``stall_seconds`` before answering (client time-outs)
     ``repeat_pages``       next N requests for the next page of a list get the previous page again (its
-                           rows and its own next link), as a server that lost its place would send
+                           rows and its own next link), as a server that lost its place would send;
+                           never twice in a row, so the repeats spread over the listings
 
     Counters are consumed with :meth:`take`. Subclasses add their own switches as class attributes
     (ints are counters) and methods.
@@ -186,7 +187,7 @@ class Faults:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._last_page: dict[tuple[str, str], tuple[dict[str, str], Response]] = {}
+        self._last_page: dict[tuple[str, str], tuple[dict[str, str], Response, bool]] = {}
 
     def take(self, name: str) -> bool:
         """If counter ``name`` is positive, decrement it and return True (atomically)."""
@@ -200,6 +201,7 @@ class Faults:
     def reset(self) -> None:
         """Every switch back to its class default."""
         with self._lock:
+            self._last_page.clear()
             for klass in type(self).__mro__:
                 for name, value in vars(klass).items():
                     if not name.startswith("_") and isinstance(value, (int, float)) and name in vars(self):
@@ -339,9 +341,10 @@ def _repeated_page(faults: Faults, request: Request, response: Response) -> Resp
     with faults._lock:
         previous = faults._last_page.get(key)
         paging = {k: v for k, v in request.query.items() if k in PAGING_PARAMS}
-        if previous is not None and previous[0] != paging and faults.take("repeat_pages"):
+        if previous is not None and previous[0] != paging and not previous[2] and faults.take("repeat_pages"):
+            faults._last_page[key] = (*previous[:2], True)
             return previous[1]
-        faults._last_page[key] = (paging, response)
+        faults._last_page[key] = (paging, response, False)
     return response
 
 

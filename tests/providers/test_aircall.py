@@ -99,6 +99,19 @@ PINS = [LO, LO, HI, HI, LO + DAY, LO + DAY, LO + DAY // 2, LO + DAY // 2, LO + 3
         LO + DAY // 4, LO + DAY // 4 * 3, LO + 2 * DAY, LO + 2 * DAY, HI - 1]
 
 
+def test_a_repeated_page_does_not_hide_a_listing_cut_short_by_the_cap(monkeypatch):
+    """Repeated rows must not count as more rows listed: the window the cap cut short is still split."""
+    monkeypatch.setattr("perftel.providers.aircall.PER_PAGE", 5)
+    with start_sandbox("aircall", seed=21, calls_per_day=45, listing_cap=40, enforce_rate_limit=False) as sb:
+        sb.faults.repeat_pages = 3
+        ids = [c.external_id for c in unpaced(AircallProvider("acme", base_url=sb.base_url,
+                                                              credentials=sb.credentials)).iter_calls(
+            datetime(2026, 11, 17, tzinfo=timezone.utc), datetime(2026, 11, 18, tzinfo=timezone.utc))]
+        expected = [str(c["id"]) for c in sb.expected_calls(LO + DAY, LO + 2 * DAY)]
+        assert len(expected) > 40 and sb.faults.repeat_pages == 0
+        assert len(ids) == len(set(ids)) and sorted(ids) == sorted(expected)
+
+
 @pytest.mark.parametrize("to_inclusive", [True, False])
 @pytest.mark.parametrize("told_the_cap", [True, False])
 def test_windows_are_split_under_the_cap_and_no_call_is_lost_or_doubled(to_inclusive, told_the_cap):

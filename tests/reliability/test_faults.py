@@ -61,15 +61,18 @@ def test_recoverable_faults_change_nothing(fault, sandbox, make_provider, clean,
 
 
 def test_small_and_repeated_pages_change_nothing(sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch):
-    """Pages of two rows, and the previous page served again instead of the next one, three times."""
+    """Pages of two rows, and twice the previous page served again instead of the next one."""
     module, name = PAGE_SIZES[sandbox.provider_name]
     monkeypatch.setattr(f"{module}.{name}", 2)
-    sandbox.faults.repeat_pages = 3
+    sandbox.faults.repeat_pages = 2
     result = run(make_provider(), tmp_path)
     expected_files, expected_failures = clean
     assert sorted(f.item for f in result.failed) == expected_failures, [f.reason for f in result.failed]
     assert snapshot(tmp_path / "acme") == expected_files
     assert sandbox.faults.repeat_pages == 0, "the fault was exercised"
+    sandbox.faults.repeat_pages = 2  # the driver itself lists no call twice (not only the pipeline)
+    ids = [c.id for c in make_provider().fetch_calls(DAY, DAY)]
+    assert sandbox.faults.repeat_pages == 0 and len(ids) == len(set(ids)) == len(result.calls)
 
 
 def test_recordings_that_vanish_are_reported_then_a_rerun_completes(sandbox, make_provider, clean, tmp_path, fast_retries):
