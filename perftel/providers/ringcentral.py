@@ -8,7 +8,8 @@
   (``.../extension/~/call-log``) when the company log is forbidden (not an admin). Always explicit
   ``dateFrom``/``dateTo`` (RingCentral silently defaults to the last 24 h), ``perPage=1000``,
   ``view=Detailed``; follows ``navigation.nextPage.uri`` (keeping our filters) and stops on an empty
-  page. Records are grouped by ``telephonySessionId`` (``ringcentral_mapping``).
+  page. Records are grouped by ``telephonySessionId`` (``ringcentral_mapping``) in an on-disk spool
+  (:mod:`perftel.providers.spool`): any listing order, memory of a page.
 * Recordings: ``recording.contentUri`` on the *media* host, which needs our Bearer token too. The
   token goes only to RingCentral's own hosts (the platform, its media host, ``*.ringcentral.com``;
   for a local sandbox, the same server under another loopback name); any other host and any

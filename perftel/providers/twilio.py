@@ -5,7 +5,8 @@
 * Calls: ``Calls.json`` filtered by ``StartTime>`` / ``StartTime<`` (whole UTC days, then filtered
   exactly here), ``PageSize=1000``, following ``next_page_uri`` (never building ``Page=N``: Twilio's
   keyset ``PageToken`` must come from the server). Child legs are folded into their parent's call
-  (see :mod:`perftel.providers.twilio_mapping`).
+  (see :mod:`perftel.providers.twilio_mapping`) in an on-disk spool (:mod:`perftel.providers.spool`):
+  any listing order, memory of a page.
 * Recordings: one account-wide ``Recordings.json`` walk by ``DateCreated`` (far fewer requests than one
   list per call), matched to calls by ``call_sid``; only ``completed`` ones are listed for download,
   pending ones are named in ``extra["recordings_not_ready"]`` and raise ``RecordingNotReadyError`` when
