@@ -149,17 +149,6 @@ def in_time_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(records, key=lambda r: record_time(r.get("startTime")) or far)
 
 
-def group_sessions(records: Iterable[Any]) -> dict[str, list[dict[str, Any]]]:
-    """Records grouped by session (a record id seen twice counts once), each group in time order."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    seen: set[str] = set()
-    for rid, key, _, record in session_rows(records):
-        if rid not in seen:
-            seen.add(rid)
-            groups.setdefault(key, []).append(record)
-    return {key: in_time_order(group) for key, group in groups.items()}
-
-
 def _direction(value: Any) -> Direction:
     return Direction.OUTBOUND if str(value or "").strip().lower().startswith("out") else Direction.INBOUND
 
