@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from perftel import create_provider, run_pipeline
+from perftel.credentials import CredentialStore
 from perftel.errors import AuthError, PerftelError, RecordingNotReadyError
 from perftel.models import CallMetadata, Direction
 from perftel.sandbox import start_sandbox
@@ -47,6 +48,17 @@ def contract_fixtures(name: str, *, call_id: Callable[[dict], str], wrong: dict[
         return {**sandbox.credentials, **wrong}
 
     return sandbox, make_provider, expected_ids, bad_credentials
+
+
+def refresh_in_process(name: str, base_url: str, config_dir: str, queue) -> None:
+    """A child process's target: force one token refresh of company ``acme``; put "ok" or the error."""
+    provider = create_provider(name, "acme", base_url=base_url, store=CredentialStore(config_dir))
+    try:
+        provider.tokens.expire()
+        provider.tokens.access_token()
+        queue.put("ok")
+    except Exception as exc:  # reported to the parent
+        queue.put(f"{type(exc).__name__}: {exc}")
 
 
 class ProviderContract:

@@ -12,7 +12,7 @@ from perftel import create_provider
 from perftel.credentials import CredentialStore
 from perftel.errors import AuthError
 from perftel.sandbox import start_sandbox
-from tests.providers.contract import END, START, ProviderContract, contract_fixtures
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
     "goto_connect", call_id=lambda r: r["conversationSpaceId"], wrong={"client_secret": "wrong-secret"},
@@ -100,22 +100,12 @@ def test_one_time_consent_from_redirected_url(tmp_path):
         assert store.tokens("acme", "goto_connect").load().refresh_token
 
 
-def _refresh_in_process(base_url, config_dir, queue):
-    provider = create_provider("goto_connect", "acme", base_url=base_url, store=CredentialStore(config_dir))
-    try:
-        provider.tokens.expire()
-        provider.tokens.access_token()
-        queue.put("ok")
-    except Exception as exc:  # reported to the parent
-        queue.put(f"{type(exc).__name__}: {exc}")
-
-
 def test_two_processes_refreshing_a_single_use_token(tmp_path):
     with start_sandbox("goto_connect", seed=11, rotate_refresh_tokens=True) as sb:
         CredentialStore(tmp_path).save("acme", "goto_connect", sb.credentials)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        procs = [ctx.Process(target=_refresh_in_process, args=(sb.base_url, str(tmp_path), queue)) for _ in range(3)]
+        procs = [ctx.Process(target=refresh_in_process, args=("goto_connect", sb.base_url, str(tmp_path), queue)) for _ in range(3)]
         [p.start() for p in procs]
         [p.join(60) for p in procs]
         assert sorted(queue.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]

@@ -18,7 +18,7 @@ from perftel.errors import ApiError, AuthError, PerftelError
 from perftel.models import Direction
 from perftel.providers.ringcentral import RingCentralProvider
 from perftel.sandbox import start_sandbox
-from tests.providers.contract import END, START, ProviderContract, contract_fixtures
+from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 FAST = {"heavy_limit": 1000, "light_limit": 1000, "auth_limit": 1000}  # the real defaults are 10/50/5 per minute
 LO, HI = datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 19, tzinfo=timezone.utc)
@@ -119,16 +119,6 @@ def test_used_up_refresh_token_falls_back_to_the_jwt(tmp_path):
         assert store.tokens("acme", "ringcentral").load().refresh_token not in (None, stale)
 
 
-def _refresh_in_process(base_url, config_dir, queue):
-    provider = create_provider("ringcentral", "acme", base_url=base_url, store=CredentialStore(config_dir))
-    try:
-        provider.tokens.expire()
-        provider.tokens.access_token()
-        queue.put("ok")
-    except Exception as exc:  # reported to the parent
-        queue.put(f"{type(exc).__name__}: {exc}")
-
-
 def test_two_processes_refreshing_a_single_use_token(tmp_path):
     with start_sandbox("ringcentral", seed=11, **FAST) as sb:
         CredentialStore(tmp_path).save("acme", "ringcentral", sb.credentials)
@@ -136,7 +126,7 @@ def test_two_processes_refreshing_a_single_use_token(tmp_path):
         assert first.test_connection().success  # JWT grant: a refresh token is stored
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        procs = [ctx.Process(target=_refresh_in_process, args=(sb.base_url, str(tmp_path), queue)) for _ in range(3)]
+        procs = [ctx.Process(target=refresh_in_process, args=("ringcentral", sb.base_url, str(tmp_path), queue)) for _ in range(3)]
         [p.start() for p in procs]
         [p.join(60) for p in procs]
         assert sorted(queue.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]
