@@ -124,6 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     c = csub.add_parser("delete", help="delete a company's credentials for a provider")
     _add_common(c)
 
+    p = sub.add_parser("settings", help="show or change a company's settings (time zone, languages, country)")
+    ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (("show", "print the resolved settings and where each comes from"),
+                         ("set", "set one setting, e.g. timezone America/Sao_Paulo or languages pt,en"),
+                         ("unset", "remove one setting from the company's file")):
+        c = ssub.add_parser(action, help=text)
+        c.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                       help="company id (default: $PERFTEL_COMPANY or 'default')")
+        c.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+        if action != "show":
+            c.add_argument("key", choices=("timezone", "languages", "country"))
+        if action == "set":
+            c.add_argument("value")
+
     p = sub.add_parser("sandbox", help="run a provider's local emulator")
     p.add_argument("--provider", default="goto_connect")
     p.add_argument("--port", type=int, default=0, help="port (default: any free one)")
@@ -287,6 +301,24 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     return 0 if status.success else 1
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from perftel.company import company_settings, save_setting
+
+    if args.action in ("set", "unset"):
+        path = save_setting(args.company, args.key, args.value if args.action == "set" else None, args.data_dir)
+        print(f"saved {path}")
+    settings = company_settings(args.company, args.data_dir)
+    exists = settings.path is not None and settings.path.is_file()
+    print(f"company {settings.company_id} · settings file {settings.path}{'' if exists else ' (not created yet)'}")
+    print(f"  timezone:  {settings.timezone_name}")
+    print(f"  languages: {', '.join(settings.languages) or '(any: detected per call)'}")
+    print(f"  country:   {settings.country or '(none)'}")
+    for name in sorted(settings.sections):
+        print(f"  [{name}]:  {', '.join(sorted(settings.sections[name])) or '(empty)'}")
+    print("  (PERFTEL_TIMEZONE, PERFTEL_LANGUAGES and PERFTEL_COUNTRY override the file)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from perftel.sandbox import serve
 
@@ -314,6 +346,7 @@ COMMANDS = {
     "run": cmd_run,
     "transcribe": cmd_transcribe,
     "credentials": cmd_credentials,
+    "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
 }

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from perftel import config
-from perftel.credentials import validate_company_id
+from perftel.company import validate_company_id
 from perftel.errors import ConfigError, PerftelError
 from perftel.providers import normalise_name
 
