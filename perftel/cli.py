@@ -21,7 +21,7 @@ from pathlib import Path
 
 from perftel import config
 from perftel.credentials import CredentialStore
-from perftel.errors import PerftelError
+from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
 from perftel.progress import STEPS, CancelToken
 from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
@@ -72,9 +72,11 @@ def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> No
 
 
 def _add_range(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--days", type=int, help="the last N days (default 7 unless --start/--end)")
-    parser.add_argument("--start", help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    parser.add_argument("--days", type=int, help="the last N local days, today included (default 7 unless --start/--end)")
+    parser.add_argument("--start", help="first day, YYYY-MM-DD (a local day), or an ISO time such as 2026-11-01T09:00")
+    parser.add_argument("--end", help="last day, YYYY-MM-DD (included), or an ISO time (excluded)")
+    parser.add_argument("--timezone", help="IANA zone of those days, e.g. America/Sao_Paulo "
+                                           "(default: $PERFTEL_TIMEZONE, else the company's settings, else UTC)")
     parser.add_argument("--answered-only", action="store_true", help="skip missed calls")
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
 
@@ -179,11 +181,15 @@ def cmd_test_connection(args: argparse.Namespace) -> int:
 
 
 def _range(args: argparse.Namespace) -> dict:
+    """The run's range: local days in ``--timezone`` or the company's zone (read by perftel.dates)."""
+    tz = {"tz": args.timezone} if getattr(args, "timezone", None) else {}
     if args.start or args.end:
         if not (args.start and args.end):
-            raise PerftelError("Give both --start and --end (or --days N).")
-        return {"start_date": args.start, "end_date": args.end}
-    return {"days": args.days or 7}
+            raise ConfigError("Give both --start and --end (or --days N).", field="start_date")
+        if args.days is not None:
+            raise ConfigError("Give --start/--end or --days, not both.", field="days")
+        return {"start_date": args.start, "end_date": args.end, **tz}
+    return {"days": 7 if args.days is None else args.days, **tz}
 
 
 def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
