@@ -12,8 +12,11 @@ reports and notebook filters):
   whole day: as a start, the day's first instant; as an end, the first instant of the next day, so the
   end day is included (``"2026-11-01".."2026-11-01"`` is one day).
 * **an explicit time** is honoured: a start at that instant, an end exclusive at that instant.
-* **which clock** — naive values (no offset) are wall-clock times in the company's zone ``tz``; aware
-  values keep their own zone (``pd.Timestamp("2026-11-01", tz="UTC")`` is the UTC day).
+* **which clock** — naive values (no offset) are wall-clock times in the company's zone ``tz``. An aware
+  value written at midnight is a whole day: the company's day when it is also the company's midnight
+  (``"2026-11-01T00:00-03:00"`` for São Paulo), else the day of its own zone
+  (``pd.Timestamp("2026-11-01", tz="UTC")`` is the UTC day). Any other aware value is that instant
+  (``"2026-11-01T03:00Z"`` is an instant, even if it is São Paulo's midnight).
 * **daylight saving** — a local day lasts 23, 24 or 25 hours. A local midnight that does not exist
   (America/Sao_Paulo on 2018-11-04 went from 00:00 to 01:00) resolves to the day's first instant; an
   ambiguous one to its earlier occurrence; a naive time inside a gap or fold follows PEP 495 (``fold=0``).
@@ -194,14 +197,20 @@ def to_utc(value: DateLike, *, end: bool = False, tz: ZoneLike = None, field: st
     """
     field = field or ("end_date" if end else "start_date")
     moment = read_date(value, field=field)
+    clock = zone(tz)
     try:
+        if isinstance(moment, datetime) and moment.tzinfo is not None:
+            if moment.time() != time.min:  # an explicit time
+                return moment.astimezone(UTC)
+            local = moment.astimezone(clock)
+            if local.time() == time.min:  # also the company's midnight: the company's day (DST-aware)
+                moment = local.replace(tzinfo=None)
+            else:  # midnight on its own clock only: that zone's whole day
+                clock, moment = moment.tzinfo, moment.replace(tzinfo=None)
         if is_whole_day(moment):
-            clock = moment.tzinfo if isinstance(moment, datetime) and moment.tzinfo else zone(tz)
             day = moment.date() if isinstance(moment, datetime) else moment
             return day_start(day + timedelta(days=1) if end else day, clock)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=zone(tz))
-        return moment.astimezone(UTC)
+        return moment.replace(tzinfo=clock).astimezone(UTC)
     except OverflowError:
         raise _garbage(value, field, "is too close to the year 1 or 9999") from None
 
