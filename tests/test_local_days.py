@@ -204,3 +204,46 @@ def test_cli_download_lists_exactly_the_local_day(aircall, tmp_path):
     assert out.returncode == 2 and "IANA" in out.stderr
     out = perftel(*day, "--days", "3", env=env)
     assert out.returncode == 2 and "not both" in out.stderr
+
+
+# -- reports: the period is local days of the company ----------------------------------------------------
+def test_report_period_is_the_companys_local_days(tmp_path):
+    from perftel.errors import ConfigError
+    from perftel.report import report_period
+
+    data = tmp_path / "data"
+    now = Z(2026, 11, 2, 1, 30)  # 22:30 on 1 November in São Paulo
+    assert report_period("acme", days=1, data_dir=data, now=now) == (date(2026, 11, 2), date(2026, 11, 2))  # UTC
+    save_setting("acme", "timezone", SP, data)
+    assert report_period("acme", days=1, data_dir=data, now=now) == (date(2026, 11, 1), date(2026, 11, 1))
+    assert report_period("acme", days=7, data_dir=data, now=now) == (date(2026, 10, 26), date(2026, 11, 1))
+    assert report_period("acme", "2026-11-02T01:30Z", pd.Timestamp("2026-11-07"), data_dir=data) == (
+        date(2026, 11, 1), date(2026, 11, 7))
+    assert report_period("acme", np.datetime64("2026-11-01"), date(2026, 11, 1), data_dir=data) == (
+        date(2026, 11, 1), date(2026, 11, 1))
+    for start, end, days, message in [("2026-11-01", "2026-11-07", 7, "not both"), ("2026-11-01", None, None, "--end"),
+                                      ("2026-11-31", "2026-12-01", None, "'2026-11-31'"),
+                                      ("2026-11-07", "2026-11-01", None, "before the start"),
+                                      (None, None, 0, "at least 1")]:
+        with pytest.raises(ConfigError, match=message):
+            report_period("acme", start, end, days=days, data_dir=data)
+
+
+def test_report_passes_local_days_to_the_notebook(tmp_path, monkeypatch):
+    import nbformat
+
+    from perftel.report import build_report
+
+    notebook = tmp_path / "period.ipynb"
+    cell = nbformat.v4.new_code_cell('START = ""\nEND = ""')
+    cell.metadata["tags"] = ["parameters"]
+    cells = [cell, nbformat.v4.new_code_cell("print(START, END)")]
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+              "language_info": {"name": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), notebook)
+    monkeypatch.setenv("PERFTEL_TIMEZONE", SP)
+    files = build_report(start=pd.Timestamp("2026-11-02 01:30", tz="UTC"), end="2026-11-01", company="acme",
+                         data_dir=tmp_path / "data", output=tmp_path / "out.html", notebook=notebook)
+    executed = nbformat.read(files.notebook, as_version=4)
+    assert "2026-11-01 2026-11-01" in executed.cells[-1].outputs[0]["text"]
+    assert files.html.name == "out.html"
