@@ -7,7 +7,8 @@ reports and notebook filters):
 * **accepted forms** — ``str`` (``"2026-11-01"``; ISO-8601 times such as ``"2026-11-01T09:30"``,
   ``"2026-11-01 09:30:00"``, ``"2026-11-01T12:30:00Z"``, ``"2026-11-01T09:30-03:00"``),
   :class:`datetime.date`, naive or aware :class:`datetime.datetime`, pandas ``Timestamp`` (naive or
-  aware) and numpy ``datetime64`` (unit ``D`` or finer).
+  aware; below a microsecond is dropped), a daily pandas ``Period`` and numpy ``datetime64`` (unit ``D``
+  or finer, or a 0-d array of one).
 * **a whole day** — a value without a time, or at midnight (00:00:00.000000) on its own clock, means that
   whole day: as a start, the day's first instant; as an end, the first instant of the next day, so the
   end day is included (``"2026-11-01".."2026-11-01"`` is one day).
@@ -180,6 +181,10 @@ def read_date(value: DateLike, *, field: str = "date") -> date | datetime:
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, (np.datetime64, np.ndarray)) and np.issubdtype(value.dtype, np.datetime64):
         return _from_numpy(value, field)
+    if type(value).__name__ == "Period" and hasattr(value, "freqstr"):  # pandas Period: a day only
+        if value.freqstr != "D":
+            raise _garbage(value, field, f"is a period of {value.freqstr!r}, not a day")
+        return date(value.year, value.month, value.day)
     raise _garbage(value, field)
 
 

@@ -69,6 +69,9 @@ def whole_day_kinds(tz: str, day: date) -> list:
         pd.Timestamp(iso),
         pd.Timestamp(day),
         pd.to_datetime([iso])[0],
+        pd.Period(iso, "D"),
+        pd.Timestamp(iso).to_datetime64(),
+        np.datetime64(iso, "h"),
         np.datetime64(iso),
         np.datetime64(iso, "D"),
         np.datetime64(f"{iso}T00:00"),
@@ -198,7 +201,8 @@ GARBAGE = [
     "2026-13-01", "2026-02-30", "yesterday", "today", "", "   ", "01/11/2026", "11/01/2026", "2026-11",
     "2026-11-01T25:00", "2026-11-01 9am", None, pd.NaT, np.datetime64("NaT"), np.datetime64("NaT", "ns"),
     np.datetime64("2026-11"), np.datetime64("2026"), 20261101, 1.5, True, [2026, 11, 1], object(),
-    np.array(["2026-11-01", "2026-11-02"], dtype="datetime64[D]"),
+    np.array(["2026-11-01", "2026-11-02"], dtype="datetime64[D]"), pd.Period("2026-11", "M"), b"2026-11-01",
+    pd.Series(["2026-11-01"]), time(9, 30),
 ]
 
 
