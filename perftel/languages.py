@@ -113,11 +113,15 @@ def language_name(code: str) -> str:
 
 
 def describe_languages(value: str | Iterable[str] | None) -> str:
-    """A short human reading of a language setting, e.g. ``"Portuguese (pt) or English (en)"``."""
+    """A short human reading of a language setting: ``"Portuguese (pt), pinned"``, ``"detected among
+    Portuguese (pt) and English (en)"`` or ``"detected per call"``. Raises ConfigError like the others."""
     codes = parse_languages(value)
-    if not codes:
+    names = [f"{language_name(code)} ({code})" for code in codes]
+    if not names:
         return "detected per call"
-    return " or ".join(f"{language_name(code)} ({code})" for code in codes)
+    if len(names) == 1:
+        return f"{names[0]}, pinned"
+    return f"detected among {', '.join(names[:-1])} and {names[-1]}"
 
 
 def valid_choices() -> str:
