@@ -4,6 +4,10 @@
 codec → :class:`~perftel.errors.TranscriptionError` naming the file and the cause) and to learn its length
 and whether the two sides of a stereo file carry the same signal. :func:`iter_blocks` then streams it in
 blocks of ``block_seconds``: memory stays one block (plus one codec frame) whatever the file's length.
+A file whose header announces a length (:func:`announced_seconds`) but decodes shorter is truncated.
+
+:func:`probe` and :func:`find_audio_files` decide what is audio by opening it (any container and codec
+FFmpeg decodes: AMR, GSM, 3GP, CAF, WebM, …), never by its name; the suffixes below only name downloads.
 PyAV (FFmpeg) only; no Whisper here.
 """
 
