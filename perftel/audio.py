@@ -14,6 +14,7 @@ PyAV (FFmpeg) only; no Whisper here.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,12 +130,14 @@ def probe(path: str | os.PathLike[str]) -> Probe:
 
     path = Path(path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the decoder
+            return Probe(path, False, "not a regular file")
         with path.open("rb"):
             pass
     except OSError as exc:
         return Probe(path, False, f"unreadable ({exc.strerror or type(exc).__name__})")
-    if size == 0:
+    if status.st_size == 0:
         return Probe(path, False, "empty file (0 bytes)")
     try:
         container, stream, _ = _open(path)

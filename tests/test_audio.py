@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tracemalloc
 import wave
@@ -190,9 +191,10 @@ def test_probe_says_why_a_file_is_not_audio(tmp_path: Path) -> None:
     (tmp_path / "broken.wav").write_bytes(b"RIFF....WAVEjunk")
     ffmpeg("-f", "lavfi", "-i", "testsrc=d=1", "-c:v", "mpeg4", str(tmp_path / "video.mp4"))
     (tmp_path / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    os.mkfifo(tmp_path / "pipe.wav")  # opening it for decoding would wait forever for a writer
     expected = {
         "text.wav": "not audio", "empty.mp3": "empty file", "notes.txt": "not audio", "broken.wav": "not audio",
-        "video.mp4": "no audio stream", "dangling.wav": "unreadable",
+        "video.mp4": "no audio stream", "dangling.wav": "unreadable", "pipe.wav": "not a regular file",
     }  # fmt: skip
     for name, reason in expected.items():
         found = audio.probe(tmp_path / name)
