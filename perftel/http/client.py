@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from perftel.audio import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX
 from perftel.errors import (
     ApiError,
     AuthError,
@@ -38,21 +39,7 @@ install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
-AUDIO_EXTENSIONS = {
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/vnd.wave": ".wav",
-    "audio/mpeg": ".mp3",
-    "audio/mp3": ".mp3",
-    "audio/ogg": ".ogg",
-    "audio/opus": ".opus",
-    "audio/flac": ".flac",
-    "audio/x-flac": ".flac",
-    "audio/mp4": ".m4a",
-    "audio/aac": ".aac",
-    "audio/webm": ".webm",
-}
+AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.audio
 
 
 @dataclass(frozen=True)
@@ -360,4 +347,4 @@ def _extension(content_type: str, url: str) -> str:
     if content_type in AUDIO_EXTENSIONS:
         return AUDIO_EXTENSIONS[content_type]
     suffix = Path(httpx.URL(url).path).suffix.lower()
-    return suffix if suffix in set(AUDIO_EXTENSIONS.values()) else ".audio"
+    return suffix if suffix in AUDIO_SUFFIXES else UNKNOWN_AUDIO_SUFFIX

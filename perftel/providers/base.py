@@ -24,11 +24,11 @@ from typing import Any, ClassVar
 import httpx
 
 from perftel import config
+from perftel.audio import AUDIO_SUFFIXES
 from perftel.credentials import CredentialStore, TokenState, validate_company_id
 from perftel.dates import DateLike, ZoneLike, utc_range
 from perftel.errors import CredentialsError, PerftelError
 from perftel.files import PARTIAL_SUFFIX, inside, safe_name
-from perftel.http.client import AUDIO_EXTENSIONS
 from perftel.http.oauth import MemoryTokenStore, TokenStore
 from perftel.models import CallMetadata, ConnectionStatus, Recording
 
@@ -177,7 +177,7 @@ class Provider(abc.ABC):
     def existing_recording(cls, output_dir: str | Path, filename_prefix: str, recording_id: str) -> Path | None:
         """The finished file of a recording downloaded earlier, if any."""
         stem = cls.recording_stem(output_dir, filename_prefix, recording_id)
-        for ext in sorted(set(AUDIO_EXTENSIONS.values()) | {".audio"}):
+        for ext in sorted(AUDIO_SUFFIXES):
             candidate = stem.with_name(stem.name + ext)
             if candidate.is_file() and not candidate.name.endswith(PARTIAL_SUFFIX) and candidate.stat().st_size > 0:
                 return candidate
