@@ -23,39 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from perftel.errors import TranscriptionError
+from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX  # noqa: F401 (re-exported)
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 30.0
 
-# The one home of audio file-name knowledge. Which files are audio is decided by probing (:func:`probe`),
-# never by these suffixes; they name downloaded files and say whether a file *claims* to be audio.
-CONTENT_TYPE_SUFFIXES: dict[str, str] = {
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/vnd.wave": ".wav",
-    "audio/mpeg": ".mp3",
-    "audio/mp3": ".mp3",
-    "audio/ogg": ".ogg",
-    "audio/opus": ".opus",
-    "audio/flac": ".flac",
-    "audio/x-flac": ".flac",
-    "audio/mp4": ".m4a",
-    "audio/x-m4a": ".m4a",
-    "audio/aac": ".aac",
-    "audio/webm": ".webm",
-    "audio/amr": ".amr",
-    "audio/3gpp": ".3gp",
-    "audio/x-caf": ".caf",
-    "audio/gsm": ".gsm",
-    "audio/basic": ".au",
-    "audio/aiff": ".aiff",
-    "audio/x-aiff": ".aiff",
-}
-UNKNOWN_AUDIO_SUFFIX = ".audio"  # a download whose type and URL name no known format
-AUDIO_SUFFIXES: frozenset[str] = frozenset(CONTENT_TYPE_SUFFIXES.values()) | {
-    UNKNOWN_AUDIO_SUFFIX, ".oga", ".mka", ".wma", ".awb", ".3g2", ".aif", ".aifc", ".w64", ".mp4", ".mp2", ".spx",
-}
+# Audio file names (suffixes by content type) live in perftel.files, standard library only.
 
 # Containers whose header states the length of the audio, so a shorter decode means a truncated file
 # (see :func:`announced_seconds`). Others (raw AAC/ADTS, MP3 without a Xing/Info/VBRI frame, GSM, AMR,

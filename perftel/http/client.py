@@ -18,7 +18,6 @@ from typing import Any
 
 import httpx
 
-from perftel.audio import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX
 from perftel.errors import (
     ApiError,
     AuthError,
@@ -29,7 +28,7 @@ from perftel.errors import (
     RateLimitError,
     ServerError,
 )
-from perftel.files import atomic_open
+from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX, atomic_open
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after

@@ -24,11 +24,10 @@ from typing import Any, ClassVar
 import httpx
 
 from perftel import config
-from perftel.audio import AUDIO_SUFFIXES
 from perftel.credentials import CredentialStore, TokenState, validate_company_id
 from perftel.dates import DateLike, ZoneLike, utc_range
 from perftel.errors import CredentialsError, PerftelError
-from perftel.files import PARTIAL_SUFFIX, inside, safe_name
+from perftel.files import AUDIO_SUFFIXES, PARTIAL_SUFFIX, inside, safe_name
 from perftel.http.oauth import MemoryTokenStore, TokenStore
 from perftel.models import CallMetadata, ConnectionStatus, Recording
 
