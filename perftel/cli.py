@@ -288,9 +288,9 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from perftel.sandbox import serve
+    from perftel._sandbox import require_sandbox
 
-    serve(args.provider, port=args.port, seed=args.seed)
+    require_sandbox().serve(args.provider, port=args.port, seed=args.seed)
     return 0
 
 

@@ -24,13 +24,13 @@ def ensure_sandbox_data(
 
     Returns the run's result, or ``None`` when the data was already there.
     """
+    from perftel._sandbox import require_sandbox
     from perftel.pipeline import run_pipeline
-    from perftel.sandbox import start_sandbox
 
     storage = CompanyStorage(company, data_dir)
     if storage.metadata_dir.is_dir() and len(filter_calls(storage.calls_frame(), start=start, end=end)):
         return None
-    with start_sandbox("goto_connect", calls_per_day=calls_per_day) as sandbox:
+    with require_sandbox().start_sandbox("goto_connect", calls_per_day=calls_per_day) as sandbox:
         return run_pipeline(
             "goto_connect",
             company,

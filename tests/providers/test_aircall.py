@@ -25,8 +25,8 @@ from perftel.http.ratelimit import RateLimiter
 from perftel.models import CallMetadata, Direction
 from perftel.providers.aircall import AircallProvider
 from perftel.providers.aircall_mapping import parse_aircall_error, reset_wait
-from perftel.sandbox import start_sandbox
-from perftel.sandbox.aircall import AircallSandbox, _s3_error
+from perftel_sandbox import start_sandbox
+from perftel_sandbox.aircall import AircallSandbox, _s3_error
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 DAY = 86400

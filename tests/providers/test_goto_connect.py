@@ -11,7 +11,7 @@ import pytest
 from perftel import create_provider
 from perftel.credentials import CredentialStore
 from perftel.errors import AuthError
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(

@@ -19,7 +19,7 @@ from perftel import create_provider, run_pipeline
 from perftel.errors import ApiError, AuthError, CredentialsError, PerftelError, RecordingNotReadyError
 from perftel.models import Direction
 from perftel.providers.twilio_mapping import build_call, direction_of, parse_seconds, parse_twilio_time
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(

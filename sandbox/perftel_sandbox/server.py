@@ -3,11 +3,11 @@
 * :class:`SandboxServer` — a ``ThreadingHTTPServer`` on 127.0.0.1 (port 0 = ephemeral) running in a
   daemon thread, with a :class:`Router` (``/calls/{call_id}`` style path parameters), a thread-safe
   :class:`RequestLog`, and ``stop()`` / context-manager use.
-* :class:`Response` and the helpers :func:`json_response`, :func:`text_response`, :func:`redirect`,
+* :class:`SandboxResponse` and the helpers :func:`json_response`, :func:`text_response`, :func:`redirect`,
   :func:`bytes_response`. A response may be marked ``truncate_to=n``: the full ``Content-Length`` is
   announced, only ``n`` bytes are sent, and the connection is closed (a broken download).
 * :class:`Faults` — counters and values tests flip at run time; ``take(name)`` atomically consumes one
-  unit of a counter. :class:`RateLimiter` — a sliding one-second window per bucket.
+  unit of a counter. :class:`SandboxRateLimiter` — a sliding one-second window per bucket.
   :class:`CursorCodec` — opaque signed paging cursors bound to their query.
 
 Nothing here knows any provider; each provider module subclasses :class:`SandboxServer`, registers its
@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
-class Request:
+class SandboxRequest:
     """One request as a handler sees it and as the log keeps it (``status`` is set after answering)."""
 
     method: str
@@ -62,31 +62,31 @@ class Request:
 
 
 @dataclass
-class Response:
+class SandboxResponse:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     truncate_to: int | None = None
 
 
-def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> SandboxResponse:
     body = json.dumps(data, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
+    return SandboxResponse(status, body, {"Content-Type": "application/json", **(headers or {})})
 
 
-def text_response(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Response:
-    return Response(status, text.encode("utf-8"), {"Content-Type": content_type})
+def text_response(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> SandboxResponse:
+    return SandboxResponse(status, text.encode("utf-8"), {"Content-Type": content_type})
 
 
-def redirect(location: str, status: int = 302) -> Response:
-    return Response(status, b"", {"Location": location})
+def redirect(location: str, status: int = 302) -> SandboxResponse:
+    return SandboxResponse(status, b"", {"Location": location})
 
 
-def bytes_response(data: bytes, content_type: str, *, truncate_to: int | None = None) -> Response:
-    return Response(200, data, {"Content-Type": content_type}, truncate_to=truncate_to)
+def bytes_response(data: bytes, content_type: str, *, truncate_to: int | None = None) -> SandboxResponse:
+    return SandboxResponse(200, data, {"Content-Type": content_type}, truncate_to=truncate_to)
 
 
-Handler = Callable[[Request], Response]
+Handler = Callable[[SandboxRequest], SandboxResponse]
 
 
 class Router:
@@ -112,15 +112,15 @@ class Router:
 
 
 class RequestLog:
-    """Thread-safe, list-like log of :class:`Request` objects (iteration works on a snapshot)."""
+    """Thread-safe, list-like log of :class:`SandboxRequest` objects (iteration works on a snapshot)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._items: list[Request] = []
+        self._items: list[SandboxRequest] = []
 
     max_items = 10_000  # a long-running `perftel sandbox` keeps only the newest requests
 
-    def append(self, request: Request) -> None:
+    def append(self, request: SandboxRequest) -> None:
         with self._lock:
             self._items.append(request)
             if len(self._items) > self.max_items:
@@ -130,14 +130,14 @@ class RequestLog:
         with self._lock:
             self._items.clear()
 
-    def snapshot(self) -> list[Request]:
+    def snapshot(self) -> list[SandboxRequest]:
         with self._lock:
             return list(self._items)
 
-    def matching(self, path_prefix: str = "", method: str | None = None) -> list[Request]:
+    def matching(self, path_prefix: str = "", method: str | None = None) -> list[SandboxRequest]:
         return [r for r in self.snapshot() if r.path.startswith(path_prefix) and method in (None, r.method)]
 
-    def __iter__(self) -> Iterator[Request]:
+    def __iter__(self) -> Iterator[SandboxRequest]:
         return iter(self.snapshot())
 
     def __len__(self) -> int:
@@ -187,7 +187,7 @@ class Faults:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._last_page: dict[tuple[str, str], tuple[dict[str, str], Response, bool]] = {}
+        self._last_page: dict[tuple[str, str], tuple[dict[str, str], SandboxResponse, bool]] = {}
 
     def take(self, name: str) -> bool:
         """If counter ``name`` is positive, decrement it and return True (atomically)."""
@@ -208,7 +208,7 @@ class Faults:
                         delattr(self, name)  # back to the class default
 
 
-class RateLimiter:
+class SandboxRateLimiter:
     """At most ``limit`` accepted requests per ``per`` seconds for each bucket (sliding window)."""
 
     def __init__(self, limit: int, per: float = 1.0) -> None:
@@ -282,7 +282,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
-        request = Request(
+        request = SandboxRequest(
             method=self.command,
             path=split.path,
             query=dict(parse_qsl(split.query, keep_blank_values=True)),
@@ -308,7 +308,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner.requests.append(request)
         self._send(response)
 
-    def _send(self, response: Response) -> None:
+    def _send(self, response: SandboxResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -334,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
 PAGING_PARAMS = frozenset({"Page", "PageToken", "page", "pageMarker"})  # Twilio, Aircall/RingCentral, GoTo
 
 
-def _repeated_page(faults: Faults, request: Request, response: Response) -> Response:
+def _repeated_page(faults: Faults, request: SandboxRequest, response: SandboxResponse) -> SandboxResponse:
     """The previous page of the same list (same path and filters, another page), when the switch says so."""
     filters = sorted((k, v) for k, v in request.query.items() if k not in PAGING_PARAMS)
     key = (request.path, repr(filters))
@@ -348,7 +348,7 @@ def _repeated_page(faults: Faults, request: Request, response: Response) -> Resp
     return response
 
 
-def _wire_faults(faults: Faults, request: Request, response: Response) -> Response:
+def _wire_faults(faults: Faults, request: SandboxRequest, response: SandboxResponse) -> SandboxResponse:
     """Spoil a good answer the way networks and storage do, when a switch says so."""
     if response.status != 200:
         return response
@@ -356,7 +356,7 @@ def _wire_faults(faults: Faults, request: Request, response: Response) -> Respon
     if "json" in content_type and request.method == "GET" and faults.repeat_pages:
         response = _repeated_page(faults, request, response)
     if "json" in content_type and faults.take("malformed_json"):
-        return Response(200, response.body[: len(response.body) // 2], dict(response.headers))
+        return SandboxResponse(200, response.body[: len(response.body) // 2], dict(response.headers))
     if content_type.startswith("audio/"):
         if faults.take("vanish_media"):
             return text_response(404, "Not Found")
@@ -411,7 +411,7 @@ class SandboxServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         """Route ``request``; subclasses wrap this with auth, rate limits and faults."""
         handler, params, path_known = self.router.match(request.method, request.path)
         if handler is None:
@@ -419,7 +419,7 @@ class SandboxServer:
         request.params = params
         return handler(request)
 
-    def not_found(self, request: Request, *, method_not_allowed: bool = False) -> Response:
+    def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
         if method_not_allowed:
             return text_response(405, f"{request.method} not allowed on {request.path}")
         return text_response(404, f"no route for {request.method} {request.path}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from perftel.sandbox.calls import AGENTS, _poisson
+from perftel_sandbox.common_data import AGENTS, poisson
 
 EPOCH = date(1970, 1, 1)
 PER_DAY = 10_000
@@ -135,7 +135,7 @@ def _make(rng: random.Random, seed: int, started: int) -> dict:
 def calls_for_day(seed: int, day: date, calls_per_day: float, pinned: tuple[int, ...] = ()) -> tuple[Call, ...]:
     """All calls started on ``day`` (UTC), in start order, with their final ids. Cached; do not mutate."""
     rng = _rng(seed, "aircall", day.isoformat())
-    count = _poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
+    count = poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
     day_start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
     made = []
     for _ in range(count):

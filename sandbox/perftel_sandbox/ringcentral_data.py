@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from perftel.sandbox.calls import AGENTS, CALLER_ID_NAMES, EPOCH, _number, _poisson, _rng, iso
+from perftel_sandbox.common_data import AGENTS, CALLER_ID_NAMES, EPOCH, iso, phone_number, poisson, rng_for
 
 MAIN_NUMBER = "+16505550100"
 _SUFFIX = 10**7  # recording id = f"{day}{7 digits}"
@@ -57,11 +57,11 @@ class Session:
 
 
 def account_id(seed: int) -> str:
-    return str(_rng(seed, "rc-account").randrange(10**11, 10**12))
+    return str(rng_for(seed, "rc-account").randrange(10**11, 10**12))
 
 
 def extensions(seed: int) -> tuple[Extension, ...]:
-    rng = _rng(seed, "rc-extensions")
+    rng = rng_for(seed, "rc-extensions")
     base = rng.randrange(10**11, 10**12 - 10**6)
     return tuple(Extension(base + i * 1009, str(101 + i), a.name, a.language) for i, a in enumerate(AGENTS))
 
@@ -96,8 +96,8 @@ def _party(number: str | None, ext: Extension | None = None, name: str | None = 
 @lru_cache(maxsize=1024)
 def sessions_for_day(seed: int, day: date, calls_per_day: float) -> tuple[Session, ...]:
     """All sessions started on ``day`` (UTC), sorted by start. Cached; callers copy before changing."""
-    rng = _rng(seed, "rc", day.isoformat())
-    count = _poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
+    rng = rng_for(seed, "rc", day.isoformat())
+    count = poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     exts, acc = extensions(seed), account_id(seed)
     sessions = [_session(rng, day, start, exts, acc) for _ in range(count)]
@@ -111,7 +111,7 @@ def _session(rng, day: date, day_start: datetime, exts: tuple[Extension, ...], a
     agent = rng.choice(exts)
     inbound, answered = rng.random() < 0.6, rng.random() < 0.78
     anonymous = inbound and rng.random() < 0.06
-    customer = None if anonymous else _number(rng, agent.language)
+    customer = None if anonymous else phone_number(rng, agent.language)
     caller_name = rng.choice(CALLER_ID_NAMES) if inbound and rng.random() < 0.2 else None
     ring = rng.uniform(3, 12) if answered else rng.uniform(5, 40)
     talk = min(rng.expovariate(1 / 200), 880) if answered else 0.0

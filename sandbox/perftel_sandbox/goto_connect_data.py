@@ -15,33 +15,24 @@ our own guess (the reference documents no schema). Standard library only.
 
 from __future__ import annotations
 
-import hashlib
-import math
-import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from random import Random
+from uuid import UUID
 
-EPOCH = date(1970, 1, 1)
-
-
-@dataclass(frozen=True)
-class Agent:
-    name: str
-    extension: str
-    language: str  # "en" or "pt": picks the recording's language
-
-
-AGENTS = (
-    Agent("Anna Keller", "1001", "en"),
-    Agent("David Okafor", "1002", "en"),
-    Agent("Zoë Ångström-Núñez", "1003", "en"),
-    Agent("Brennen Roberts", "1004", "en"),
-    Agent("Juliana Conceição", "1005", "pt"),
-    Agent("Carlos Araújo", "1006", "pt"),
+from perftel_sandbox.common_data import (
+    AGENTS,
+    CALLER_ID_NAMES,
+    day_of_id,
+    day_uuid,
+    iso,
+    phone_number,
+    poisson,
+    rng_for,
 )
-CALLER_ID_NAMES = ("Margaret Ellison", "Björn Þórsson", "ACME LOGISTICS", "Renée O'Brien", "João Gonçalves")
+
+__all__ = ["Call", "RecordingInfo", "calls_for_day", "day_of_id", "iso", "summary"]
 
 
 @dataclass(frozen=True)
@@ -61,63 +52,12 @@ class Call:
     recordings: list[RecordingInfo] = field(default_factory=list)
 
 
-def _rng(seed: int, *parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(str(p) for p in (seed, *parts)).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
-_LOW96 = (1 << 96) - 1
-
-
-def _mask(seed: int, low: int) -> int:
-    return int.from_bytes(hashlib.sha256(f"{seed}:{low}".encode()).digest()[:4], "big")
-
-
-def _day_uuid(rng: random.Random, day: date, seed: int) -> str:
-    low = uuid.UUID(int=rng.getrandbits(128), version=4).int & _LOW96
-    return str(uuid.UUID(int=(((day - EPOCH).days ^ _mask(seed, low)) << 96) | low))
-
-
-def day_of_id(identifier: str, seed: int) -> date | None:
-    """The day encoded in an id made by this module, or None if it cannot be one."""
-    try:
-        value = uuid.UUID(identifier).int
-        return EPOCH + timedelta(days=(value >> 96) ^ _mask(seed, value & _LOW96))
-    except (ValueError, OverflowError):
-        return None
-
-
-def iso(moment: datetime) -> str:
-    return (
-        moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean <= 0:
-        return 0
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
-def _number(rng: random.Random, language: str) -> str:
-    if language == "pt":
-        return f"+55{rng.choice(['11', '21', '31', '51'])}9{rng.randrange(10**7, 10**8)}"
-    return f"+1{rng.choice(['212', '415', '646', '720'])}55501{rng.randrange(100):02d}"
-
-
 @lru_cache(maxsize=1024)
 def calls_for_day(seed: int, day: date, calls_per_day: float, account_key: str) -> tuple[Call, ...]:
     """All calls created on ``day`` (UTC), sorted by creation time. Cached; do not mutate."""
-    rng = _rng(seed, day.isoformat())
+    rng = rng_for(seed, day.isoformat())
     factor = 1.2 if day.weekday() < 5 else 0.5
-    count = _poisson(rng, calls_per_day * factor)
+    count = poisson(rng, calls_per_day * factor)
     start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     calls = [_make_call(rng, seed, day, start) for _ in range(count)]
     for call in calls:
@@ -126,7 +66,7 @@ def calls_for_day(seed: int, day: date, calls_per_day: float, account_key: str) 
     return tuple(calls)
 
 
-def _make_call(rng: random.Random, seed: int, day: date, day_start: datetime) -> Call:
+def _make_call(rng: Random, seed: int, day: date, day_start: datetime) -> Call:
     at_night = rng.random() < 0.08
     offset = rng.uniform(0, 86400) if at_night else rng.uniform(8 * 3600, 18 * 3600)
     created = day_start + timedelta(milliseconds=int(offset * 1000))
@@ -140,19 +80,19 @@ def _make_call(rng: random.Random, seed: int, day: date, day_start: datetime) ->
     total = max(20.0, ring + talk) if answered else ring
     answered_at = created + timedelta(seconds=ring)
     ended = created + timedelta(milliseconds=int(total * 1000))
-    cs_id = _day_uuid(rng, day, seed)
+    cs_id = day_uuid(rng, day, seed)
 
     line = {
-        "participantId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "legId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "participantId": str(UUID(int=rng.getrandbits(128), version=4)),
+        "legId": str(UUID(int=rng.getrandbits(128), version=4)),
         "type": {"value": "LINE", "name": agent.name, "extensionNumber": agent.extension},
     }
     external: dict = {
-        "participantId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "legId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "participantId": str(UUID(int=rng.getrandbits(128), version=4)),
+        "legId": str(UUID(int=rng.getrandbits(128), version=4)),
         "type": {"value": "EXTERNAL"},
     }
-    number = _number(rng, agent.language)
+    number = phone_number(rng, agent.language)
     if not anonymous:
         external["type"]["number"] = number
     if caller_name:
@@ -162,7 +102,7 @@ def _make_call(rng: random.Random, seed: int, day: date, day_start: datetime) ->
     recorded, processing = rng.random() < 0.75, rng.random() < 0.1
     media_index = rng.randrange(1000)
     if answered and recorded:
-        rec_id = _day_uuid(rng, day, seed)
+        rec_id = day_uuid(rng, day, seed)
         started = answered_at + timedelta(milliseconds=rng.randrange(200, 1500))
         line["recordings"] = [{"id": rec_id, "startTimestamp": iso(started), "transcriptEnabled": False}]
         recordings.append(RecordingInfo(rec_id, cs_id, agent.language, media_index, processing))

@@ -16,7 +16,7 @@ calls (some mono), mono for one-leg calls; ~8 % still ``processing``, a few ``in
 ``absent``. With ``odd=True`` some rows are odd but legal: ``null``/empty durations, an unknown
 ``direction`` value, unicode caller names, fields the spec does not list (``EXTRA_CALL_FIELDS``).
 
-SIDs are ``CA``/``RE`` + 32 hex digits whose first 32 bits carry the day (see ``calls.day_of_id``), so
+SIDs are ``CA``/``RE`` + 32 hex digits whose first 32 bits carry the day (see ``common_data.day_of_id``), so
 any SID resolves without state.
 """
 
@@ -35,7 +35,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 
-from perftel.sandbox.calls import AGENTS, CALLER_ID_NAMES, _day_uuid, _poisson, _rng, day_of_id
+from perftel_sandbox.common_data import AGENTS, CALLER_ID_NAMES, day_of_id, day_uuid, poisson, rng_for
 
 API_VERSION = "2010-04-01"
 EXTRA_CALL_FIELDS = ("region", "edge")  # odd rows carry these fields the spec does not list
@@ -59,7 +59,7 @@ def formatted(number: str) -> str:
 
 
 def sid_for(prefix: str, rng: random.Random, day: date, seed: int) -> str:
-    return prefix + uuid.UUID(_day_uuid(rng, day, seed)).hex
+    return prefix + uuid.UUID(day_uuid(rng, day, seed)).hex
 
 
 def day_of_sid(sid: str, seed: int) -> date | None:
@@ -69,7 +69,7 @@ def day_of_sid(sid: str, seed: int) -> date | None:
 
 
 def account_ids(seed: int) -> dict[str, str]:
-    rng = _rng(seed, "twilio-account")
+    rng = rng_for(seed, "twilio-account")
     return {
         "account_sid": "AC" + rng.randbytes(16).hex(),
         "auth_token": rng.randbytes(16).hex(),
@@ -153,9 +153,9 @@ def _recording(ids: dict, rng: random.Random, day: date, seed: int, call_sid: st
 @lru_cache(maxsize=1024)
 def conversations_for_day(seed: int, day: date, calls_per_day: float, odd: bool) -> tuple[Conversation, ...]:
     """All conversations whose parent leg starts on ``day`` (UTC), by start. Cached; do not mutate."""
-    rng = _rng(seed, "twilio", day.isoformat())
+    rng = rng_for(seed, "twilio", day.isoformat())
     ids = account_ids(seed)
-    count = _poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
+    count = poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
     day_start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
     found = [_conversation(rng, seed, day, day_start, ids, odd) for _ in range(count)]
     found.sort(key=lambda c: (c.started, c.sid))

@@ -47,27 +47,27 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from perftel.sandbox import aircall_data as data
-from perftel.sandbox.server import (
+from perftel_sandbox import aircall_data as data
+from perftel_sandbox.server import (
     Faults,
-    Request,
-    Response,
+    SandboxRequest,
+    SandboxResponse,
     SandboxServer,
     bytes_response,
     json_response,
     text_response,
 )
-from perftel.sandbox.speech import MEDIA_DIR, SpeechFiles
+from perftel_sandbox.speech import MEDIA_DIR, SpeechFiles
 
 DEFAULT_HISTORY = timedelta(days=183)  # what /v1/calls lists without ``from`` (about six months)
 OLDEST = timedelta(days=3660)  # calls older than this do not exist here
 
 
-def aircall_error(status: int, error: str, troubleshoot: str, headers: dict[str, str] | None = None) -> Response:
+def aircall_error(status: int, error: str, troubleshoot: str, headers: dict[str, str] | None = None) -> SandboxResponse:
     return json_response(status, {"error": error, "troubleshoot": troubleshoot}, headers)
 
 
-def _s3_error(status: int, code: str, message: str) -> Response:
+def _s3_error(status: int, code: str, message: str) -> SandboxResponse:
     xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
     return text_response(status, xml, "application/xml")
 
@@ -121,7 +121,7 @@ class AircallFaults(Faults):
 
 
 class AircallSandbox(SandboxServer):
-    """A running Aircall emulator; see the module docstring. Use :func:`perftel.sandbox.start_sandbox`."""
+    """A running Aircall emulator; see the module docstring. Use :func:`perftel_sandbox.start_sandbox`."""
 
     provider = "aircall"
 
@@ -199,7 +199,7 @@ class AircallSandbox(SandboxServer):
         ]
 
     # --- dispatch: auth, faults, rate limit ------------------------------------------------------
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         if not request.path.startswith("/v1/"):
             return super().dispatch(request)
         if self.faults.slow_seconds > 0:
@@ -232,7 +232,7 @@ class AircallSandbox(SandboxServer):
         response.headers.update(headers)
         return response
 
-    def _authorized(self, request: Request) -> bool:
+    def _authorized(self, request: SandboxRequest) -> bool:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if self._revoked:
             return False
@@ -246,7 +246,7 @@ class AircallSandbox(SandboxServer):
             return hmac.compare_digest(value.strip().encode(), self.access_token.encode())
         return False
 
-    def not_found(self, request: Request, *, method_not_allowed: bool = False) -> Response:
+    def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
         if not request.path.startswith("/v1/"):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -254,7 +254,7 @@ class AircallSandbox(SandboxServer):
         return aircall_error(404, "Not found", f"No resource at {request.path}")
 
     # --- calls ------------------------------------------------------------------------------
-    def _list(self, request: Request) -> Response:
+    def _list(self, request: SandboxRequest) -> SandboxResponse:
         q, now = request.query, int(time.time())
         try:
             lo = int(q["from"]) if q.get("from") else now - int(DEFAULT_HISTORY.total_seconds())
@@ -287,7 +287,7 @@ class AircallSandbox(SandboxServer):
         contacts = q.get("fetch_contact", "").lower() == "true"
         return json_response(200, {"calls": [self._public(c, contacts=contacts) for c in items], "meta": meta})
 
-    def _one(self, request: Request) -> Response:
+    def _one(self, request: SandboxRequest) -> SandboxResponse:
         found = self._find(request.params["call_id"])
         if found is None:
             return aircall_error(404, "Not found", "Check the call id")
@@ -358,7 +358,7 @@ class AircallSandbox(SandboxServer):
         folder = "recordings" if kind == "recording" else "voicemails"
         return f"{self.media_base_url}/{folder}/{ident}.mp3?{urlencode(query)}"
 
-    def _media(self, request: Request) -> Response:
+    def _media(self, request: SandboxRequest) -> SandboxResponse:
         request.note = "authorization header present" if request.has_authorization else "no authorization header"
         if request.has_authorization:
             return _s3_error(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm "

@@ -42,12 +42,12 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
-from perftel.sandbox import twilio_data as data
-from perftel.sandbox.server import (
+from perftel_sandbox import twilio_data as data
+from perftel_sandbox.server import (
     CursorCodec,
     Faults,
-    Request,
-    Response,
+    SandboxRequest,
+    SandboxResponse,
     SandboxServer,
     bytes_response,
     check_list_order,
@@ -56,7 +56,7 @@ from perftel.sandbox.server import (
     redirect,
     text_response,
 )
-from perftel.sandbox.speech import MEDIA_DIR, SpeechFiles
+from perftel_sandbox.speech import MEDIA_DIR, SpeechFiles
 
 PREFIX = f"/{data.API_VERSION}/Accounts"
 DEFAULT_LOOKBACK = timedelta(days=30)  # a list without a lower date bound covers this much
@@ -66,7 +66,7 @@ _MESSAGES = {
 }
 
 
-def twilio_error(status: int, code: int, message: str | None = None) -> Response:
+def twilio_error(status: int, code: int, message: str | None = None) -> SandboxResponse:
     body = {"code": code, "message": message or _MESSAGES.get(code, "Error"),
             "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
     response = json_response(status, body)
@@ -93,7 +93,7 @@ class TwilioFaults(Faults):
 
 
 class TwilioSandbox(SandboxServer):
-    """A running Twilio emulator; see the module docstring. Use :func:`perftel.sandbox.start_sandbox`."""
+    """A running Twilio emulator; see the module docstring. Use :func:`perftel_sandbox.start_sandbox`."""
 
     provider = "twilio"
 
@@ -160,7 +160,7 @@ class TwilioSandbox(SandboxServer):
         ]
 
     # --- dispatch: concurrency, faults, auth -------------------------------------------------------
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         if not request.path.startswith(PREFIX + "/"):
             return super().dispatch(request)
         with self._lock:
@@ -187,7 +187,7 @@ class TwilioSandbox(SandboxServer):
             with self._lock:
                 self._in_flight -= 1
 
-    def _authorised(self, request: Request) -> bool:
+    def _authorised(self, request: SandboxRequest) -> bool:
         import base64
         import binascii
 
@@ -203,7 +203,7 @@ class TwilioSandbox(SandboxServer):
                  (self.api_key_credentials["api_key_sid"], self.api_key_credentials["api_key_secret"])}
         return (user, password) in pairs and account == self.account_sid
 
-    def not_found(self, request: Request, *, method_not_allowed: bool = False) -> Response:
+    def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
         if not request.path.startswith(PREFIX):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -211,7 +211,7 @@ class TwilioSandbox(SandboxServer):
         return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
 
     # --- lists ---------------------------------------------------------------------------------
-    def _page(self, request: Request, key: str, rows: list[dict], sort_key) -> Response:
+    def _page(self, request: SandboxRequest, key: str, rows: list[dict], sort_key) -> SandboxResponse:
         q = request.query
         try:
             page_size = int(q.get("PageSize", "50"))
@@ -256,7 +256,7 @@ class TwilioSandbox(SandboxServer):
             "start": page * page_size, "uri": uri(page, q.get("PageToken")),
         })
 
-    def _calls(self, request: Request) -> Response:
+    def _calls(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
         lo, hi = data.bounds(q, "StartTime")
         if q.get("ParentCallSid"):
@@ -273,7 +273,7 @@ class TwilioSandbox(SandboxServer):
         ]
         return self._page(request, "calls", legs, lambda r: (data.to_time(r["start_time"]).isoformat(), r["sid"]))
 
-    def _recordings(self, request: Request) -> Response:
+    def _recordings(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
         lo, hi = data.bounds(q, "DateCreated")
         hi_ = hi or datetime.now(timezone.utc)
@@ -285,7 +285,7 @@ class TwilioSandbox(SandboxServer):
         ]
         return self._page(request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"]))
 
-    def _call_recordings(self, request: Request) -> Response:
+    def _call_recordings(self, request: SandboxRequest) -> SandboxResponse:
         conv = self._find_call(request.params["call"])
         if conv is None:
             return self.not_found(request)
@@ -293,20 +293,20 @@ class TwilioSandbox(SandboxServer):
         return self._page(request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"]))
 
     # --- single resources ------------------------------------------------------------------------
-    def _call(self, request: Request) -> Response:
+    def _call(self, request: SandboxRequest) -> SandboxResponse:
         found = self._find_call(request.params["name"].removesuffix(".json"))
         if found is None or not request.params["name"].endswith(".json"):
             return self.not_found(request)
         return json_response(200, found[1])
 
-    def _call_recording(self, request: Request) -> Response:
+    def _call_recording(self, request: SandboxRequest) -> SandboxResponse:
         name = request.params["name"]
         found = self._find_recording(name.removesuffix(".json"))
         if found is None or not name.endswith(".json") or found[1]["call_sid"] != request.params["call"]:
             return self.not_found(request)
         return json_response(200, data.call_recording(found[1]))
 
-    def _recording(self, request: Request) -> Response:
+    def _recording(self, request: SandboxRequest) -> SandboxResponse:
         name = request.params["name"]
         sid, _, ext = name.partition(".")
         found = self._find_recording(sid)
@@ -332,13 +332,13 @@ class TwilioSandbox(SandboxServer):
             self._media_links[opaque] = item
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
-    def _media(self, request: Request) -> Response:
+    def _media(self, request: SandboxRequest) -> SandboxResponse:
         request.note = "authorization header present" if request.has_authorization else "no authorization header"
         with self._lock:
             item = self._media_links.get(request.params["name"].removesuffix(".wav"))
         return text_response(404, "Not Found") if item is None else self._audio(item)
 
-    def _audio(self, item: tuple[str, bool, bool]) -> Response:
+    def _audio(self, item: tuple[str, bool, bool]) -> SandboxResponse:
         payload = self._media_bytes(item)
         truncate = len(payload) // 2 if self.faults.take("truncate_media") else None
         return bytes_response(payload, "audio/x-wav", truncate_to=truncate)

@@ -37,20 +37,21 @@ import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
-from perftel.sandbox import calls as gen
-from perftel.sandbox.oauth import OAuthFaults, TokenStore, authorize_response, fixed_token, token_response
-from perftel.sandbox.server import (
+from perftel_sandbox import common_data
+from perftel_sandbox import goto_connect_data as gen
+from perftel_sandbox.oauth import OAuthFaults, SandboxTokens, authorize_response, fixed_token, token_response
+from perftel_sandbox.server import (
     CursorCodec,
-    RateLimiter,
-    Request,
-    Response,
+    SandboxRateLimiter,
+    SandboxRequest,
+    SandboxResponse,
     SandboxServer,
     bytes_response,
     json_response,
     redirect,
     text_response,
 )
-from perftel.sandbox.speech import SpeechFiles
+from perftel_sandbox.speech import SpeechFiles
 
 SCOPE = "cr.v1.read call-events.v1.notifications.manage recording.v1.read"
 PRINCIPAL = "agent@sandbox.example"
@@ -65,14 +66,14 @@ _AUTHN = {
 }
 
 
-def goto_error(status: int, code: str, message: str, violations: list[dict] | None = None) -> Response:
+def goto_error(status: int, code: str, message: str, violations: list[dict] | None = None) -> SandboxResponse:
     body: dict = {"reference": secrets.token_hex(9), "errorCode": code, "message": message}
     if violations:
         body["constraintViolations"] = violations
     return json_response(status, body)
 
 
-def _violation(field: str, message: str) -> Response:
+def _violation(field: str, message: str) -> SandboxResponse:
     return goto_error(
         400, "BAD_REQUEST", f"Invalid request: {message}", [{"field": field, "message": message}]
     )
@@ -92,7 +93,7 @@ def parse_time(value: str | datetime) -> datetime:
 class GoToFaults(OAuthFaults):
     """The GoTo sandbox's fault switches (listed in the module docstring)."""
 
-    def __init__(self, store: TokenStore, sandbox: GoToConnectSandbox) -> None:
+    def __init__(self, store: SandboxTokens, sandbox: GoToConnectSandbox) -> None:
         super().__init__(store)
         self._sandbox = sandbox
 
@@ -101,7 +102,7 @@ class GoToFaults(OAuthFaults):
 
 
 class GoToConnectSandbox(SandboxServer):
-    """A running GoTo Connect emulator; see the module docstring. Use :func:`perftel.sandbox.start_sandbox`."""
+    """A running GoTo Connect emulator; see the module docstring. Use :func:`perftel_sandbox.start_sandbox`."""
 
     provider = "goto_connect"
 
@@ -122,10 +123,10 @@ class GoToConnectSandbox(SandboxServer):
         super().__init__(host=host, port=port)
         self.seed, self.calls_per_day, self.report_delay = seed, calls_per_day, report_delay
         self.enforce_rate_limit = enforce_rate_limit
-        rng = gen._rng(seed, "account")
+        rng = common_data.rng_for(seed, "account")
         self.account_key = str(rng.randrange(10**18, 10**19))
         self.redirect_uri = redirect_uri
-        self.store = TokenStore(
+        self.store = SandboxTokens(
             client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             client_secret=base64.urlsafe_b64encode(rng.randbytes(24)).decode("ascii"),
             redirect_uris=[redirect_uri],
@@ -144,7 +145,7 @@ class GoToConnectSandbox(SandboxServer):
         self.faults = GoToFaults(self.store, self)
         self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
         self.media_base_url = f"http://{self.media_host}:{self.port}"
-        self._limiter = RateLimiter(rate_limit, 1.0)
+        self._limiter = SandboxRateLimiter(rate_limit, 1.0)
         self._lock = threading.Lock()
         self._markers = CursorCodec(f"goto-marker:{seed}")
         self._report_fetches: dict[str, int] = {}
@@ -196,7 +197,7 @@ class GoToConnectSandbox(SandboxServer):
         ]
 
     # --- dispatch: faults, rate limit, bearer -----------------------------------------------------
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         bucket = request.path.strip("/").split("/", 1)[0]
         if bucket not in _API_BUCKETS:
             return super().dispatch(request)
@@ -225,7 +226,7 @@ class GoToConnectSandbox(SandboxServer):
             return goto_error(401, *_AUTHN[problem])
         return super().dispatch(request)
 
-    def not_found(self, request: Request, *, method_not_allowed: bool = False) -> Response:
+    def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
         if request.path.startswith("/media/") or request.path.startswith("/oauth/"):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -233,15 +234,15 @@ class GoToConnectSandbox(SandboxServer):
         return goto_error(404, "NOT_FOUND", f"No resource at {request.path}.")
 
     # --- OAuth ---------------------------------------------------------------------------
-    def _authorize(self, request: Request) -> Response:
+    def _authorize(self, request: SandboxRequest) -> SandboxResponse:
         return authorize_response(self.store, request)
 
-    def _token(self, request: Request) -> Response:
+    def _token(self, request: SandboxRequest) -> SandboxResponse:
         extra = {"scope": SCOPE, "principal": PRINCIPAL}
         return token_response(self.store, request, extra, code_extra={"account_key": self.account_key})
 
     # --- admin ----------------------------------------------------------------------------
-    def _me(self, request: Request) -> Response:
+    def _me(self, request: SandboxRequest) -> SandboxResponse:
         # ASSUMPTION (not in REFERENCE.md): how a client learns its accountKey. Shape modelled on GoTo's
         # admin "me" resource; auth-code token responses also carry account_key.
         return json_response(
@@ -256,7 +257,7 @@ class GoToConnectSandbox(SandboxServer):
         )
 
     # --- call events report -------------------------------------------------------------------
-    def _summaries(self, request: Request) -> Response:
+    def _summaries(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
         if not q.get("accountKey"):
             return _violation("accountKey", "one of accountKey, userKey, lineId, phoneNumberId is required")
@@ -297,7 +298,7 @@ class GoToConnectSandbox(SandboxServer):
             marker = self._markers.encode([last["callCreated"], last["conversationSpaceId"]], query_id)
         return json_response(200, {"items": [gen.summary(r) for r in page], "nextPageMarker": marker})
 
-    def _report(self, request: Request) -> Response:
+    def _report(self, request: SandboxRequest) -> SandboxResponse:
         cs_id = request.params["cs_id"]
         call = self._call(cs_id)
         if call is None:
@@ -309,7 +310,7 @@ class GoToConnectSandbox(SandboxServer):
         return json_response(200, call.report)
 
     # --- recordings -----------------------------------------------------------------------
-    def _content(self, request: Request) -> Response:
+    def _content(self, request: SandboxRequest) -> SandboxResponse:
         rec_id = request.params["rec_id"]
         info = self._recording(rec_id)
         if info is None:
@@ -327,7 +328,7 @@ class GoToConnectSandbox(SandboxServer):
         stamp = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return json_response(200, {"token": token, "expires": stamp})
 
-    def _content_redirect(self, request: Request) -> Response:
+    def _content_redirect(self, request: SandboxRequest) -> SandboxResponse:
         rec_id, token = request.params["rec_id"], request.params["token"]
         with self._lock:
             entry = self._content_tokens.get(token)
@@ -343,7 +344,7 @@ class GoToConnectSandbox(SandboxServer):
             self._media_links[opaque] = (self._media_name(info), time.time() + MEDIA_LINK_TTL)
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
-    def _media(self, request: Request) -> Response:
+    def _media(self, request: SandboxRequest) -> SandboxResponse:
         opaque = request.params["name"].removesuffix(".wav")
         with self._lock:
             entry = self._media_links.get(opaque)

@@ -54,10 +54,18 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlencode
 
-from perftel.sandbox import ringcentral_data as data
-from perftel.sandbox.oauth import OAuthError, OAuthFaults, TokenStore, fixed_token
-from perftel.sandbox.server import Request, Response, SandboxServer, check_list_order, json_response, list_key
-from perftel.sandbox.speech import SpeechFiles
+from perftel_sandbox import ringcentral_data as data
+from perftel_sandbox.common_data import rng_for
+from perftel_sandbox.oauth import OAuthError, OAuthFaults, SandboxTokens, fixed_token
+from perftel_sandbox.server import (
+    SandboxRequest,
+    SandboxResponse,
+    SandboxServer,
+    check_list_order,
+    json_response,
+    list_key,
+)
+from perftel_sandbox.speech import SpeechFiles
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SCOPE = "ReadAccounts ReadCallLog ReadCallRecording"
@@ -71,12 +79,12 @@ _TOKEN_PROBLEMS = {
 }
 
 
-def rc_error(status: int, code: str, message: str, headers: dict | None = None, **extra: str) -> Response:
+def rc_error(status: int, code: str, message: str, headers: dict | None = None, **extra: str) -> SandboxResponse:
     """RingCentral's error body ``{"errors": [{"errorCode", "message", ...}]}``."""
     return json_response(status, {"errors": [{"errorCode": code, "message": message, **extra}]}, headers)
 
 
-def oauth_error(error: OAuthError, code: str, parameter: str | None = None) -> Response:
+def oauth_error(error: OAuthError, code: str, parameter: str | None = None) -> SandboxResponse:
     entry = {"errorCode": code, "message": error.description}
     if parameter:
         entry["parameterName"] = parameter
@@ -97,7 +105,7 @@ class RingCentralFaults(OAuthFaults):
 
     partial_media: int = 0
 
-    def __init__(self, store: TokenStore, sandbox: RingCentralSandbox) -> None:
+    def __init__(self, store: SandboxTokens, sandbox: RingCentralSandbox) -> None:
         super().__init__(store)
         self._sandbox = sandbox
 
@@ -115,7 +123,7 @@ class _Group:
 
 
 class RingCentralSandbox(SandboxServer):
-    """A running RingCentral emulator; see the module docstring. Use :func:`perftel.sandbox.start_sandbox`."""
+    """A running RingCentral emulator; see the module docstring. Use :func:`perftel_sandbox.start_sandbox`."""
 
     provider = "ringcentral"
 
@@ -152,8 +160,8 @@ class RingCentralSandbox(SandboxServer):
         self.account_id = data.account_id(seed)
         self.extensions = data.extensions(seed)
         self.user = self.extensions[0]  # whose JWT the credentials hold
-        rng = data._rng(seed, "rc-client")
-        self.store = TokenStore(
+        rng = rng_for(seed, "rc-client")
+        self.store = SandboxTokens(
             client_id=base64.urlsafe_b64encode(rng.randbytes(16)).decode().rstrip("="),
             client_secret=base64.urlsafe_b64encode(rng.randbytes(24)).decode(),
             redirect_uris=[], token_ttl=token_ttl, rotate_refresh_tokens=rotate_refresh_tokens,
@@ -268,7 +276,7 @@ class RingCentralSandbox(SandboxServer):
         }
         return allowed, headers
 
-    def dispatch(self, request: Request) -> Response:
+    def dispatch(self, request: SandboxRequest) -> SandboxResponse:
         group = self.group_of(request.path)
         media = request.path.endswith("/content")
         if not request.path.startswith("/restapi/"):
@@ -296,7 +304,7 @@ class RingCentralSandbox(SandboxServer):
         response.headers.update(headers)
         return response
 
-    def _authorised(self, request: Request, media: bool) -> Response | None:
+    def _authorised(self, request: SandboxRequest, media: bool) -> SandboxResponse | None:
         """``None`` when the Bearer (or, on the media host, ``?access_token=``) is valid, else the 401."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if media:
@@ -310,13 +318,13 @@ class RingCentralSandbox(SandboxServer):
         problem = self.store.check_access(token.strip())
         return rc_error(401, *_TOKEN_PROBLEMS[problem]) if problem else None
 
-    def not_found(self, request: Request, *, method_not_allowed: bool = False) -> Response:
+    def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
         if method_not_allowed:
             return rc_error(405, "CMN-103", f"Method {request.method} is not allowed for the resource")
         return rc_error(404, "CMN-102", f"Resource for parameter [path] is not found: {request.path}")
 
     # --- OAuth ---------------------------------------------------------------------------
-    def _token(self, request: Request) -> Response:
+    def _token(self, request: SandboxRequest) -> SandboxResponse:
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith("application/x-www-form-urlencoded"):
             return rc_error(415, "CMN-415", "Unsupported Media Type")
@@ -355,7 +363,7 @@ class RingCentralSandbox(SandboxServer):
         return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     # --- account resources -------------------------------------------------------------------
-    def _check_account(self, request: Request) -> Response | None:
+    def _check_account(self, request: SandboxRequest) -> SandboxResponse | None:
         if request.params.get("acc") not in ("~", self.account_id):
             return rc_error(404, "CMN-102", "Resource for parameter [accountId] is not found", parameterName="accountId")
         if request.params.get("ext", "~") not in ("~", str(self.user.id)):
@@ -363,7 +371,7 @@ class RingCentralSandbox(SandboxServer):
                             "[ReadExtensions] permission for requested resource.", permissionName="ReadExtensions")
         return None
 
-    def _extension(self, request: Request) -> Response:
+    def _extension(self, request: SandboxRequest) -> SandboxResponse:
         problem = self._check_account(request)
         if problem:
             return problem
@@ -374,7 +382,7 @@ class RingCentralSandbox(SandboxServer):
             "permissions": {"admin": {"enabled": self.admin}},
         })
 
-    def _company_log(self, request: Request) -> Response:
+    def _company_log(self, request: SandboxRequest) -> SandboxResponse:
         problem = self._check_account(request)
         if problem:
             return problem
@@ -386,10 +394,10 @@ class RingCentralSandbox(SandboxServer):
             return json_response(403, body)
         return self._call_log(request, extension_only=False)
 
-    def _user_log(self, request: Request) -> Response:
+    def _user_log(self, request: SandboxRequest) -> SandboxResponse:
         return self._check_account(request) or self._call_log(request, extension_only=True)
 
-    def _call_log(self, request: Request, *, extension_only: bool) -> Response:
+    def _call_log(self, request: SandboxRequest, *, extension_only: bool) -> SandboxResponse:
         q = request.query
         bad = lambda name: rc_error(400, "CMN-101", f"Parameter [{name}] value is invalid.", parameterName=name)  # noqa: E731
         try:
@@ -446,14 +454,14 @@ class RingCentralSandbox(SandboxServer):
         return json_response(200, body)
 
     # --- recordings ----------------------------------------------------------------------------
-    def _recording_info(self, request: Request) -> Response:
+    def _recording_info(self, request: SandboxRequest) -> SandboxResponse:
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
             return rc_error(404, "CMN-102", "Resource for parameter [recordingId] is not found", parameterName="recordingId")
         content = f"{self.media_base_url}/restapi/v1.0/account/{self.account_id}/recording/{info.id}/content"
         return json_response(200, {"id": info.id, "contentUri": content, "contentType": "audio/wav", "duration": info.duration})
 
-    def _content(self, request: Request) -> Response:
+    def _content(self, request: SandboxRequest) -> SandboxResponse:
         if request.host.rsplit(":", 1)[0] != self.media_host:
             return rc_error(404, "CMN-102", f"Recording content is served by the media host {self.media_base_url}.")
         info = None if self._check_account(request) else self._recording(request.params["rec"])
@@ -477,9 +485,9 @@ class RingCentralSandbox(SandboxServer):
             last = len(blob) // 2 - 1
         if wanted or last < len(blob) - 1:
             headers["Content-Range"] = f"bytes {first}-{last}/{len(blob)}"
-            return Response(206, blob[first: last + 1], headers)
+            return SandboxResponse(206, blob[first: last + 1], headers)
         truncate = len(blob) // 2 if self.faults.take("truncate_media") else None
-        return Response(200, blob, headers, truncate_to=truncate)
+        return SandboxResponse(200, blob, headers, truncate_to=truncate)
 
     # --- data -------------------------------------------------------------------------------
     def _render(self, record: dict, detailed: bool) -> dict:

@@ -1,4 +1,4 @@
-"""Regenerate the sandbox's committed call recordings (``perftel/sandbox/media/``).
+"""Regenerate the sandbox's committed call recordings (``sandbox/perftel_sandbox/media/``).
 
 Six short support calls — three English (espeak-ng voice ``en-us``), three Brazilian Portuguese
 (``pt-br``) — each 4–6 turns. Every file is a two-channel 8 kHz 16-bit PCM WAV: the agent on
@@ -11,8 +11,8 @@ exact. Output is reproducible (no dither).
 
 Run from the repository root::
 
-    python -m perftel.sandbox.make_media            # writes perftel/sandbox/media/
-    python -m perftel.sandbox.make_media --out DIR
+    python -m perftel_sandbox.make_media            # writes sandbox/perftel_sandbox/media/
+    python -m perftel_sandbox.make_media --out DIR
 
 Needs ``espeak-ng`` and ``sox`` on PATH. Not imported by perftel at run time.
 """

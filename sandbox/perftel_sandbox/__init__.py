@@ -3,7 +3,7 @@
 Each sandbox is real HTTP on 127.0.0.1 (standard library server, ephemeral port by default) that
 perftel's real clients talk to::
 
-    from perftel.sandbox import start_sandbox
+    from perftel_sandbox import start_sandbox
 
     with start_sandbox("goto_connect", seed=7) as sb:
         sb.base_url, sb.credentials, sb.account_key   # point the client here
@@ -24,10 +24,10 @@ from perftel.errors import UnknownProviderError
 
 SANDBOX_PROVIDERS: tuple[str, ...] = ("aircall", "goto_connect", "ringcentral", "twilio")
 _REGISTRY = {
-    "aircall": "perftel.sandbox.aircall:AircallSandbox",
-    "goto_connect": "perftel.sandbox.goto_connect:GoToConnectSandbox",
-    "ringcentral": "perftel.sandbox.ringcentral:RingCentralSandbox",
-    "twilio": "perftel.sandbox.twilio:TwilioSandbox",
+    "aircall": "perftel_sandbox.aircall:AircallSandbox",
+    "goto_connect": "perftel_sandbox.goto_connect:GoToConnectSandbox",
+    "ringcentral": "perftel_sandbox.ringcentral:RingCentralSandbox",
+    "twilio": "perftel_sandbox.twilio:TwilioSandbox",
 }
 
 

@@ -21,7 +21,14 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from perftel.sandbox.server import Faults, Request, Response, json_response, redirect, text_response
+from perftel_sandbox.server import (
+    Faults,
+    SandboxRequest,
+    SandboxResponse,
+    json_response,
+    redirect,
+    text_response,
+)
 
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 CODE_TTL = 600.0
@@ -62,7 +69,7 @@ class _Code:
     used: bool = False
 
 
-class TokenStore:
+class SandboxTokens:
     """Issues and checks tokens for one registered client. Thread-safe."""
 
     def __init__(
@@ -198,9 +205,9 @@ class TokenStore:
 
 
 class OAuthFaults(Faults):
-    """:class:`Faults` plus ``expire_access_tokens()`` and ``revoke()`` on a :class:`TokenStore`."""
+    """:class:`Faults` plus ``expire_access_tokens()`` and ``revoke()`` on a :class:`SandboxTokens`."""
 
-    def __init__(self, store: TokenStore) -> None:
+    def __init__(self, store: SandboxTokens) -> None:
         super().__init__()
         self._store = store
 
@@ -213,12 +220,12 @@ class OAuthFaults(Faults):
         self._store.revoke()
 
 
-def _html_error(message: str) -> Response:
+def _html_error(message: str) -> SandboxResponse:
     page = f"<html><body><h1>Invalid request</h1><p>{message}</p></body></html>"
     return text_response(400, page, "text/html; charset=utf-8")
 
 
-def authorize_response(store: TokenStore, request: Request) -> Response:
+def authorize_response(store: SandboxTokens, request: SandboxRequest) -> SandboxResponse:
     """``GET /oauth/authorize``: consent is automatic; 302 to ``redirect_uri?code=...&state=...``.
 
     Unknown client or unregistered redirect URI → 400 HTML page (nothing is redirected, as RFC 6749
@@ -241,8 +248,8 @@ def authorize_response(store: TokenStore, request: Request) -> Response:
 
 
 def token_response(
-    store: TokenStore, request: Request, extra: dict, *, code_extra: dict | None = None
-) -> Response:
+    store: SandboxTokens, request: SandboxRequest, extra: dict, *, code_extra: dict | None = None
+) -> SandboxResponse:
     """``POST /oauth/token`` for ``authorization_code`` and ``refresh_token`` grants.
 
     ``extra`` fields are added to every success body, ``code_extra`` only to auth-code answers.
