@@ -53,7 +53,7 @@ def test_media_redirect_does_not_receive_our_bearer_token(sandbox, make_provider
 
 
 def test_report_not_ready_is_waited_for(monkeypatch):
-    import perftel.providers.goto_connect as goto
+    import perftel.providers.goto_connect.driver as goto
 
     monkeypatch.setattr(goto, "REPORT_WAIT_SECONDS", 0.01)
     with start_sandbox("goto_connect", seed=11, report_delay=2) as sb:

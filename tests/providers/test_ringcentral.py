@@ -16,7 +16,7 @@ from perftel import create_provider, run_pipeline
 from perftel.credentials import CredentialStore
 from perftel.errors import ApiError, AuthError, PerftelError
 from perftel.models import Direction
-from perftel.providers.ringcentral import RingCentralProvider
+from perftel.providers.ringcentral.driver import RingCentralProvider
 from perftel_sandbox import start_sandbox
 from perftel_sandbox.speech import MEDIA_DIR
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process

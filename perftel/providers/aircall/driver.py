@@ -1,4 +1,5 @@
 """Aircall driver (REFERENCE.md §3; no official spec exists, so it is liberal in what it accepts).
+How to talk is in ``connection``, call objects → calls in ``mapping``.
 
 * Auth: HTTP Basic with ``api_id:api_token`` (company API keys), or ``Authorization: Bearer`` with the
   permanent ``access_token`` of a partner OAuth install.
@@ -22,7 +23,6 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -32,17 +32,20 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 
 from perftel.errors import CredentialsError, DownloadError, RecordingNotReadyError
+from perftel.http.client import ApiClient
 from perftel.http.pagination import NextUrlPaginator, paginate
 from perftel.http.ratelimit import RateLimiter
 from perftel.models import CallMetadata
-from perftel.providers import aircall_mapping as wire
+from perftel.providers.aircall import connection, mapping
 from perftel.providers.base import CredentialField, Provider
 from perftel.providers.bounded import BoundedDict
+from perftel.providers.tolerant import to_int
 
 log = logging.getLogger("perftel.providers.aircall")
 
 PER_PAGE = 50  # Aircall's maximum (default 20) [3P]
 LISTING_CAP = 10_000  # a listing never goes past this many items, whatever the paging [3P]
+RECENT_IDS = 10 * PER_PAGE  # ids remembered to drop repeated rows: the last ten pages
 MIN_CAP = 20  # a walk that ends short of meta.total after at least this many items was cut by the cap
 MAX_WINDOWS = 4096  # safety bound on window splits per listing (a server whose totals ignore from/to)
 URL_FRESH_SECONDS = 1200.0  # a listed recording URL is reused this long at most (they live 30-60 min)
@@ -68,8 +71,8 @@ class AircallProvider(Provider):
         self.rate_limit: int | None = None  # X-AircallApi-Limit, as last seen
         self._limiter = RateLimiter(10.0, burst=10)  # a sanity bound; Aircall's own headers pace the rest
         self._lock = threading.Lock()
-        self._api: wire.AircallApiClient | None = None
-        self._media: wire.MediaClient | None = None
+        self._api: ApiClient | None = None
+        self._media: ApiClient | None = None
         # bounded: older URLs are fetched fresh before download
         self._urls: BoundedDict[str, tuple[str, float]] = BoundedDict(500)  # call id → (listed URL, fresh until)
         self._url_secrets: BoundedDict[str, None] = BoundedDict(1_500)  # signed URLs and their signatures, to redact
@@ -97,25 +100,25 @@ class AircallProvider(Provider):
         return bool(self.secrets.get("api_id") and self.secrets.get("api_token"))
 
     @property
-    def api(self) -> wire.AircallApiClient:
+    def api(self) -> ApiClient:
         with self._lock:
             if self._api is None:
                 s = self.secrets
-                self._api = wire.AircallApiClient(
+                self._api = connection.api_client(
                     provider=self.display_name, base_url=self.base_url,
-                    auth=httpx.BasicAuth(s["api_id"], s["api_token"]) if self._basic else wire.BearerAuth(s["access_token"]),
-                    error_parser=wire.parse_aircall_error, rate_limiter=self._limiter, rate_key=lambda path: "api",
-                    transport=self._transport, verify=self._verify, secrets=self.secret_values, on_response=self._pace,
+                    auth=httpx.BasicAuth(s["api_id"], s["api_token"]) if self._basic else connection.BearerAuth(s["access_token"]),
+                    limiter=self._limiter, on_response=self._pace,
+                    transport=self._transport, verify=self._verify, secrets=self.secret_values,
                 )
             return self._api
 
     @property
-    def media(self) -> wire.MediaClient:
+    def media(self) -> ApiClient:
         with self._lock:
             if self._media is None:
-                self._media = wire.MediaClient(provider=self.display_name, base_url=self.base_url,
-                                          error_parser=wire.parse_aircall_error, transport=self._transport,
-                                          verify=self._verify, secrets=self.secret_values)
+                self._media = connection.media_client(provider=self.display_name, base_url=self.base_url,
+                                                      transport=self._transport, verify=self._verify,
+                                                      secrets=self.secret_values)
             return self._media
 
     def close(self) -> None:
@@ -124,24 +127,15 @@ class AircallProvider(Provider):
                 client.close()
 
     def _pace(self, response: httpx.Response) -> None:
-        """Follow Aircall's own count: at ``Remaining <= 1`` (or a 429) wait until ``Reset``."""
-        headers = response.headers
-        limit, remaining = wire.to_int(headers.get("X-AircallApi-Limit")), wire.to_int(headers.get("X-AircallApi-Remaining"))
-        self.rate_limit = limit or self.rate_limit
-        wait = wire.reset_wait(headers)
-        if wait is None:
-            return
-        if response.status_code == 429:
-            self._limiter.pause("api", max(wait, 0.5))
-        elif remaining is not None:
-            self._limiter.set_budget("api", remaining if remaining > 1 else 0, wait)
+        """Aircall's own count paces the API (``connection.pace``); ``rate_limit`` keeps its limit."""
+        self.rate_limit = connection.pace(self._limiter, response) or self.rate_limit
 
     # -- the primitives ---------------------------------------------------------------------------
     def _connect(self) -> str:
         page = self.api.get_json("/v1/calls", params={"per_page": 1, "order": "desc"})
         meta = page.get("meta") if isinstance(page, dict) and isinstance(page.get("meta"), dict) else {}
         who = f"API ID {self.secrets['api_id']}" if self._basic else "OAuth token"
-        total = wire.to_int(meta.get("total"))
+        total = to_int(meta.get("total"))
         return f"{who}, {total} calls in its history" if total is not None else who
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
@@ -149,15 +143,15 @@ class AircallProvider(Provider):
         if hi <= lo:
             return
         self._split_budget, self._trust_total = MAX_WINDOWS, True
-        for raw in self._walk(lo, hi, _RecentIds(), {}):
-            call = wire.to_call(raw, self.name, fallback_start=start)
+        for raw in self._walk(lo, hi, self._recent_ids(), {}):
+            call = mapping.to_call(raw, self.name, fallback_start=start)
             if not start <= call.started_at < end or (answered_only and not call.answered):
                 continue
             self._remember_url(raw)
             yield call
 
     # -- listing: windows under the cap ------------------------------------------------------------
-    def _walk(self, lo: int, hi: int, seen: _RecentIds, out: dict[str, Any],
+    def _walk(self, lo: int, hi: int, seen: BoundedDict[str, None], out: dict[str, Any],
               parent_total: int | None = None, sibling_total: int | None = None) -> Iterator[dict[str, Any]]:
         """Raw calls created in ``[lo, hi)`` (UNIX seconds), each once; ``out["total"]`` = meta.total."""
         meta: dict[str, Any] = {}
@@ -173,18 +167,18 @@ class AircallProvider(Provider):
             return [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
 
         params = {"from": lo, "to": hi, "order": "asc", "per_page": PER_PAGE, "fetch_contact": "true"}
-        paginator = NextUrlPaginator(lambda page: wire.next_link(page, self.base_url, params), provider=self.display_name)
+        paginator = NextUrlPaginator(lambda page: connection.next_link(page, self.base_url, params), provider=self.display_name)
         pages = paginate(self.api, "/v1/calls", params=params, items=items, paginator=paginator)
         fetched, total = 0, None
         try:
             for raw in pages:
                 if fetched == 0:
-                    total = out["total"] = wire.to_int(meta.get("total"))
+                    total = out["total"] = to_int(meta.get("total"))
                     if self._may_split(lo, hi, total, parent_total, sibling_total) and total >= self._threshold():
                         yield from self._split(lo, hi, seen, total)
                         return
                 ident = str(raw.get("id") or "").strip()
-                started = wire.call_started_at(raw)
+                started = mapping.call_started_at(raw)
                 if ident in seen and (started is None or lo <= started.timestamp() < hi):
                     continue  # this window's own row again: a repeated page, not one more row of the listing
                 fetched += 1
@@ -192,7 +186,7 @@ class AircallProvider(Provider):
                     continue
                 if started is not None and not lo <= started.timestamp() < hi:
                     continue  # a boundary second asked for twice: the neighbouring window owns it
-                seen.add(ident)
+                seen[ident] = None
                 yield raw
         finally:
             pages.close()
@@ -202,6 +196,13 @@ class AircallProvider(Provider):
                         lo, hi, fetched, total)
             self.listing_cap = min(self.listing_cap, fetched)
             yield from self._split(lo, hi, seen, total)
+
+    @staticmethod
+    def _recent_ids() -> BoundedDict[str, None]:
+        """The ids of the last few pages: enough to drop the repeats that offset paging produces when calls
+        arrive mid-walk (the listing is in time order and windows own disjoint seconds), while keeping
+        memory bounded by the page size rather than the number of calls."""
+        return BoundedDict(RECENT_IDS)
 
     def _threshold(self) -> int:
         return self.listing_cap - max(1, self.listing_cap // 20)
@@ -220,7 +221,7 @@ class AircallProvider(Provider):
             return False
         return True
 
-    def _split(self, lo: int, hi: int, seen: _RecentIds, total: int) -> Iterator[dict[str, Any]]:
+    def _split(self, lo: int, hi: int, seen: BoundedDict[str, None], total: int) -> Iterator[dict[str, Any]]:
         self._split_budget -= 2
         mid, left = (lo + hi) // 2, {}
         yield from self._walk(lo, mid, seen, left, total, None)
@@ -228,12 +229,12 @@ class AircallProvider(Provider):
 
     # -- recordings -------------------------------------------------------------------------------
     def _remember_url(self, raw: dict[str, Any]) -> None:
-        kind = wire.has_audio(raw)
+        kind = mapping.has_audio(raw)
         if kind is None:
             return
         url = str(raw[kind]).strip()
         self._keep_secret(url)
-        self._urls[str(raw["id"]).strip()] = (url, wire.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
+        self._urls[str(raw["id"]).strip()] = (url, connection.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
 
     def _keep_secret(self, url: str) -> None:
         for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
@@ -248,7 +249,7 @@ class AircallProvider(Provider):
         body = self.api.get_json(f"/v1/calls/{quote(call_id, safe='')}")
         call = body.get("call") if isinstance(body, dict) and isinstance(body.get("call"), dict) else body
         call = call if isinstance(call, dict) else {}
-        kind = wire.has_audio(call)
+        kind = mapping.has_audio(call)
         if kind is None:
             status = str(call.get("status") or "").strip().lower()
             if status and status != "done":
@@ -271,23 +272,3 @@ class AircallProvider(Provider):
             return listed or self._fresh_url(call_id)
 
         return self.media.download(url, dest_stem, recording_id=call_id).path
-
-
-class _RecentIds:
-    """The ids of the last few pages: enough to drop the repeats that offset paging produces when calls
-    arrive mid-walk (the listing is in time order and windows own disjoint seconds), while keeping memory
-    bounded by the page size rather than the number of calls."""
-
-    def __init__(self, size: int = 10 * PER_PAGE) -> None:
-        self._order: deque[str] = deque()
-        self._ids: set[str] = set()
-        self._size = size
-
-    def __contains__(self, ident: object) -> bool:
-        return ident in self._ids
-
-    def add(self, ident: str) -> None:
-        self._order.append(ident)
-        self._ids.add(ident)
-        if len(self._order) > self._size:
-            self._ids.discard(self._order.popleft())

@@ -1,4 +1,4 @@
-"""GoTo Connect driver (REFERENCE.md §1).
+"""GoTo Connect driver (REFERENCE.md §1); how to talk is in ``connection``, reports → calls in ``mapping``.
 
 * Auth: OAuth2 authorization code + refresh, client authenticated with HTTP Basic. A one-time
   consent (``authorization_url`` → the user approves → ``complete_authorization`` with the
@@ -20,40 +20,26 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import quote
 
 import httpx
 
-from perftel.dates import iso_z, parse_time, windows
-from perftel.errors import ApiError, AuthError, ConfigError, NotFoundError, RecordingNotReadyError
-from perftel.http.client import ApiClient, ErrorInfo, error_body
+from perftel.dates import iso_z, windows
+from perftel.errors import ApiError, AuthError, NotFoundError, RecordingNotReadyError
+from perftel.http.client import ApiClient
 from perftel.http.oauth import OAuth2Auth, TokenManager
 from perftel.http.pagination import CursorPaginator, paginate
-from perftel.http.ratelimit import RateLimiter
-from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
+from perftel.models import CallMetadata
 from perftel.providers.base import CredentialField, Provider
 from perftel.providers.bounded import BoundedDict
+from perftel.providers.goto_connect import connection, mapping
+from perftel.providers.goto_connect.connection import AUTH_BASE_URL, DEFAULT_REDIRECT_URI
 
 MAX_WINDOW_DAYS = 31
 WINDOW_OVERLAP = timedelta(days=1)  # how far from a window's end a call may also be listed in the next
 PAGE_SIZE = 1000
 REPORT_ATTEMPTS = 4  # a report that is still 404 after these is listed without its details
 REPORT_WAIT_SECONDS = 2.0
-AUTH_BASE_URL = "https://authentication.logmeininc.com"
-DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
-SCOPES = "cr.v1.read call-events.v1.notifications.manage recording.v1.read"
-_ANSWERED_STATES = {"ANSWERED", "CONNECTED", "ACTIVE", "BRIDGED", "TALKING"}
-_OAUTH_AUTH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied"}
-
-
-def parse_goto_error(response: httpx.Response) -> ErrorInfo:
-    """GoTo's ``{"errorCode", "message"}`` bodies, and OAuth's ``{"error", "error_description"}``."""
-    body = error_body(response)
-    if body is None:
-        return ErrorInfo(None, None)
-    code = body.get("errorCode") or body.get("error")
-    message = body.get("message") or body.get("error_description")
-    return ErrorInfo(str(code) if code else None, str(message) if message else None)
 
 
 class GoToConnectProvider(Provider):
@@ -94,13 +80,11 @@ class GoToConnectProvider(Provider):
     @property
     def api(self) -> ApiClient:
         if self._api is None:
-            self._api = ApiClient(
+            self._api = connection.api_client(
                 provider=self.display_name,
                 base_url=self.base_url,
                 auth=OAuth2Auth(self.tokens),
-                error_parser=parse_goto_error,
-                rate_limiter=RateLimiter(self.requests_per_second, burst=max(1, int(self.requests_per_second))),
-                rate_key=lambda path: path.strip("/").split("/", 1)[0],
+                requests_per_second=self.requests_per_second,
                 transport=self._transport,
                 verify=self._verify,
                 secrets=self.secret_values,
@@ -110,10 +94,10 @@ class GoToConnectProvider(Provider):
     @property
     def token_client(self) -> ApiClient:
         if self._token_client is None:
-            self._token_client = ApiClient(
+            self._token_client = connection.token_client(
                 provider=self.display_name,
                 base_url=self.auth_base_url,
-                error_parser=parse_goto_error,
+                company_id=self.company_id,
                 transport=self._transport,
                 verify=self._verify,
                 secrets=self.secret_values,
@@ -131,21 +115,9 @@ class GoToConnectProvider(Provider):
         return self.secrets.get("redirect_uri") or DEFAULT_REDIRECT_URI
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        """POST the token endpoint; a refused grant is an ``AuthError`` (``connection.GoToTokenErrors``)."""
         auth = httpx.BasicAuth(self.secrets["client_id"], self.secrets["client_secret"])
-        try:
-            response = self.token_client.request("POST", "/oauth/token", data=form, auth=auth)
-        except ApiError as exc:
-            if exc.error_code in _OAUTH_AUTH_ERRORS or exc.status_code in (401, 403):
-                raise AuthError(
-                    f"GoTo Connect refused the credentials ({exc.error_code or exc.status_code}): the client "
-                    "id/secret are wrong or the refresh token was revoked or expired. Run the consent again "
-                    f"(perftel credentials set --company {self.company_id} --provider goto_connect).",
-                    provider=self.display_name,
-                    status_code=exc.status_code,
-                    url=exc.url,
-                    error_code=exc.error_code,
-                ) from exc
-            raise
+        response = self.token_client.request("POST", connection.TOKEN_PATH, data=form, auth=auth)
         body = response.json()
         if not isinstance(body, dict) or not body.get("access_token"):
             raise AuthError("GoTo Connect's token endpoint answered without an access token.", provider=self.display_name)
@@ -158,24 +130,16 @@ class GoToConnectProvider(Provider):
 
     def authorization_url(self, *, state: str | None = None) -> str:
         """The page where a GoTo user approves access (step 1 of the one-time consent)."""
-        query = {
-            "client_id": self.secrets["client_id"],
-            "response_type": "code",
-            "redirect_uri": self.redirect_uri,
-            "state": state or _secrets.token_urlsafe(16),
-        }
-        return f"{self.auth_base_url}/oauth/authorize?{urlencode(query)}"
+        return connection.authorization_url(
+            self.auth_base_url,
+            client_id=self.secrets["client_id"],
+            redirect_uri=self.redirect_uri,
+            state=state or _secrets.token_urlsafe(16),
+        )
 
     def complete_authorization(self, redirected: str) -> None:
         """Step 2: exchange the code (or the whole redirected URL) for tokens and keep them."""
-        code = redirected.strip()
-        if "://" in code or code.startswith("/") or "code=" in code:
-            query = parse_qs(urlsplit(code).query or code.split("?", 1)[-1])
-            if "error" in query:
-                raise AuthError(f"GoTo Connect consent was refused: {query['error'][0]}.", provider=self.display_name)
-            if not query.get("code"):
-                raise ConfigError("The redirected URL holds no ?code=… — paste the full URL you were sent to.", field="code")
-            code = query["code"][0]
+        code = connection.authorization_code(redirected)
         body = self._token_request(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
              "client_id": self.secrets["client_id"]}
@@ -223,7 +187,7 @@ class GoToConnectProvider(Provider):
                 if not space_id or space_id in seen or space_id in carried:
                     continue
                 seen[space_id] = None
-                call = self._to_call(summary, self._report(space_id))
+                call = mapping.to_call(self.name, summary, self._report(space_id))
                 if (call.ended_at or call.started_at) >= hi - WINDOW_OVERLAP:
                     near_end.add(space_id)
                 if call.started_at < start or call.started_at >= end:
@@ -242,68 +206,6 @@ class GoToConnectProvider(Provider):
                 if attempt + 1 < REPORT_ATTEMPTS:
                     time.sleep(REPORT_WAIT_SECONDS)
         return None
-
-    def _to_call(self, summary: dict[str, Any], report: dict[str, Any] | None) -> CallMetadata:
-        data = {**summary, **(report or {})}
-        space_id = str(data["conversationSpaceId"])
-        started = parse_time(data.get("callCreated")) or parse_time(data.get("startTime"))
-        ended = parse_time(data.get("callEnded"))
-        if started is None:
-            raise ApiError(f"GoTo Connect call {space_id} has no start time.", provider=self.display_name)
-        direction = Direction.OUTBOUND if str(data.get("direction", "")).upper() == "OUTBOUND" else Direction.INBOUND
-        participants, recordings = [], []
-        for part in data.get("participants") or []:
-            if not isinstance(part, dict):
-                continue
-            kind = part.get("type") if isinstance(part.get("type"), dict) else {}
-            internal = str(kind.get("value", "")).upper() in {"LINE", "USER", "PHONE_NUMBER", "EXTENSION"}
-            participants.append(
-                Participant(
-                    name=kind.get("name") or part.get("name"),
-                    number=kind.get("number") or kind.get("phoneNumber"),
-                    extension=kind.get("extensionNumber"),
-                    role="agent" if internal else "customer",
-                    kind=str(kind.get("value", "")),
-                    external_id=part.get("participantId"),
-                )
-            )
-            for rec in part.get("recordings") or []:
-                if isinstance(rec, dict) and rec.get("id"):
-                    recordings.append(
-                        Recording(
-                            id=str(rec["id"]),
-                            call_external_id=space_id,
-                            started_at=parse_time(rec.get("startTimestamp")),
-                            participant=part.get("participantId"),
-                            # GoTo per-leg recordings: channel 0 = what the participant said, 1 = what they heard.
-                            channel_roles={0: "agent", 1: "customer"} if internal else {0: "customer", 1: "agent"},
-                        )
-                    )
-        states = {
-            str(s.get(k, "")).upper()
-            for s in data.get("callStates") or [] if isinstance(s, dict) for k in ("type", "state", "name")
-        }
-        answered = bool(data.get("answerTime") or data.get("answered") or recordings or states & _ANSWERED_STATES)
-        agents = [p for p in participants if p.role == "agent"]
-        customers = [p for p in participants if p.role == "customer"]
-        agent_number = agents[0].extension or agents[0].number if agents else None
-        customer_number = customers[0].number if customers else None
-        caller, callee = (customer_number, agent_number) if direction is Direction.INBOUND else (agent_number, customer_number)
-        return CallMetadata(
-            id=call_id_for(self.name, space_id),
-            provider=self.name,
-            external_id=space_id,
-            direction=direction,
-            started_at=started,
-            ended_at=ended,
-            duration_seconds=round((ended - started).total_seconds(), 3) if ended else 0.0,
-            answered=answered,
-            caller_number=caller,
-            callee_number=callee,
-            participants=participants,
-            recordings=recordings,
-            extra={"account_key": data.get("accountKey"), "report_available": report is not None},
-        )
 
     def _download(self, recording_id: str, dest_stem: Path) -> Path:
         rid = quote(str(recording_id), safe="")

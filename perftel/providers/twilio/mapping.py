@@ -23,17 +23,14 @@ Rules:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
-from perftel.dates import parse_time as parse_iso
-from perftel.http.client import ErrorInfo, error_body
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
+from perftel.providers.tolerant import moment as iso_moment
+from perftel.providers.tolerant import text, to_float
 
 NOT_READY_STATUSES = frozenset({"in-progress", "paused", "stopped", "processing"})
 _CALL_EXTRA_KEYS = (
@@ -41,16 +38,6 @@ _CALL_EXTRA_KEYS = (
     "price", "price_unit", "account_sid", "phone_number_sid", "trunk_sid", "group_sid", "from_formatted",
     "to_formatted",
 )
-PAGING_KEYS = {"end", "start", "page", "page_size", "first_page_uri", "next_page_uri", "previous_page_uri",
-                "uri", "meta", "num_pages", "total", "last_page_uri"}
-
-
-def text(value: Any) -> str | None:
-    """A stripped string, or None for null/empty/non-scalar values."""
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    result = str(value).strip()
-    return result or None
 
 
 def parse_twilio_time(value: Any) -> datetime | None:
@@ -59,24 +46,16 @@ def parse_twilio_time(value: Any) -> datetime | None:
     if raw is None:
         return None
     try:
-        moment = parsedate_to_datetime(raw)
+        found = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
-        moment = parse_iso(raw)
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+        return iso_moment(raw)
+    return found.replace(tzinfo=timezone.utc) if found.tzinfo is None else found.astimezone(timezone.utc)
 
 
 def parse_seconds(value: Any) -> float | None:
     """Twilio's string seconds (``"307"``, ``"12.5"``) → float; None for empty, negative or garbage."""
-    raw = text(value)
-    if raw is None:
-        return None
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    seconds = to_float(value)
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def direction_of(raw: Any) -> Direction:
@@ -236,39 +215,3 @@ def build_call(
         recordings=ready,
         extra=extra,
     )
-
-
-def records(page: Any, key: str) -> list[Any]:
-    """The records of a list page: ``page[key]``, else its one list-valued non-paging key (as the SDK does)."""
-    if not isinstance(page, dict):
-        return []
-    found = page.get(key)
-    if found is None:
-        lists = [v for k, v in page.items() if k not in PAGING_KEYS and isinstance(v, list)]
-        found = lists[0] if len(lists) == 1 else []
-    return [row for row in found if isinstance(row, dict)] if isinstance(found, list) else []
-
-
-def next_page(page: Any) -> str | None:
-    if not isinstance(page, dict):
-        return None
-    meta = page.get("meta") if isinstance(page.get("meta"), dict) else {}
-    return text(page.get("next_page_uri")) or text(meta.get("next_page_url"))
-
-
-def parse_twilio_error(response: httpx.Response) -> ErrorInfo:
-    """Twilio's ``{code, message, more_info, status}`` bodies (and RFC 9457 ``{code, title, detail}``)."""
-    body = error_body(response)
-    if body is None:
-        return ErrorInfo(None, None)
-    code = body.get("code") if body.get("code") not in (None, "") else body.get("error_code")
-    message = text(body.get("message")) or text(body.get("detail")) or text(body.get("title"))
-    more = text(body.get("more_info")) or text(body.get("type"))
-    if message and more and more.startswith("http"):
-        message = f"{message} (see {more})"
-    return ErrorInfo(str(code) if code not in (None, "") else None, message)
-
-
-def upper_date(moment: datetime) -> date:
-    """The first whole day not before ``moment``: the value for an exclusive ``StartTime<`` filter."""
-    return moment.date() if moment.timetz().replace(tzinfo=None) == time.min else moment.date() + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""RingCentral driver (REFERENCE.md §4).
+"""RingCentral driver (REFERENCE.md §4); how to talk is in ``connection``, records → calls in ``mapping``.
 
 * Auth: OAuth2 JWT-bearer grant (``assertion=<jwt>``, client authenticated with HTTP Basic). When
   RingCentral issues a refresh token, it is used once (single-use) under the token store's lock and
@@ -8,7 +8,7 @@
   (``.../extension/~/call-log``) when the company log is forbidden (not an admin). Always explicit
   ``dateFrom``/``dateTo`` (RingCentral silently defaults to the last 24 h), ``perPage=1000``,
   ``view=Detailed``; follows ``navigation.nextPage.uri`` (keeping our filters) and stops on an empty
-  page. Records are grouped by ``telephonySessionId`` (``ringcentral_mapping``) in an on-disk spool
+  page. Records are grouped by ``telephonySessionId`` (``mapping``) in an on-disk spool
   (:mod:`perftel.providers.spool`): any listing order, memory of a page.
 * Recordings: ``recording.contentUri`` on the *media* host, which needs our Bearer token too. The
   token goes only to RingCentral's own hosts (the platform, its media host, ``*.ringcentral.com``;
@@ -37,36 +37,18 @@ from perftel.files import atomic_open
 from perftel.http.client import ApiClient
 from perftel.http.oauth import OAuth2Auth, TokenManager
 from perftel.http.pagination import paginate
-from perftel.http.ratelimit import RateLimiter
-from perftel.http.retry import parse_retry_after
 from perftel.models import CallMetadata, Recording
-from perftel.providers import ringcentral_mapping as mapping
 from perftel.providers.base import CredentialField, Provider
 from perftel.providers.bounded import BoundedDict
+from perftel.providers.ringcentral import connection, mapping
+from perftel.providers.ringcentral.connection import JWT_GRANT, TOKEN_PATH
 from perftel.providers.spool import Spool, micros
 
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-TOKEN_PATH = "/restapi/oauth/token"
 COMPANY_CALL_LOG = "/restapi/v1.0/account/~/call-log"
 USER_CALL_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
 PAGE_SIZE = 1000
 CACHE_SIZE = 4096  # recordings' media URLs remembered between listing and download
-PENALTY_SECONDS = 60.0  # a 429 without Retry-After: RingCentral's penalty interval
-GROUP_LIMITS = {"Heavy": (10, 60.0), "Medium": (40, 60.0), "Light": (50, 60.0), "Auth": (5, 60.0)}  # defaults
-_KIND_GROUP = {"auth": "Auth", "call-log": "Heavy", "recording": "Heavy", "other": "Light"}
-_OAUTH_AUTH_ERRORS = {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"}
-_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,200}$")
-_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-
-
-def _kind(path: str) -> str:
-    path = path.lower()
-    if "/oauth/" in path:
-        return "auth"
-    if "/call-log" in path:
-        return "call-log"
-    return "recording" if "/recording" in path else "other"
 
 
 class RingCentralProvider(Provider):
@@ -84,8 +66,8 @@ class RingCentralProvider(Provider):
         host = httpx.URL(self.base_url).host
         derived = self.base_url.replace(host, "media." + host[len("platform."):], 1) if host.startswith("platform.") else self.base_url
         self.media_base_url = (media_base_url or config.env("PERFTEL_RINGCENTRAL_MEDIA_BASE_URL") or derived).rstrip("/")
-        self.limiter = RateLimiter(50 / 60, burst=50, key_rates={g: (n / w, n) for g, (n, w) in GROUP_LIMITS.items()})
-        self._groups: dict[str, str] = {}  # request kind → throttling group, as the headers name it
+        self.throttling = connection.ThrottlingGroups()
+        self.limiter = self.throttling.limiter
         self._clients: dict[Any, ApiClient] = {}
         self._manager: TokenManager | None = None
         self._call_log = COMPANY_CALL_LOG
@@ -95,39 +77,26 @@ class RingCentralProvider(Provider):
 
     # -- HTTP plumbing ----------------------------------------------------------------------------
     def group_for(self, path: str) -> str:
-        kind = _kind(path)
-        return self._groups.get(kind) or _KIND_GROUP[kind]
+        """The throttling group a request path is paced in."""
+        return self.throttling.group_for(path)
 
     def _on_response(self, response: httpx.Response) -> None:
-        headers, path = response.headers, response.request.url.path
-        group = headers.get("X-Rate-Limit-Group")
-        if group:
-            self._groups[_kind(path)] = group
-        group = group or self.group_for(path)
-        limit, window = mapping.number(headers.get("X-Rate-Limit-Limit")), mapping.number(headers.get("X-Rate-Limit-Window"))
-        if limit and window:
-            self.limiter.key_rates[group] = (limit / window, max(1, int(limit)))
-        remaining = mapping.number(headers.get("X-Rate-Limit-Remaining"))
-        if response.status_code == 429:  # any request in the penalty window restarts it: stop the group
-            wait = parse_retry_after(headers.get("Retry-After"))
-            self.limiter.pause(group, PENALTY_SECONDS if wait is None else wait)
-        elif remaining is not None:
-            self.limiter.set_budget(group, int(remaining), window or GROUP_LIMITS.get(group, (0, 60.0))[1])
+        """Pace by the throttling headers; remember a ``206``'s ``Content-Range`` for this thread."""
+        self.throttling.on_response(response)
         if response.status_code == 206:
-            found = _CONTENT_RANGE.match(headers.get("Content-Range", ""))
+            found = connection.content_range(response.headers)
             if found:
-                total = None if found[3] == "*" else int(found[3])
-                self._ranges.last = (int(found[1]), int(found[2]), total)
+                self._ranges.last = found
 
     def _client(self, url: str, *, bearer: bool) -> ApiClient:
-        key = (mapping.origin(url), bearer)
+        key = (connection.origin(url), bearer)
         with self._lock:
             if key not in self._clients:
                 u = httpx.URL(url)
                 base = url if url == self.base_url else str(u.copy_with(path="/", query=None, fragment=None)).rstrip("/")
                 self._clients[key] = ApiClient(
                     provider=self.display_name, base_url=base, auth=OAuth2Auth(self.tokens) if bearer else None,
-                    error_parser=mapping.parse_error, rate_limiter=self.limiter, rate_key=self.group_for,
+                    errors=connection.RingCentralErrors(), rate_limiter=self.limiter, rate_key=self.group_for,
                     transport=self._transport, verify=self._verify, secrets=self.secret_values,
                     on_response=self._on_response,
                 )
@@ -144,6 +113,19 @@ class RingCentralProvider(Provider):
                                          needs_refresh_token=False)
         return self._manager
 
+    @property
+    def token_client(self) -> ApiClient:
+        """The token endpoint's client: no Bearer token, and a refused grant is an ``AuthError``."""
+        with self._lock:
+            if "token" not in self._clients:
+                self._clients["token"] = ApiClient(
+                    provider=self.display_name, base_url=self.base_url,
+                    errors=connection.RingCentralTokenErrors(self.company_id), rate_limiter=self.limiter,
+                    rate_key=self.group_for, transport=self._transport, verify=self._verify,
+                    secrets=self.secret_values, on_response=self._on_response,
+                )
+            return self._clients["token"]
+
     def close(self) -> None:
         for client in self._clients.values():
             client.close()
@@ -151,7 +133,7 @@ class RingCentralProvider(Provider):
     # -- OAuth ------------------------------------------------------------------------------------
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         auth = httpx.BasicAuth(self.secrets["client_id"], self.secrets["client_secret"])
-        response = self._client(self.base_url, bearer=False).request("POST", TOKEN_PATH, data=form, auth=auth)
+        response = self.token_client.request("POST", TOKEN_PATH, data=form, auth=auth)
         try:
             body = response.json()
         except ValueError:
@@ -161,28 +143,15 @@ class RingCentralProvider(Provider):
         return body
 
     def _refresh(self, refresh_token: str | None) -> dict[str, Any]:
+        """The refresh token once; when it is refused (expired or used up), the JWT grant for a fresh session.
+        A refused JWT grant is an ``AuthError`` (``connection.RingCentralTokenErrors``)."""
         if refresh_token:
             try:
                 return self._token_request({"grant_type": "refresh_token", "refresh_token": refresh_token})
-            except ApiError as exc:  # expired or used up: the JWT gives a fresh session
-                if not self._refused(exc):
+            except ApiError as exc:
+                if not connection.refused(exc):
                     raise
-        try:
-            return self._token_request({"grant_type": JWT_GRANT, "assertion": self.secrets["jwt"]})
-        except ApiError as exc:
-            if not self._refused(exc):
-                raise
-            raise AuthError(
-                f"RingCentral refused the credentials ({exc.error_code or exc.status_code}): the client id/secret "
-                "are wrong, the JWT was revoked or expired, or the app may not use the JWT grant. Save new ones "
-                f"(perftel credentials set --company {self.company_id} --provider ringcentral).",
-                provider=self.display_name, status_code=exc.status_code, url=exc.url, error_code=exc.error_code,
-            ) from exc
-
-    @staticmethod
-    def _refused(exc: ApiError) -> bool:
-        code = (exc.error_code or "").lower()
-        return code in _OAUTH_AUTH_ERRORS or code.startswith("oau-") or exc.status_code in (400, 401, 403)
+        return self._token_request({"grant_type": JWT_GRANT, "assertion": self.secrets["jwt"]})
 
     # -- the primitives ---------------------------------------------------------------------------
     def _connect(self) -> str:
@@ -216,7 +185,7 @@ class RingCentralProvider(Provider):
 
     def _records(self, params: dict[str, Any]) -> Iterator[Any]:
         def walk(path: str) -> Iterator[Any]:
-            return paginate(self.api, path, params=params, paginator=mapping.NextPage(self.base_url, params, self.display_name),
+            return paginate(self.api, path, params=params, paginator=connection.NextPage(self.base_url, params, self.display_name),
                             items=lambda page: page.get("records") if isinstance(page, dict) else [])
 
         count = 0
@@ -230,13 +199,8 @@ class RingCentralProvider(Provider):
             yield from walk(USER_CALL_LOG)
 
     def trusts(self, url: str) -> bool:
-        """May our Bearer token go to ``url``? RingCentral's own hosts only."""
-        where, base = mapping.origin(url), mapping.origin(self.base_url)
-        if where in (base, mapping.origin(self.media_base_url)):
-            return True
-        if (base[1] == "ringcentral.com" or base[1].endswith(".ringcentral.com")) and where[0] == "https":
-            return where[1] == "ringcentral.com" or where[1].endswith(".ringcentral.com")
-        return base[1] in _LOOPBACK and where[1] in _LOOPBACK and where[2] == base[2]  # a local sandbox
+        """May our Bearer token go to ``url``? RingCentral's own hosts only (``connection.may_carry_token``)."""
+        return connection.may_carry_token(url, base_url=self.base_url, media_base_url=self.media_base_url)
 
     def _content_uri(self, recording_id: str) -> str:
         known = self._content_uris.get(recording_id)

@@ -1,11 +1,11 @@
-"""Twilio driver (REST API 2010-04-01; REFERENCE.md §2).
+"""Twilio driver (REST API 2010-04-01; REFERENCE.md §2); how to talk is in ``connection``, legs → calls in ``mapping``.
 
 * Auth: HTTP Basic with the Account SID + Auth Token, or an API key SID (``SK…``) + secret; the Account
   SID is always in the path. Long-lived secrets: nothing to refresh.
 * Calls: ``Calls.json`` filtered by ``StartTime>`` / ``StartTime<`` (whole UTC days, then filtered
   exactly here), ``PageSize=1000``, following ``next_page_uri`` (never building ``Page=N``: Twilio's
   keyset ``PageToken`` must come from the server). Child legs are folded into their parent's call
-  (see :mod:`perftel.providers.twilio_mapping`) in an on-disk spool (:mod:`perftel.providers.spool`):
+  (see :mod:`perftel.providers.twilio.mapping`) in an on-disk spool (:mod:`perftel.providers.spool`):
   any listing order, memory of a page.
 * Recordings: one account-wide ``Recordings.json`` walk by ``DateCreated`` (far fewer requests than one
   list per call), matched to calls by ``call_sid``; only ``completed`` ones are listed for download,
@@ -26,9 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, quote, urlsplit
-
-import httpx
+from urllib.parse import quote, urlsplit
 
 from perftel.errors import (
     ApiError,
@@ -39,27 +37,19 @@ from perftel.errors import (
     RecordingNotReadyError,
 )
 from perftel.http.client import ApiClient
-from perftel.http.pagination import NextUrlPaginator, paginate
+from perftel.http.pagination import paginate
 from perftel.models import CallMetadata, Recording
 from perftel.providers.base import CredentialField, Provider
 from perftel.providers.bounded import BoundedDict
 from perftel.providers.spool import Spool, micros
-from perftel.providers.twilio_mapping import (
-    NOT_READY_STATUSES,
-    build_call,
-    call_start,
-    next_page,
-    parse_twilio_error,
-    records,
-    text,
-    upper_date,
-)
+from perftel.providers.tolerant import text
+from perftel.providers.twilio import connection
+from perftel.providers.twilio.connection import API_VERSION, TwilioPages, next_page, records, upper_date
+from perftel.providers.twilio.mapping import NOT_READY_STATUSES, build_call, call_start
 
 log = logging.getLogger("perftel.providers.twilio")
 
-API_VERSION = "2010-04-01"
 PAGE_SIZE = 1000  # Twilio's maximum
-MAX_CONCURRENCY = 4  # in-flight requests per provider; Twilio's 429/20429 is about concurrency
 RECORDING_LAG = timedelta(days=1)  # a recording is created when the call ends, possibly after the window
 MAX_LEG_DEPTH = 8
 CACHE_SIZE = 4096  # recordings and parent legs remembered between listing and download
@@ -69,17 +59,6 @@ _SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 
 def _status_of(row: dict[str, Any]) -> str:
     return (text(row.get("status")) or "").lower()
-
-
-class TwilioPages(NextUrlPaginator):
-    """Follows ``next_page_uri`` as given, but only its path and query: our credentials never go to
-    another host, whatever a page says (an absolute URL is re-based onto the configured base URL)."""
-
-    def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        if self.next_url is None:
-            return path, params
-        parts = urlsplit(self.next_url)
-        return parts.path or path, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 class TwilioProvider(Provider):
@@ -134,12 +113,15 @@ class TwilioProvider(Provider):
             user, password = (
                 (s["api_key_sid"], s["api_key_secret"]) if self.uses_api_key else (s["account_sid"], s["auth_token"])
             )
-            self._api = ApiClient(
+            errors = connection.TwilioErrors(
+                account_sid=s["account_sid"], uses_api_key=self.uses_api_key, company_id=self.company_id
+            )
+            self._api = connection.api_client(
                 provider=self.display_name,
                 base_url=self.base_url,
-                auth=httpx.BasicAuth(user, password),
-                error_parser=parse_twilio_error,
-                max_concurrency=MAX_CONCURRENCY,
+                user=user,
+                password=password,
+                errors=errors,
                 transport=self._transport,
                 verify=self._verify,
                 secrets=self.secret_values,
@@ -154,32 +136,16 @@ class TwilioProvider(Provider):
         if self._api is not None:
             self._api.close()
 
-    def _auth_error(self, exc: AuthError) -> AuthError:
-        what = "API key SID and secret" if self.uses_api_key else "Account SID and Auth Token"
-        return AuthError(
-            f"Twilio refused the credentials ({exc.status_code}{' ' + exc.error_code if exc.error_code else ''}): "
-            f"check the {what} of account {self.secrets['account_sid']} "
-            f"(perftel credentials set --company {self.company_id} --provider twilio). {exc.message}",
-            provider=self.display_name, status_code=exc.status_code, url=exc.url,
-            body_excerpt=exc.body_excerpt, error_code=exc.error_code,
-        )
-
     def _list(self, path: str, key: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Every record of a list, following ``next_page_uri`` (path relative to the account unless absolute)."""
         pages = TwilioPages(next_page, provider=self.display_name)
         path = path if path.startswith("/") else f"{self.account_path}/{path}"
-        try:
-            yield from paginate(self.api, path, params=params, paginator=pages,
-                                items=lambda page: records(page, key), stop_on_empty=False)
-        except AuthError as exc:
-            raise self._auth_error(exc) from exc
+        yield from paginate(self.api, path, params=params, paginator=pages,
+                            items=lambda page: records(page, key), stop_on_empty=False)
 
     # -- the primitives ---------------------------------------------------------------------------
     def _connect(self) -> str:
-        try:
-            self.api.get_json(f"{self.account_path}/Calls.json", params={"PageSize": 1})
-        except AuthError as exc:
-            raise self._auth_error(exc) from exc
+        self.api.get_json(f"{self.account_path}/Calls.json", params={"PageSize": 1})  # AuthError: what to check
         key = f" with API key {self.secrets['api_key_sid']}" if self.uses_api_key else ""
         return f"account {self.secrets['account_sid']}{key}"
 
@@ -219,8 +185,8 @@ class TwilioProvider(Provider):
         if parent is _UNKNOWN:
             try:
                 found = self.api.get_json(f"{self.account_path}/Calls/{quote(parent_sid, safe='')}.json")
-            except AuthError as exc:
-                raise self._auth_error(exc) from exc
+            except AuthError:
+                raise
             except ApiError:
                 found = None
             parent = self._parents[parent_sid] = found if isinstance(found, dict) else None
@@ -279,8 +245,6 @@ class TwilioProvider(Provider):
         if info is None or text(info.get("status")) != "completed":
             try:
                 body = self.api.get_json(f"{self.account_path}/Recordings/{rid}.json")
-            except AuthError as exc:
-                raise self._auth_error(exc) from exc
             except NotFoundError:
                 body = {}  # no metadata to read: try the media itself (a 404 there is the real answer)
             info = {"status": body.get("status"), "channels": body.get("channels")} if isinstance(body, dict) else {}
@@ -310,8 +274,6 @@ class TwilioProvider(Provider):
                 return self._fetch_media(rid, fmt, 1, dest_stem)
             if exc.error_code == "16109" and fmt == "mp3":  # encrypted recordings come as WAV only
                 return self._fetch_media(rid, "wav", 2 if dual else None, dest_stem)
-            if isinstance(exc, AuthError):
-                raise self._auth_error(exc) from exc
             raise
 
     def _fetch_media(self, rid: str, fmt: str, channels: int | None, dest_stem: Path) -> Path:
