@@ -83,8 +83,7 @@ class AircallProvider(Provider):
     @classmethod
     def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
         """``api_id`` + ``api_token``, or ``access_token``; raise ``CredentialsError`` naming what is missing."""
-        names = {f.name for f in cls.credential_fields}
-        clean = {k: str(v).strip() for k, v in (values or {}).items() if k in names and v is not None and str(v).strip()}
+        clean = cls.known_values(values)
         if (clean.get("api_id") and clean.get("api_token")) or clean.get("access_token"):
             return clean
         missing = ", ".join(k for k in ("api_id", "api_token") if not clean.get(k))

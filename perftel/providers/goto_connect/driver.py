@@ -22,12 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from perftel.dates import iso_z, windows
-from perftel.errors import ApiError, AuthError, NotFoundError, RecordingNotReadyError
+from perftel.errors import ApiError, NotFoundError, RecordingNotReadyError
 from perftel.http.client import ApiClient
-from perftel.http.oauth import OAuth2Auth, TokenManager
+from perftel.http.oauth import OAuth2Auth, TokenManager, request_token
 from perftel.http.pagination import CursorPaginator, paginate
 from perftel.models import CallMetadata
 from perftel.providers.base import CredentialField, Provider
@@ -116,11 +114,8 @@ class GoToConnectProvider(Provider):
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         """POST the token endpoint; a refused grant is an ``AuthError`` (``connection.GoToTokenErrors``)."""
-        auth = httpx.BasicAuth(self.secrets["client_id"], self.secrets["client_secret"])
-        response = self.token_client.request("POST", connection.TOKEN_PATH, data=form, auth=auth)
-        body = response.json()
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise AuthError("GoTo Connect's token endpoint answered without an access token.", provider=self.display_name)
+        body = request_token(self.token_client, connection.TOKEN_PATH, form, client_id=self.secrets["client_id"],
+                             client_secret=self.secrets["client_secret"], provider=self.display_name)
         if body.get("account_key") and not self._account_key:
             self._account_key = str(body["account_key"])
         return body

@@ -35,7 +35,7 @@ from perftel.dates import iso_z
 from perftel.errors import ApiError, AuthError, DownloadError
 from perftel.files import atomic_open
 from perftel.http.client import ApiClient
-from perftel.http.oauth import OAuth2Auth, TokenManager
+from perftel.http.oauth import OAuth2Auth, TokenManager, request_token
 from perftel.http.pagination import paginate
 from perftel.models import CallMetadata, Recording
 from perftel.providers.base import CredentialField, Provider
@@ -132,15 +132,8 @@ class RingCentralProvider(Provider):
 
     # -- OAuth ------------------------------------------------------------------------------------
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
-        auth = httpx.BasicAuth(self.secrets["client_id"], self.secrets["client_secret"])
-        response = self.token_client.request("POST", TOKEN_PATH, data=form, auth=auth)
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not body.get("access_token"):
-            raise AuthError("RingCentral's token endpoint answered without an access token.", provider=self.display_name)
-        return body
+        return request_token(self.token_client, TOKEN_PATH, form, client_id=self.secrets["client_id"],
+                             client_secret=self.secrets["client_secret"], provider=self.display_name)
 
     def _refresh(self, refresh_token: str | None) -> dict[str, Any]:
         """The refresh token once; when it is refused (expired or used up), the JWT grant for a fresh session.

@@ -84,8 +84,7 @@ class TwilioProvider(Provider):
     @classmethod
     def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
         """``account_sid`` with ``auth_token``, or with ``api_key_sid`` + ``api_key_secret``."""
-        known = {f.name for f in cls.credential_fields}
-        clean = {k: str(v).strip() for k, v in (values or {}).items() if k in known and v is not None and str(v).strip()}
+        clean = cls.known_values(values)
         missing = [] if clean.get("account_sid") else ["account_sid"]
         if not clean.get("auth_token") and not (clean.get("api_key_sid") and clean.get("api_key_secret")):
             if clean.get("api_key_sid") or clean.get("api_key_secret"):
