@@ -13,7 +13,7 @@ from perftel import cli
 from perftel._sandbox import require_sandbox
 from perftel.demo import run_demo
 from perftel.errors import ConfigError
-from perftel.notebook import ensure_sandbox_data
+from perftel.notebook import ensure_sandbox_data, start_sandbox
 
 PACKAGE = Path(__file__).resolve().parents[1] / "perftel"
 
@@ -43,9 +43,16 @@ def test_cli_sandbox_and_demo_fail_cleanly_without_it(no_sandbox, capsys, tmp_pa
         run_demo(days=1, data_dir=tmp_path)
 
 
-def test_notebook_sample_data_fails_cleanly_without_it(no_sandbox, tmp_path):
+def test_notebook_helpers_fail_cleanly_without_it(no_sandbox, tmp_path):
     with pytest.raises(ConfigError, match=r"pip install -e \./sandbox"):
         ensure_sandbox_data("nobody", "2026-11-01", "2026-11-02", data_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"pip install -e \./sandbox"):
+        start_sandbox("goto_connect")
+
+
+def test_notebook_start_sandbox_starts_the_emulator():
+    with start_sandbox("goto_connect", calls_per_day=1) as sandbox:
+        assert sandbox.base_url.startswith("http://127.0.0.1:") and sandbox.credentials["client_id"]
 
 
 def test_the_product_package_holds_no_emulator_code_and_no_media():
