@@ -6,12 +6,14 @@ headers, which hosts may receive our Bearer token, ``206`` partial answers, and 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from perftel.errors import ApiError, AuthError, PerftelError
 from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body
+from perftel.http.client import ApiClient
 from perftel.http.pagination import Paginator
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.retry import parse_retry_after
@@ -126,6 +128,26 @@ class ThrottlingGroups:
             self.limiter.pause(group, PENALTY_SECONDS if wait is None else wait)
         elif remaining is not None:
             self.limiter.set_budget(group, int(remaining), window or GROUP_LIMITS.get(group, (0, 60.0))[1])
+
+
+def api_client(
+    *,
+    provider: str,
+    base_url: str,
+    auth: httpx.Auth | None,
+    errors: ErrorHook,
+    throttling: ThrottlingGroups,
+    on_response: Callable[[httpx.Response], None],
+    transport: httpx.BaseTransport | None,
+    verify: bool,
+    secrets: Callable[[], list[str]],
+) -> ApiClient:
+    """A client for one RingCentral origin (the platform, its media host, the token endpoint), paced by
+    ``throttling``; ``on_response`` must pass every answer to ``throttling.on_response``."""
+    return ApiClient(
+        provider=provider, base_url=base_url, auth=auth, errors=errors, rate_limiter=throttling.limiter,
+        rate_key=throttling.group_for, transport=transport, verify=verify, secrets=secrets, on_response=on_response,
+    )
 
 
 def content_range(headers: httpx.Headers) -> tuple[int, int, int | None] | None:

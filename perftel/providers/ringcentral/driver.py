@@ -94,11 +94,10 @@ class RingCentralProvider(Provider):
             if key not in self._clients:
                 u = httpx.URL(url)
                 base = url if url == self.base_url else str(u.copy_with(path="/", query=None, fragment=None)).rstrip("/")
-                self._clients[key] = ApiClient(
+                self._clients[key] = connection.api_client(
                     provider=self.display_name, base_url=base, auth=OAuth2Auth(self.tokens) if bearer else None,
-                    errors=connection.RingCentralErrors(), rate_limiter=self.limiter, rate_key=self.group_for,
+                    errors=connection.RingCentralErrors(), throttling=self.throttling, on_response=self._on_response,
                     transport=self._transport, verify=self._verify, secrets=self.secret_values,
-                    on_response=self._on_response,
                 )
             return self._clients[key]
 
@@ -118,11 +117,11 @@ class RingCentralProvider(Provider):
         """The token endpoint's client: no Bearer token, and a refused grant is an ``AuthError``."""
         with self._lock:
             if "token" not in self._clients:
-                self._clients["token"] = ApiClient(
-                    provider=self.display_name, base_url=self.base_url,
-                    errors=connection.RingCentralTokenErrors(self.company_id), rate_limiter=self.limiter,
-                    rate_key=self.group_for, transport=self._transport, verify=self._verify,
-                    secrets=self.secret_values, on_response=self._on_response,
+                self._clients["token"] = connection.api_client(
+                    provider=self.display_name, base_url=self.base_url, auth=None,
+                    errors=connection.RingCentralTokenErrors(self.company_id), throttling=self.throttling,
+                    on_response=self._on_response, transport=self._transport, verify=self._verify,
+                    secrets=self.secret_values,
                 )
             return self._clients["token"]
 
