@@ -56,8 +56,10 @@ def next_link(page: Any, base_url: str, params: dict[str, Any]) -> str | None:
     parts = urlsplit(link.strip())
     path = parts.path or "/v1/calls"
     if "/v1/" in path and not path.startswith("/v1/"):
-        path = path[path.index("/v1/"):]
-    query = urlencode({**{k: str(v) for k, v in params.items()}, **dict(parse_qsl(parts.query, keep_blank_values=True))})
+        path = path[path.index("/v1/") :]
+    query = urlencode(
+        {**{k: str(v) for k, v in params.items()}, **dict(parse_qsl(parts.query, keep_blank_values=True))}
+    )
     base = urlsplit(base_url)
     if parts.netloc and (parts.scheme, parts.netloc) == (base.scheme, base.netloc):
         return f"{parts.scheme}://{parts.netloc}{parts.path}?{query}"
@@ -101,11 +103,16 @@ class AircallErrors(ErrorHook):
         if isinstance(error, RateLimitError) and error.retry_after is None:
             wait = reset_wait(response.headers)
             if wait is not None:
-                error.retry_after = max(wait, 0.5) + random.uniform(0.05, 0.25)  # until the reset, plus jitter
+                error.retry_after = max(wait, 0.5) + random.uniform(
+                    0.05, 0.25
+                )  # until the reset, plus jitter
         elif isinstance(error, AuthError) and response.status_code == 401:
             detail = error.message.removeprefix(f"{error.provider} API answered ")
-            return reworded(error, f"Aircall refused the credentials ({detail}). Check the API ID and API token "
-                                   "(Dashboard → Integrations & API → API keys) or the partner access token.")
+            return reworded(
+                error,
+                f"Aircall refused the credentials ({detail}). Check the API ID and API token "
+                "(Dashboard → Integrations & API → API keys) or the partner access token.",
+            )
         return error
 
 
@@ -118,8 +125,11 @@ class MediaErrors(ErrorHook):
 
     def refine(self, error: PerftelError, response: httpx.Response) -> PerftelError:
         if response.status_code in _RENEWABLE:
-            return DownloadError(f"Aircall's recording link was refused ({response.status_code}); it has probably "
-                                 "expired — a fresh one is asked for.", retryable=True)
+            return DownloadError(
+                f"Aircall's recording link was refused ({response.status_code}); it has probably "
+                "expired — a fresh one is asked for.",
+                retryable=True,
+            )
         return error
 
 
@@ -136,19 +146,36 @@ def api_client(
 ) -> ApiClient:
     """The API client: ``auth`` on every request, one budget (``limiter``), ``on_response`` to pace."""
     return ApiClient(
-        provider=provider, base_url=base_url, auth=auth, errors=AircallErrors(), rate_limiter=limiter,
-        rate_key=lambda path: API_BUCKET, transport=transport, verify=verify, secrets=secrets,
+        provider=provider,
+        base_url=base_url,
+        auth=auth,
+        errors=AircallErrors(),
+        rate_limiter=limiter,
+        rate_key=lambda path: API_BUCKET,
+        transport=transport,
+        verify=verify,
+        secrets=secrets,
         on_response=on_response,
     )
 
 
 def media_client(
-    *, provider: str, base_url: str, transport: httpx.BaseTransport | None, verify: bool,
+    *,
+    provider: str,
+    base_url: str,
+    transport: httpx.BaseTransport | None,
+    verify: bool,
     secrets: Callable[[], list[str]],
 ) -> ApiClient:
     """The storage client: no credentials at all (the signed URL is the permission)."""
-    return ApiClient(provider=provider, base_url=base_url, errors=MediaErrors(), transport=transport,
-                     verify=verify, secrets=secrets)
+    return ApiClient(
+        provider=provider,
+        base_url=base_url,
+        errors=MediaErrors(),
+        transport=transport,
+        verify=verify,
+        secrets=secrets,
+    )
 
 
 def pace(limiter: RateLimiter, response: httpx.Response) -> int | None:
@@ -157,7 +184,10 @@ def pace(limiter: RateLimiter, response: httpx.Response) -> int | None:
     Returns ``X-AircallApi-Limit`` (requests per minute) when the answer gives it.
     """
     headers = response.headers
-    limit, remaining = to_int(headers.get("X-AircallApi-Limit")), to_int(headers.get("X-AircallApi-Remaining"))
+    limit, remaining = (
+        to_int(headers.get("X-AircallApi-Limit")),
+        to_int(headers.get("X-AircallApi-Remaining")),
+    )
     wait = reset_wait(headers)
     if wait is not None:
         if response.status_code == 429:

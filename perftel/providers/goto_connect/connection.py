@@ -45,7 +45,9 @@ class GoToTokenErrors(GoToErrors):
         self.company_id = company_id
 
     def refine(self, error: PerftelError, response: httpx.Response) -> PerftelError:
-        if isinstance(error, ApiError) and (error.error_code in OAUTH_AUTH_ERRORS or error.status_code in (401, 403)):
+        if isinstance(error, ApiError) and (
+            error.error_code in OAUTH_AUTH_ERRORS or error.status_code in (401, 403)
+        ):
             return AuthError(
                 f"GoTo Connect refused the credentials ({error.error_code or error.status_code}): the client "
                 "id/secret are wrong or the refresh token was revoked or expired. Run the consent again "
@@ -124,8 +126,12 @@ def authorization_code(redirected: str) -> str:
     if "://" in code or code.startswith("/") or "code=" in code:
         query = parse_qs(urlsplit(code).query or code.split("?", 1)[-1])
         if "error" in query:
-            raise AuthError(f"GoTo Connect consent was refused: {query['error'][0]}.", provider="GoTo Connect")
+            raise AuthError(
+                f"GoTo Connect consent was refused: {query['error'][0]}.", provider="GoTo Connect"
+            )
         if not query.get("code"):
-            raise ConfigError("The redirected URL holds no ?code=… — paste the full URL you were sent to.", field="code")
+            raise ConfigError(
+                "The redirected URL holds no ?code=… — paste the full URL you were sent to.", field="code"
+            )
         code = query["code"][0]
     return code

@@ -29,7 +29,9 @@ def to_call(provider: str, summary: dict[str, Any], report: dict[str, Any] | Non
     ended = moment(data.get("callEnded"))
     if started is None:
         raise ApiError(f"GoTo Connect call {space_id} has no start time.", provider="GoTo Connect")
-    direction = Direction.OUTBOUND if str(data.get("direction", "")).upper() == "OUTBOUND" else Direction.INBOUND
+    direction = (
+        Direction.OUTBOUND if str(data.get("direction", "")).upper() == "OUTBOUND" else Direction.INBOUND
+    )
     participants, recordings = [], []
     for part in data.get("participants") or []:
         if not isinstance(part, dict):
@@ -55,19 +57,25 @@ def to_call(provider: str, summary: dict[str, Any], report: dict[str, Any] | Non
                         started_at=moment(rec.get("startTimestamp")),
                         participant=part.get("participantId"),
                         # GoTo per-leg recordings: channel 0 = what the participant said, 1 = what they heard.
-                        channel_roles={0: "agent", 1: "customer"} if internal else {0: "customer", 1: "agent"},
+                        channel_roles={0: "agent", 1: "customer"}
+                        if internal
+                        else {0: "customer", 1: "agent"},
                     )
                 )
     states = {
         str(s.get(k, "")).upper()
-        for s in data.get("callStates") or [] if isinstance(s, dict) for k in ("type", "state", "name")
+        for s in data.get("callStates") or []
+        if isinstance(s, dict)
+        for k in ("type", "state", "name")
     }
     answered = bool(data.get("answerTime") or data.get("answered") or recordings or states & ANSWERED_STATES)
     agents = [p for p in participants if p.role == "agent"]
     customers = [p for p in participants if p.role == "customer"]
     agent_number = agents[0].extension or agents[0].number if agents else None
     customer_number = customers[0].number if customers else None
-    caller, callee = (customer_number, agent_number) if direction is Direction.INBOUND else (agent_number, customer_number)
+    caller, callee = (
+        (customer_number, agent_number) if direction is Direction.INBOUND else (agent_number, customer_number)
+    )
     return CallMetadata(
         id=call_id_for(provider, space_id),
         provider=provider,

@@ -24,7 +24,9 @@ TOKEN_PATH = "/restapi/oauth/token"
 PENALTY_SECONDS = 60.0  # a 429 without Retry-After: RingCentral's penalty interval
 GROUP_LIMITS = {"Heavy": (10, 60.0), "Medium": (40, 60.0), "Light": (50, 60.0), "Auth": (5, 60.0)}  # defaults
 _KIND_GROUP = {"auth": "Auth", "call-log": "Heavy", "recording": "Heavy", "other": "Light"}
-OAUTH_AUTH_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"})
+OAUTH_AUTH_ERRORS = frozenset(
+    {"invalid_grant", "invalid_client", "unauthorized_client", "access_denied", "invalid_scope"}
+)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 
@@ -66,7 +68,10 @@ class RingCentralTokenErrors(RingCentralErrors):
             f"RingCentral refused the credentials ({error.error_code or error.status_code}): the client id/secret "
             "are wrong, the JWT was revoked or expired, or the app may not use the JWT grant. Save new ones "
             f"(perftel credentials set --company {self.company_id} --provider ringcentral).",
-            provider=error.provider, status_code=error.status_code, url=error.url, error_code=error.error_code,
+            provider=error.provider,
+            status_code=error.status_code,
+            url=error.url,
+            error_code=error.error_code,
         )
 
 
@@ -106,7 +111,9 @@ class ThrottlingGroups:
     """
 
     def __init__(self) -> None:
-        self.limiter = RateLimiter(50 / 60, burst=50, key_rates={g: (n / w, n) for g, (n, w) in GROUP_LIMITS.items()})
+        self.limiter = RateLimiter(
+            50 / 60, burst=50, key_rates={g: (n / w, n) for g, (n, w) in GROUP_LIMITS.items()}
+        )
         self._groups: dict[str, str] = {}  # request kind → throttling group, as the headers name it
 
     def group_for(self, path: str) -> str:
@@ -119,7 +126,10 @@ class ThrottlingGroups:
         if group:
             self._groups[request_kind(path)] = group
         group = group or self.group_for(path)
-        limit, window = to_float(headers.get("X-Rate-Limit-Limit")), to_float(headers.get("X-Rate-Limit-Window"))
+        limit, window = (
+            to_float(headers.get("X-Rate-Limit-Limit")),
+            to_float(headers.get("X-Rate-Limit-Window")),
+        )
         if limit and window:
             self.limiter.key_rates[group] = (limit / window, max(1, int(limit)))
         remaining = to_float(headers.get("X-Rate-Limit-Remaining"))
@@ -145,8 +155,16 @@ def api_client(
     """A client for one RingCentral origin (the platform, its media host, the token endpoint), paced by
     ``throttling``; ``on_response`` must pass every answer to ``throttling.on_response``."""
     return ApiClient(
-        provider=provider, base_url=base_url, auth=auth, errors=errors, rate_limiter=throttling.limiter,
-        rate_key=throttling.group_for, transport=transport, verify=verify, secrets=secrets, on_response=on_response,
+        provider=provider,
+        base_url=base_url,
+        auth=auth,
+        errors=errors,
+        rate_limiter=throttling.limiter,
+        rate_key=throttling.group_for,
+        transport=transport,
+        verify=verify,
+        secrets=secrets,
+        on_response=on_response,
     )
 
 
@@ -182,7 +200,7 @@ class NextPage(Paginator):
             query = {**self.params, **dict(u.params.multi_items())}
             path = str(u.copy_with(query=None, fragment=None)) if u.is_absolute_url else u.path
             if u.is_absolute_url and origin(u) != origin(self.base_url):
-                path = u.path[u.path.find("/restapi"):] if "/restapi" in u.path else u.path
+                path = u.path[u.path.find("/restapi") :] if "/restapi" in u.path else u.path
         else:
             paging = page.get("paging") if isinstance(page.get("paging"), dict) else {}
             per_page, current = to_float(paging.get("perPage")), to_float(paging.get("page"))

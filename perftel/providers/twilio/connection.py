@@ -22,8 +22,22 @@ from perftel.providers.tolerant import as_dict, text
 
 API_VERSION = "2010-04-01"
 MAX_CONCURRENCY = 4  # in-flight requests per provider; Twilio's 429/20429 is about concurrency
-PAGING_KEYS = frozenset({"end", "start", "page", "page_size", "first_page_uri", "next_page_uri", "previous_page_uri",
-                         "uri", "meta", "num_pages", "total", "last_page_uri"})
+PAGING_KEYS = frozenset(
+    {
+        "end",
+        "start",
+        "page",
+        "page_size",
+        "first_page_uri",
+        "next_page_uri",
+        "previous_page_uri",
+        "uri",
+        "meta",
+        "num_pages",
+        "total",
+        "last_page_uri",
+    }
+)
 
 
 def parse_twilio_error(response: httpx.Response) -> ErrorInfo:
@@ -115,4 +129,8 @@ def next_page(page: Any) -> str | None:
 
 def upper_date(moment: datetime) -> date:
     """The first whole day not before ``moment``: the value for an exclusive ``StartTime<`` filter."""
-    return moment.date() if moment.timetz().replace(tzinfo=None) == time.min else moment.date() + timedelta(days=1)
+    return (
+        moment.date()
+        if moment.timetz().replace(tzinfo=None) == time.min
+        else moment.date() + timedelta(days=1)
+    )
