@@ -24,7 +24,7 @@ from perftel.credentials import CredentialStore
 from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
 from perftel.progress import STEPS, CancelToken
-from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
+from perftel.providers import ConsentFlow, create_provider, get_provider_class, normalise_name, provider_names
 
 STEP_LABELS = {"login": "login", "fetch": "listing calls", "download": "downloading", "transcribe": "transcribing"}
 
@@ -322,7 +322,7 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     print(f"saved {cls.display_name} credentials for company {args.company} (encrypted in {store.root})")
     provider = create_provider(name, args.company, base_url=args.base_url, store=store)
     with provider:
-        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+        if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
             print("One-time consent: open this link, approve access, then paste the address you were sent to.")
             print(provider.authorization_url())
             provider.complete_authorization(input("Redirected URL (or code): "))
@@ -352,9 +352,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from perftel.sandbox import serve
+    from perftel._sandbox import require_sandbox
 
-    serve(args.provider, port=args.port, seed=args.seed)
+    require_sandbox().serve(args.provider, port=args.port, seed=args.seed)
     return 0
 
 

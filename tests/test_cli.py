@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 PERFTEL = [sys.executable, "-m", "perftel.cli"]
 

@@ -89,10 +89,17 @@ class Provider(abc.ABC):
         return self._secrets_cache
 
     @classmethod
-    def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
-        """Keep the known fields; raise ``CredentialsError`` naming any required one that is missing."""
+    def known_values(cls, values: Mapping[str, Any] | None) -> dict[str, str]:
+        """The credential fields (and a stored ``access_token``/``expires_at``) in ``values``, stripped;
+        blank ones dropped, unknown keys ignored."""
         known = {f.name for f in cls.credential_fields} | {"access_token", "expires_at"}
-        clean = {k: str(v).strip() for k, v in values.items() if k in known and v not in (None, "")}
+        return {k: str(v).strip() for k, v in (values or {}).items() if k in known and v is not None and str(v).strip()}
+
+    @classmethod
+    def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
+        """Keep the known fields; raise ``CredentialsError`` naming any required one that is missing.
+        Drivers whose fields are alternatives (one pair or another) override this."""
+        clean = cls.known_values(values)
         missing = [f.name for f in cls.credential_fields if f.required and not clean.get(f.name)]
         if missing:
             raise CredentialsError(
