@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
-from perftel_sandbox import start_sandbox
 
 from perftel import create_provider, run_pipeline
 from perftel.company import save_setting
+from perftel_sandbox import start_sandbox
 
 SP, NY = "America/Sao_Paulo", "America/New_York"
 UTC = timezone.utc
