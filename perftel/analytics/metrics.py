@@ -1,0 +1,440 @@
+"""Per-call conversation metrics from a transcript's segments: talk, silence, overlaps, turns.
+
+Input is what transcription produces: segments with ``start``/``end`` (seconds from the start of the
+recording), ``channel`` (None for mono), ``speaker`` ("agent", "customer" or "channel N") and words,
+plus the call's duration in seconds. Output is one :class:`CallMetrics` (a flat row of the
+``call_metrics`` table); :func:`call_metrics_frame` does many calls at once into a DataFrame.
+
+Definitions (all times in seconds; a speaker's *talk* is the union of its segments' ``[start, end)``
+intervals, clipped to ``[0, duration]``). They follow the call characteristics of Amazon Transcribe Call
+Analytics (talk time per participant, non-talk time, interruptions, talk speed;
+https://docs.aws.amazon.com/transcribe/latest/dg/tca-output-batch.html) and Gong's talk ratio and
+longest monologue (https://help.gong.io/hc/en-us/articles/10598977885453-Analyze-team-performance):
+
+``talk_seconds``
+    Seconds in which anyone speaks (union over all speakers).
+``agent_talk_seconds``, ``customer_talk_seconds``
+    Seconds of the agent's / customer's talk (Amazon "talk time").
+``talk_to_listen_ratio``
+    ``agent_talk_seconds / customer_talk_seconds`` (1.0 = equal; None when the customer never speaks).
+``agent_talk_share``
+    ``agent_talk_seconds / (agent_talk_seconds + customer_talk_seconds)``: Gong's "talk ratio" (0.43 =
+    the agent spoke 43 % of the talk time; silence is in neither term).
+``silence_seconds``, ``silence_share``, ``longest_silence_seconds``
+    Seconds in ``[0, duration]`` where nobody speaks (Amazon "non-talk time"), that as a share of the
+    duration, and the longest single such gap ("dead air", including a silent start or end of the call);
+    ``longest_silence_start`` is where it begins.
+``overlap_count``, ``overlap_seconds``
+    Stretches where agent and customer talk at once, counting only those at least
+    ``min_overlap_seconds`` long (default 0.3 s, so word-time jitter of the transcript is not an overlap);
+    stretches closer than 0.2 s are one overlap.
+``agent_interruptions``, ``customer_interruptions``
+    Counted overlaps attributed to who interrupted: the speaker whose segment *started while the other was
+    already speaking* (Amazon: "one participant cuts off the other participant midsentence"). When both
+    start together (within 0.05 s) nobody is credited.
+``agent_longest_monologue_seconds``, ``customer_longest_monologue_seconds``
+    Longest stretch of one speaker's talk, from the start of one of its segments to the end of a later
+    one, such that in each of its pauses the other speaker talks for at most ``backchannel_seconds``
+    (default 1.0 s: a short "mm-hm" does not end a monologue) and no pause is longer than
+    ``monologue_pause_seconds`` (default 3.0 s). Talk *over* the speaker is an overlap, not the end of a
+    monologue.
+``agent_words``, ``customer_words``, ``agent_words_per_minute``, ``customer_words_per_minute``
+    Words said, and ``words / talk_seconds * 60`` per speaker (Amazon "talk speed"; None with no talk).
+``turns``
+    Segments ordered by start with consecutive segments of the same speaker merged; the count of what
+    remains (A, B, A = 3 turns).
+``response_time_median_seconds``, ``response_time_p90_seconds``
+    At each change of turn, the new speaker's start minus the previous turn's end, clipped at 0 (an
+    interruption answers in 0 s); median and 90th percentile (linear interpolation) over the call.
+    ``agent_response_time_median_seconds``: the same over the agent's answers to the customer only.
+
+Mono calls (``channels == 1``, or no segment has a channel): the speaker-based columns are None and
+``speaker_metrics_note`` is ``"not available (mono)"`` — one channel cannot tell who spoke, and a wrong
+number is worse than none; talk, silence and words are still measured. A call without segments has zero
+talk and full silence. Two-channel segments whose speaker is not "agent"/"customer" (e.g. "channel 0") are
+mapped by channel with ``channel_roles`` (default ``{0: "agent", 1: "customer"}``, the layout of the
+providers' dual-channel recordings), and ``roles_assumed`` is True.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+MONO_NOTE = "not available (mono)"
+NO_ROLES_NOTE = "not available (speakers unknown)"
+DEFAULT_CHANNEL_ROLES: dict[int, str] = {0: "agent", 1: "customer"}
+ROLES = ("agent", "customer")
+
+Interval = tuple[float, float]
+
+
+@dataclass
+class CallMetrics:
+    """One row of the ``call_metrics`` table (see the module docstring for each formula; seconds)."""
+
+    call_id: str | None
+    duration_seconds: float
+    channels: int
+    segments: int
+    words: int
+    talk_seconds: float
+    silence_seconds: float
+    silence_share: float | None
+    longest_silence_seconds: float
+    longest_silence_start: float | None
+    agent_talk_seconds: float | None = None
+    customer_talk_seconds: float | None = None
+    talk_to_listen_ratio: float | None = None
+    agent_talk_share: float | None = None
+    overlap_count: int | None = None
+    overlap_seconds: float | None = None
+    agent_interruptions: int | None = None
+    customer_interruptions: int | None = None
+    agent_longest_monologue_seconds: float | None = None
+    customer_longest_monologue_seconds: float | None = None
+    agent_words: int | None = None
+    customer_words: int | None = None
+    agent_words_per_minute: float | None = None
+    customer_words_per_minute: float | None = None
+    turns: int | None = None
+    response_time_median_seconds: float | None = None
+    response_time_p90_seconds: float | None = None
+    agent_response_time_median_seconds: float | None = None
+    roles_assumed: bool = False
+    speaker_metrics_note: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: column names of the ``call_metrics`` table, in order
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(CallMetrics))
+
+
+def _get(segment: Any, name: str, default: Any = None) -> Any:
+    if isinstance(segment, Mapping):
+        return segment.get(name, default)
+    return getattr(segment, name, default)
+
+
+def _word_count(segment: Any) -> int:
+    words = _get(segment, "words")
+    if isinstance(words, (int, float)) and not isinstance(words, bool):
+        return int(words)
+    if words is not None:
+        return len(words)
+    return len((_get(segment, "text") or "").split())
+
+
+def union(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, merged ``[start, end)`` intervals (touching ones merged); empty ones dropped."""
+    merged: list[list[float]] = []
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def total(intervals: Iterable[Interval]) -> float:
+    return sum(b - a for a, b in intervals)
+
+
+def gaps(intervals: Sequence[Interval], start: float, end: float) -> list[Interval]:
+    """The parts of ``[start, end)`` not covered by merged ``intervals`` (silences)."""
+    out: list[Interval] = []
+    cursor = start
+    for a, b in intervals:
+        if a > cursor:
+            out.append((cursor, min(a, end)))
+        cursor = max(cursor, b)
+        if cursor >= end:
+            break
+    if cursor < end:
+        out.append((cursor, end))
+    return [(a, b) for a, b in out if b > a]
+
+
+def intersect(first: Sequence[Interval], second: Sequence[Interval]) -> list[Interval]:
+    """Intersection of two merged interval lists (two-pointer sweep)."""
+    out: list[Interval] = []
+    i = j = 0
+    while i < len(first) and j < len(second):
+        a = max(first[i][0], second[j][0])
+        b = min(first[i][1], second[j][1])
+        if b > a:
+            out.append((a, b))
+        if first[i][1] < second[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Linear-interpolation percentile (numpy's default) of an already sorted, non-empty sequence."""
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Agent and customer talking at once over ``[start, end)``; ``interrupter`` started while the other
+    was speaking ("agent", "customer" or None when both started together)."""
+
+    start: float
+    end: float
+    interrupter: str | None
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+def overlaps(
+    speaker_segments: Mapping[str, Sequence[Interval]],
+    *,
+    min_overlap_seconds: float = 0.3,
+    join_seconds: float = 0.2,
+) -> list[Overlap]:
+    """Overlaps between "agent" and "customer" segment intervals (raw, unmerged lists of (start, end))."""
+    agent = union(speaker_segments.get("agent", ()))
+    customer = union(speaker_segments.get("customer", ()))
+    both = intersect(agent, customer)
+    joined: list[list[float]] = []
+    for a, b in both:
+        if joined and a - joined[-1][1] <= join_seconds:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    out = []
+    for a, b in joined:
+        if b - a < min_overlap_seconds:
+            continue
+        # who was speaking first: the merged stretch of each speaker containing the overlap start
+        agent_start = next(s for s, e in agent if s <= a < e) if agent else a
+        customer_start = next(s for s, e in customer if s <= a < e) if customer else a
+        if abs(agent_start - customer_start) <= 0.05:
+            who = None
+        else:
+            who = "agent" if agent_start > customer_start else "customer"
+        out.append(Overlap(a, b, who))
+    return out
+
+
+def _longest_monologue(
+    own: Sequence[Interval], other: Sequence[Interval], backchannel: float, pause: float
+) -> float:
+    """See the module docstring; ``own``/``other`` are merged interval lists."""
+    best = 0.0
+    run_start: float | None = None
+    run_end = 0.0
+    j = 0
+    for a, b in own:
+        if run_start is not None:
+            broken = a - run_end > pause
+            if not broken:  # the other speaker's talk inside the pause between run_end and a
+                while j < len(other) and other[j][1] <= run_end:
+                    j += 1
+                k = j
+                while k < len(other) and other[k][0] < a:
+                    if min(other[k][1], a) - max(other[k][0], run_end) > backchannel:
+                        broken = True
+                        break
+                    k += 1
+            if broken:
+                best = max(best, run_end - run_start)
+                run_start = None
+        if run_start is None:
+            run_start = a
+        run_end = b
+    if run_start is not None:
+        best = max(best, run_end - run_start)
+    return best
+
+
+def call_metrics(
+    segments: Sequence[Any],
+    duration_seconds: float,
+    *,
+    call_id: str | None = None,
+    channels: int | None = None,
+    channel_roles: Mapping[int, str] | None = None,
+    min_overlap_seconds: float = 0.3,
+    backchannel_seconds: float = 1.0,
+    monologue_pause_seconds: float = 3.0,
+) -> CallMetrics:
+    """Metrics of one call from its segments (TranscriptionSegment objects or dicts with ``start``,
+    ``end``, ``channel``, ``speaker`` and ``words`` — a list or a count — or ``text``).
+
+    ``duration_seconds`` is the recording's length (a segment past it extends it: the talk is real).
+    ``channels`` defaults to 2 when any segment has a channel, else 1. Never raises on empty input.
+    """
+    intervals: list[Interval] = []
+    by_role: dict[str, list[Interval]] = {"agent": [], "customer": []}
+    words_by_role = {"agent": 0, "customer": 0}
+    order: list[tuple[float, float, str | None]] = []
+    word_total = 0
+    any_channel = False
+    assumed = False
+    unknown = False
+    roles = channel_roles if channel_roles is not None else DEFAULT_CHANNEL_ROLES
+    for segment in segments:
+        start = float(_get(segment, "start"))
+        end = float(_get(segment, "end"))
+        start, end = max(0.0, start), max(0.0, end)
+        count = _word_count(segment)
+        word_total += count
+        intervals.append((start, end))
+        channel = _get(segment, "channel")
+        speaker = _get(segment, "speaker")
+        if channel is not None and channel == channel:  # not None / NaN
+            any_channel = True
+        role = speaker if speaker in ROLES else None
+        if role is None and channel is not None and channel == channel:
+            role = roles.get(int(channel))
+            assumed = assumed or role is not None
+        if role is None:
+            unknown = True
+            continue
+        by_role[role].append((start, end))
+        words_by_role[role] += count
+        order.append((start, end, role))
+    channels = channels if channels is not None else (2 if any_channel else 1)
+    duration = max(float(duration_seconds or 0.0), max((e for _, e in intervals), default=0.0))
+    talk = union(intervals)
+    talk_seconds = total(talk)
+    silences = gaps(talk, 0.0, duration)
+    longest = max(silences, key=lambda g: g[1] - g[0], default=None)
+    row = CallMetrics(
+        call_id=call_id,
+        duration_seconds=round(duration, 3),
+        channels=channels,
+        segments=len(segments),
+        words=word_total,
+        talk_seconds=round(talk_seconds, 3),
+        silence_seconds=round(duration - talk_seconds, 3),
+        silence_share=round((duration - talk_seconds) / duration, 4) if duration > 0 else None,
+        longest_silence_seconds=round(longest[1] - longest[0], 3) if longest else 0.0,
+        longest_silence_start=round(longest[0], 3) if longest else None,
+    )
+    if channels < 2:
+        row.speaker_metrics_note = MONO_NOTE
+        return row
+    if unknown and segments:
+        row.speaker_metrics_note = NO_ROLES_NOTE
+        return row
+    row.roles_assumed = assumed
+    agent, customer = union(by_role["agent"]), union(by_role["customer"])
+    agent_s, customer_s = total(agent), total(customer)
+    row.agent_talk_seconds, row.customer_talk_seconds = round(agent_s, 3), round(customer_s, 3)
+    row.talk_to_listen_ratio = round(agent_s / customer_s, 4) if customer_s > 0 else None
+    row.agent_talk_share = round(agent_s / (agent_s + customer_s), 4) if agent_s + customer_s > 0 else None
+    found = overlaps(by_role, min_overlap_seconds=min_overlap_seconds)
+    row.overlap_count = len(found)
+    row.overlap_seconds = round(sum(o.seconds for o in found), 3)
+    row.agent_interruptions = sum(o.interrupter == "agent" for o in found)
+    row.customer_interruptions = sum(o.interrupter == "customer" for o in found)
+    row.agent_longest_monologue_seconds = round(
+        _longest_monologue(agent, customer, backchannel_seconds, monologue_pause_seconds), 3
+    )
+    row.customer_longest_monologue_seconds = round(
+        _longest_monologue(customer, agent, backchannel_seconds, monologue_pause_seconds), 3
+    )
+    row.agent_words, row.customer_words = words_by_role["agent"], words_by_role["customer"]
+    row.agent_words_per_minute = round(words_by_role["agent"] / agent_s * 60, 2) if agent_s > 0 else None
+    row.customer_words_per_minute = (
+        round(words_by_role["customer"] / customer_s * 60, 2) if customer_s > 0 else None
+    )
+    order.sort()
+    turns: list[list[Any]] = []
+    for start, end, role in order:
+        if turns and turns[-1][2] == role:
+            turns[-1][1] = max(turns[-1][1], end)
+        else:
+            turns.append([start, end, role])
+    row.turns = len(turns)
+    responses: list[float] = []
+    agent_responses: list[float] = []
+    for previous, current in zip(turns, turns[1:], strict=False):
+        wait = max(0.0, current[0] - previous[1])
+        responses.append(wait)
+        if current[2] == "agent":
+            agent_responses.append(wait)
+    if responses:
+        responses.sort()
+        row.response_time_median_seconds = round(_percentile(responses, 0.5), 3)
+        row.response_time_p90_seconds = round(_percentile(responses, 0.9), 3)
+    if agent_responses:
+        agent_responses.sort()
+        row.agent_response_time_median_seconds = round(_percentile(agent_responses, 0.5), 3)
+    return row
+
+
+def metrics_from_result(result: Any, *, call_id: str | None = None, **options: Any) -> CallMetrics:
+    """:func:`call_metrics` of a :class:`~perftel.models.TranscriptionResult` (its duration and channels)."""
+    return call_metrics(
+        result.segments,
+        result.duration,
+        call_id=call_id or result.recording_id,
+        channels=result.channels,
+        **options,
+    )
+
+
+def call_metrics_frame(segments: Any, calls: Any, **options: Any) -> Any:
+    """Metrics of many calls as a ``call_metrics`` DataFrame (one row per call in ``calls``).
+
+    ``segments``: DataFrame with ``call_id``, ``start``, ``end``, ``channel``, ``speaker`` and ``words``
+    (a count) or ``text``. ``calls``: DataFrame with ``call_id``, ``duration_seconds`` and optionally
+    ``channels`` (else inferred from the segments). A call without segments gets zero talk.
+    """
+    import numpy as np
+    import pandas as pd
+
+    segments = segments.sort_values(["call_id", "start"], kind="stable")
+    ids = segments["call_id"].to_numpy()
+    starts = segments["start"].to_numpy(dtype=float)
+    ends = segments["end"].to_numpy(dtype=float)
+    channel_col = segments["channel"] if "channel" in segments else pd.Series([None] * len(segments))
+    channel_values = [None if c is None or c != c else int(c) for c in channel_col.tolist()]
+    speakers = segments["speaker"].tolist() if "speaker" in segments else [None] * len(segments)
+    if "words" in segments:
+        word_values = [int(w) if w == w else 0 for w in segments["words"].tolist()]
+    else:
+        word_values = [len(str(t or "").split()) for t in segments["text"].tolist()]
+    bounds: dict[Any, tuple[int, int]] = {}
+    if len(ids):
+        change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        firsts = np.concatenate([[0], change])
+        lasts = np.concatenate([change, [len(ids)]])
+        bounds = {ids[f]: (int(f), int(e)) for f, e in zip(firsts, lasts, strict=True)}
+    rows = []
+    call_channels = calls["channels"].tolist() if "channels" in calls else [None] * len(calls)
+    for call_id, duration, channels in zip(
+        calls["call_id"].tolist(), calls["duration_seconds"].tolist(), call_channels, strict=True
+    ):
+        first, last = bounds.get(call_id, (0, 0))
+        rows_of_call = [
+            {
+                "start": starts[i],
+                "end": ends[i],
+                "channel": channel_values[i],
+                "speaker": speakers[i],
+                "words": word_values[i],
+            }
+            for i in range(first, last)
+        ]
+        channels = None if channels is None or channels != channels else int(channels)
+        rows.append(
+            call_metrics(rows_of_call, duration, call_id=call_id, channels=channels, **options).as_row()
+        )
+    return pd.DataFrame(rows, columns=list(COLUMNS))
