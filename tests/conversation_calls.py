@@ -15,6 +15,10 @@ Not imported by perftel. Needs espeak-ng and sox for the synthetic calls.
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
+import tempfile
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,3 +107,204 @@ def write_wav(path: Path, channels: list[np.ndarray], rate: int = SR) -> Path:
         handle.setframerate(rate)
         handle.writeframes(data.tobytes())
     return path
+
+
+# --- synthetic calls (espeak-ng + sox, like perftel/sandbox/make_media.py) ------------------------
+
+RATE = 8000
+LEAD_S = 0.3
+TAIL_S = 0.5
+AGENT_NORM_DB = -3
+CUSTOMER_NORM_DB = -9
+
+# stem -> (language, espeak voice, agent variant, customer variant, bleed (dB, delay s) or None,
+#          [(role, text, start offset s from the previous turn's end: negative = overlap)])
+CALLS: dict[str, tuple[str, str, str, str, tuple[float, float] | None, list[tuple[str, str, float]]]] = {
+    "en_interruptions": (
+        "en",
+        "en-us",
+        "f3",
+        "m3",
+        None,
+        [
+            ("agent", "Good morning, Northwind support. This call is being recorded. How can I help?", 0.0),
+            ("customer", "Hi, my internet has been down since yesterday and nobody called me back.", 1.0),
+            ("agent", "I am sorry to hear that. Let me check the line in your area right now.", -1.5),
+            ("customer", "I have been waiting for two days already, this is not acceptable at all.", -0.9),
+            ("agent", "I understand. I can see an outage, a technician will fix it today.", -1.0),
+            ("customer", "Alright, thank you. Otherwise I want to cancel my subscription.", 1.2),
+        ],
+    ),
+    "pt_espera": (
+        "pt",
+        "pt-br",
+        "m1",
+        "f2",
+        None,
+        [
+            ("agent", "Northwind, bom dia. Esta ligação está sendo gravada. Em que posso ajudar?", 0.0),
+            ("customer", "Bom dia, a minha fatura veio com um valor muito alto.", 1.1),
+            ("agent", "Vou verificar a sua fatura. Um momento, por favor.", 1.0),
+            ("agent", "Obrigado por aguardar. Encontrei uma cobrança duplicada.", 22.0),
+            ("customer", "Se não resolver, eu quero cancelar e ir para outra operadora.", 1.3),
+            ("agent", "Vou estornar a cobrança hoje mesmo.", 1.0),
+        ],
+    ),
+    "en_crosstalk": (
+        "en",
+        "en-us",
+        "f4",
+        "m7",
+        (-26.0, 0.04),
+        [
+            ("agent", "Good afternoon, this call is being recorded. How can I help you today?", 0.0),
+            ("customer", "Hello, I would like to change the address on my account.", 1.0),
+            ("agent", "Of course. What is the new street name and number?", 1.2),
+            ("customer", "It is twelve Oak Street, apartment four.", 1.0),
+            ("agent", "Thank you. The address is updated.", 1.4),
+        ],
+    ),
+}
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _turn(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> np.ndarray:
+    """One turn at 8 kHz as float32: espeak-ng, trimmed, telephone band 300-3400 Hz, normalised."""
+    raw, band = tmp / f"raw{index}.wav", tmp / f"band{index}.wav"
+    _run(["espeak-ng", "-v", voice, "-s", "175", "-w", str(raw), text])
+    _run(
+        [
+            "sox",
+            "-D",
+            str(raw),
+            "-r",
+            str(RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(band),
+            "silence",
+            "1",
+            "0.02",
+            "0.5%",
+            "reverse",
+            "silence",
+            "1",
+            "0.02",
+            "0.5%",
+            "reverse",
+            "sinc",
+            "300-3400",
+            "norm",
+            str(norm_db),
+        ]
+    )
+    with wave.open(str(band), "rb") as handle:
+        return np.frombuffer(handle.readframes(handle.getnframes()), "<i2").astype(np.float32) / 32768
+
+
+def build_call(stem: str, out_dir: Path) -> dict:
+    """Write ``<stem>.wav`` (two channels, agent left) and ``<stem>.json`` (exact timings); return the JSON.
+
+    JSON: ``duration_s``; ``turns`` (channel, role, start_s, end_s, text); ``overlaps`` (start_s, end_s,
+    interrupter: the role whose turn started while the other was speaking); ``longest_silence_s``;
+    ``talk_s`` per role; ``bleed`` ({db, delay_s} or null); ``language``.
+    """
+    language, voice, agent_variant, customer_variant, bleed, script = CALLS[stem]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        pieces = [
+            _turn(
+                text,
+                f"{voice}+{agent_variant if role == 'agent' else customer_variant}",
+                AGENT_NORM_DB if role == "agent" else CUSTOMER_NORM_DB,
+                Path(tmp),
+                i,
+            )
+            for i, (role, text, _) in enumerate(script)
+        ]
+    turns = []
+    cursor = int(LEAD_S * RATE)
+    for (role, text, offset), samples in zip(script, pieces, strict=True):
+        start = cursor + int(round(offset * RATE)) if turns else cursor
+        turns.append(
+            {
+                "channel": 0 if role == "agent" else 1,
+                "role": role,
+                "start": start,
+                "end": start + len(samples),
+                "text": text,
+            }
+        )
+        cursor = max(cursor, start + len(samples)) if offset < 0 else start + len(samples)
+    total_samples = max(t["end"] for t in turns) + int(TAIL_S * RATE)
+    tracks = [np.zeros(total_samples, np.float32), np.zeros(total_samples, np.float32)]
+    for turn, samples in zip(turns, pieces, strict=True):
+        tracks[turn["channel"]][turn["start"] : turn["end"]] += samples
+    if bleed:
+        gain, lag = np.float32(10 ** (bleed[0] / 20)), int(round(bleed[1] * RATE))
+        late = [np.concatenate([np.zeros(lag, np.float32), t[: total_samples - lag]]) for t in tracks]
+        tracks = [tracks[0] + gain * late[1], tracks[1] + gain * late[0]]
+    write_wav(out_dir / f"{stem}.wav", tracks, RATE)
+
+    from perftel.analytics.metrics import gaps, intersect, total, union
+
+    seconds = [(t["start"] / RATE, t["end"] / RATE) for t in turns]
+    by_role = {
+        role: union(s for s, t in zip(seconds, turns, strict=True) if t["role"] == role)
+        for role in ("agent", "customer")
+    }
+    overlaps = []
+    for a, b in intersect(by_role["agent"], by_role["customer"]):
+        starts = {t["role"]: t["start"] / RATE for t in turns if t["start"] / RATE <= a < t["end"] / RATE}
+        overlaps.append(
+            {"start_s": round(a, 3), "end_s": round(b, 3), "interrupter": max(starts, key=starts.get)}
+        )
+    silences = gaps(union(seconds), 0.0, total_samples / RATE)
+    truth = {
+        "stem": stem,
+        "language": language,
+        "sample_rate": RATE,
+        "channels": 2,
+        "duration_s": round(total_samples / RATE, 3),
+        "bleed": {"db": bleed[0], "delay_s": bleed[1]} if bleed else None,
+        "turns": [
+            {
+                "channel": t["channel"],
+                "role": t["role"],
+                "start_s": round(t["start"] / RATE, 3),
+                "end_s": round(t["end"] / RATE, 3),
+                "text": t["text"],
+            }
+            for t in turns
+        ],
+        "overlaps": overlaps,
+        "talk_s": {role: round(total(iv), 3) for role, iv in by_role.items()},
+        "longest_silence_s": round(max(b - a for a, b in silences), 3),
+    }
+    (out_dir / f"{stem}.json").write_text(
+        json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return truth
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write the conversation ground-truth calls (WAV + JSON).")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("stems", nargs="*", default=list(CALLS))
+    args = parser.parse_args(argv)
+    for stem in args.stems:
+        truth = build_call(stem, args.out)
+        print(
+            f"{stem}: {truth['duration_s']} s, {len(truth['overlaps'])} overlaps, "
+            f"longest silence {truth['longest_silence_s']} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

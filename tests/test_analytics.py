@@ -387,3 +387,52 @@ def test_cli_trackers_init_and_check(tmp_path, capsys):
     )
     assert main(["trackers", "check", "--company", "acme", "--data-dir", str(tmp_path)]) == 2
     assert "line 3" in capsys.readouterr().err
+
+
+def _random_calls(count, seed):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows, calls = [], []
+    for n in range(count):
+        kind = rng.integers(0, 10)
+        t, side, length = float(rng.uniform(0, 2)), int(rng.integers(0, 2)), float(rng.uniform(20, 120))
+        while t < length and kind != 0:  # kind 0: no segments
+            end = round(t + float(rng.uniform(0.2, 12)), 3)
+            speaker = (
+                None
+                if kind == 1
+                else ("channel 0" if kind == 2 and side == 0 else ("agent", "customer")[side])
+            )
+            rows.append(
+                {
+                    "call_id": f"c{n}",
+                    "start": round(t, 3),
+                    "end": end,
+                    "words": int(rng.integers(0, 30)),
+                    "channel": None if kind == 1 else side,
+                    "speaker": speaker,
+                }
+            )
+            t = end + float(rng.choice([rng.uniform(-3, -0.1), rng.uniform(0, 4), rng.uniform(0, 0.5)]))
+            side = side if rng.random() < 0.3 else 1 - side
+        calls.append({"call_id": f"c{n}", "duration_seconds": round(length, 3)})
+    return pd.DataFrame(rows), pd.DataFrame(calls)
+
+
+def test_vectorised_frame_equals_call_by_call():
+    segments, calls = _random_calls(300, 11)
+    frame = call_metrics_frame(segments, calls)
+    assert list(frame.columns) == list(COLUMNS) and frame["call_id"].tolist() == calls["call_id"].tolist()
+    for row in frame.to_dict("records"):
+        mine = segments[segments["call_id"] == row["call_id"]].to_dict("records") if len(segments) else []
+        duration = float(calls.loc[calls["call_id"] == row["call_id"], "duration_seconds"].iloc[0])
+        expected = call_metrics(mine, duration, call_id=row["call_id"]).as_row()
+        for key, value in expected.items():
+            got = row[key]
+            if value is None:
+                assert got is None or got != got, (row["call_id"], key, got)
+            elif isinstance(value, float):
+                assert got == pytest.approx(value, abs=1.5e-3), (row["call_id"], key, got, value)
+            else:
+                assert got == value, (row["call_id"], key, got, value)

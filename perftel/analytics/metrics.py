@@ -119,6 +119,16 @@ def _get(segment: Any, name: str, default: Any = None) -> Any:
     return getattr(segment, name, default)
 
 
+def missing(value: Any) -> bool:
+    """None, NaN or pandas' NA."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas.NA refuses to be a bool
+        return True
+
+
 def _word_count(segment: Any) -> int:
     words = _get(segment, "words")
     if isinstance(words, (int, float)) and not isinstance(words, bool):
@@ -296,10 +306,10 @@ def call_metrics(
         intervals.append((start, end))
         channel = _get(segment, "channel")
         speaker = _get(segment, "speaker")
-        if channel is not None and channel == channel:  # not None / NaN
-            any_channel = True
-        role = speaker if speaker in ROLES else None
-        if role is None and channel is not None and channel == channel:
+        has_channel = not missing(channel)
+        any_channel = any_channel or has_channel
+        role = speaker if isinstance(speaker, str) and speaker in ROLES else None
+        if role is None and has_channel:
             role = roles.get(int(channel))
             assumed = assumed or role is not None
         if role is None:
@@ -390,51 +400,296 @@ def metrics_from_result(result: Any, *, call_id: str | None = None, **options: A
     )
 
 
-def call_metrics_frame(segments: Any, calls: Any, **options: Any) -> Any:
-    """Metrics of many calls as a ``call_metrics`` DataFrame (one row per call in ``calls``).
+def call_metrics_frame(
+    segments: Any,
+    calls: Any,
+    *,
+    channel_roles: Mapping[int, str] | None = None,
+    min_overlap_seconds: float = 0.3,
+    backchannel_seconds: float = 1.0,
+    monologue_pause_seconds: float = 3.0,
+) -> Any:
+    """Metrics of many calls as a ``call_metrics`` DataFrame (one row per call in ``calls``, same order).
 
     ``segments``: DataFrame with ``call_id``, ``start``, ``end``, ``channel``, ``speaker`` and ``words``
     (a count) or ``text``. ``calls``: DataFrame with ``call_id``, ``duration_seconds`` and optionally
-    ``channels`` (else inferred from the segments). A call without segments gets zero talk.
+    ``channels`` (else inferred from the segments). A call without segments gets zero talk. Vectorised
+    (numpy over all calls at once); the values equal :func:`call_metrics` call by call. Numbers that are
+    not available are NaN here (None in :class:`CallMetrics`).
     """
     import numpy as np
     import pandas as pd
 
-    segments = segments.sort_values(["call_id", "start"], kind="stable")
-    ids = segments["call_id"].to_numpy()
-    starts = segments["start"].to_numpy(dtype=float)
-    ends = segments["end"].to_numpy(dtype=float)
-    channel_col = segments["channel"] if "channel" in segments else pd.Series([None] * len(segments))
-    channel_values = [None if c is None or c != c else int(c) for c in channel_col.tolist()]
-    speakers = segments["speaker"].tolist() if "speaker" in segments else [None] * len(segments)
-    if "words" in segments:
-        word_values = [int(w) if w == w else 0 for w in segments["words"].tolist()]
+    roles_map = channel_roles if channel_roles is not None else DEFAULT_CHANNEL_ROLES
+    ids = calls["call_id"].to_numpy()
+    index = pd.Index(ids)
+    n_calls = len(ids)
+    ci = index.get_indexer(segments["call_id"].to_numpy())
+    inside = ci >= 0
+    seg = segments[inside]
+    ci = ci[inside]
+    start = np.maximum(seg["start"].to_numpy(dtype=float), 0.0)
+    end = np.maximum(seg["end"].to_numpy(dtype=float), 0.0)
+    channel = (
+        pd.to_numeric(seg["channel"], errors="coerce").to_numpy(dtype=float)
+        if "channel" in seg
+        else np.full(len(seg), np.nan)
+    )
+    has_channel = ~np.isnan(channel)
+    speaker = seg["speaker"].astype(object).to_numpy() if "speaker" in seg else np.full(len(seg), None)
+    role = np.full(len(seg), -1)
+    role[speaker == "agent"] = 0
+    role[speaker == "customer"] = 1
+    assumed_row = np.zeros(len(seg), dtype=bool)
+    for number, name in roles_map.items():
+        if name in ROLES:
+            mapped = (role < 0) & has_channel & (channel == number)
+            role[mapped] = ROLES.index(name)
+            assumed_row |= mapped
+    if "words" in seg:
+        words = pd.to_numeric(seg["words"], errors="coerce").fillna(0).to_numpy(dtype=float)
     else:
-        word_values = [len(str(t or "").split()) for t in segments["text"].tolist()]
-    bounds: dict[Any, tuple[int, int]] = {}
-    if len(ids):
-        change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-        firsts = np.concatenate([[0], change])
-        lasts = np.concatenate([change, [len(ids)]])
-        bounds = {ids[f]: (int(f), int(e)) for f, e in zip(firsts, lasts, strict=True)}
-    rows = []
-    call_channels = calls["channels"].tolist() if "channels" in calls else [None] * len(calls)
-    for call_id, duration, channels in zip(
-        calls["call_id"].tolist(), calls["duration_seconds"].tolist(), call_channels, strict=True
-    ):
-        first, last = bounds.get(call_id, (0, 0))
-        rows_of_call = [
-            {
-                "start": starts[i],
-                "end": ends[i],
-                "channel": channel_values[i],
-                "speaker": speakers[i],
-                "words": word_values[i],
-            }
-            for i in range(first, last)
-        ]
-        channels = None if channels is None or channels != channels else int(channels)
-        rows.append(
-            call_metrics(rows_of_call, duration, call_id=call_id, channels=channels, **options).as_row()
+        words = np.array([len(str(t or "").split()) for t in seg["text"].tolist()], dtype=float)
+    seg_count = np.bincount(ci, minlength=n_calls)
+    inferred = np.where(np.bincount(ci, has_channel, minlength=n_calls) > 0, 2, 1)
+    if "channels" in calls:
+        given = pd.to_numeric(calls["channels"], errors="coerce").to_numpy(dtype=float)
+        channels = np.where(np.isnan(given), inferred, given).astype(int)
+    else:
+        channels = inferred
+    unknown = np.bincount(ci, role < 0, minlength=n_calls) > 0
+    mono = channels < 2
+    ok = ~mono & ~(unknown & (seg_count > 0))
+    duration = pd.to_numeric(calls["duration_seconds"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    v = _vectorized(
+        ci,
+        start,
+        end,
+        role,
+        words,
+        duration,
+        ok,
+        min_overlap_seconds,
+        backchannel_seconds,
+        monologue_pause_seconds,
+    )
+    dur, talk = v["duration_seconds"], v["talk_seconds"]
+    talk_r = np.round(talk, 3)
+    frame = pd.DataFrame(
+        {
+            "call_id": ids,
+            "duration_seconds": np.round(dur, 3),
+            "channels": channels,
+            "segments": seg_count,
+            "words": np.bincount(ci, words, minlength=n_calls).astype(int),
+            "talk_seconds": talk_r,
+        }
+    )
+    frame["silence_seconds"] = np.round(dur - talk, 3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["silence_share"] = np.where(
+            dur > 0, np.round((dur - talk) / np.where(dur > 0, dur, 1), 4), np.nan
         )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    frame["longest_silence_seconds"] = np.round(v["longest_silence_seconds"], 3)
+    frame["longest_silence_start"] = np.round(v["longest_silence_start"], 3)
+    agent, customer = v["agent_talk_seconds"], v["customer_talk_seconds"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speaker_columns = {
+            "agent_talk_seconds": np.round(agent, 3),
+            "customer_talk_seconds": np.round(customer, 3),
+            "talk_to_listen_ratio": np.where(customer > 0, np.round(agent / customer, 4), np.nan),
+            "agent_talk_share": np.where(
+                agent + customer > 0, np.round(agent / (agent + customer), 4), np.nan
+            ),
+            "overlap_count": v["overlap_count"],
+            "overlap_seconds": np.round(v["overlap_seconds"], 3),
+            "agent_interruptions": v["agent_interruptions"],
+            "customer_interruptions": v["customer_interruptions"],
+            "agent_longest_monologue_seconds": np.round(v["agent_longest_monologue_seconds"], 3),
+            "customer_longest_monologue_seconds": np.round(v["customer_longest_monologue_seconds"], 3),
+            "agent_words": v["agent_words"],
+            "customer_words": v["customer_words"],
+            "agent_words_per_minute": np.where(agent > 0, np.round(v["agent_words"] / agent * 60, 2), np.nan),
+            "customer_words_per_minute": np.where(
+                customer > 0, np.round(v["customer_words"] / customer * 60, 2), np.nan
+            ),
+            "turns": v["turns"],
+            "response_time_median_seconds": np.round(v["response_time_median_seconds"], 3),
+            "response_time_p90_seconds": np.round(v["response_time_p90_seconds"], 3),
+            "agent_response_time_median_seconds": np.round(v["agent_response_time_median_seconds"], 3),
+        }
+    for name, values in speaker_columns.items():
+        frame[name] = np.where(ok, values.astype(float), np.nan)
+    frame["roles_assumed"] = ok & (np.bincount(ci, assumed_row, minlength=n_calls) > 0)
+    frame["speaker_metrics_note"] = np.where(mono, MONO_NOTE, np.where(ok, None, NO_ROLES_NOTE))
+    return frame[list(COLUMNS)]
+
+
+def _group_cummax(values: Any, groups: Any) -> Any:
+    import pandas as pd
+
+    return pd.Series(values).groupby(groups, sort=False).cummax().to_numpy()
+
+
+def _firsts(groups: Any) -> Any:
+    """True where a row starts a new group (rows sorted by group)."""
+    import numpy as np
+
+    out = np.ones(len(groups), dtype=bool)
+    if len(groups) > 1:
+        out[1:] = groups[1:] != groups[:-1]
+    return out
+
+
+def _vectorized(
+    ci: Any,
+    start: Any,
+    end: Any,
+    role: Any,
+    words: Any,
+    duration: Any,
+    ok: Any,
+    min_overlap: float,
+    backchannel: float,
+    pause: float,
+    join: float = 0.2,
+) -> dict[str, Any]:
+    """Column arrays of :func:`call_metrics` for many calls at once (numpy; same definitions).
+
+    ``ci`` call index per segment, ``role`` 0 agent / 1 customer / -1 unknown, ``duration`` per call,
+    ``ok`` per call: speaker metrics apply. Returns arrays indexed by call.
+    """
+    import numpy as np
+    import pandas as pd
+
+    calls = len(duration)
+    nan = np.full(calls, np.nan)
+    # --- talk and silence over all segments
+    order = np.lexsort((end, start, ci))
+    c, s, e = ci[order], start[order], end[order]
+    last_end = np.zeros(calls)
+    if len(c):
+        np.maximum.at(last_end, c, e)
+    duration = np.maximum(duration, last_end)
+    cm = _group_cummax(e, c)
+    first = _firsts(c)
+    prev = np.where(first, -np.inf, np.r_[np.nan, cm[:-1]])
+    talk = np.bincount(c, np.clip(e - np.maximum(s, prev), 0, None), minlength=calls)
+    gap_start = np.where(first, 0.0, prev)
+    gap = np.where(first, s, s - prev)
+    tail_start = np.where(np.bincount(c, minlength=calls) > 0, last_end, 0.0)
+    g_call = np.r_[c, np.arange(calls)]
+    g_len = np.r_[gap, duration - tail_start]
+    g_start = np.r_[gap_start, tail_start]
+    keep = g_len > 0
+    g_call, g_len, g_start = g_call[keep], g_len[keep], g_start[keep]
+    pick = np.lexsort((g_start, -g_len, g_call))
+    best = pick[_firsts(g_call[pick])]
+    longest = np.zeros(calls)
+    longest_start = nan.copy()
+    longest[g_call[best]] = g_len[best]
+    longest_start[g_call[best]] = g_start[best]
+    out: dict[str, Any] = {
+        "duration_seconds": duration,
+        "talk_seconds": talk,
+        "longest_silence_seconds": longest,
+        "longest_silence_start": longest_start,
+    }
+    # --- merged intervals per (call, role)
+    known = role >= 0
+    g = ci[known] * 2 + role[known]
+    order = np.lexsort((end[known], start[known], g))
+    g, s, e, w = g[order], start[known][order], end[known][order], words[known][order]
+    cm = _group_cummax(e, g)
+    first = _firsts(g)
+    new_run = first | (s > np.r_[-np.inf, cm[:-1]])
+    run_first = np.flatnonzero(new_run)
+    run_last = np.r_[run_first[1:] - 1, len(g) - 1] if len(g) else run_first
+    mg, ms, me = g[run_first], s[run_first], cm[run_last] if len(g) else cm
+    side_talk = np.bincount(mg, me - ms, minlength=2 * calls).reshape(calls, 2)
+    side_words = np.bincount(g, w, minlength=2 * calls).reshape(calls, 2)
+    out["agent_talk_seconds"], out["customer_talk_seconds"] = side_talk[:, 0], side_talk[:, 1]
+    out["agent_words"], out["customer_words"] = side_words[:, 0], side_words[:, 1]
+    # --- overlaps: sweep over merged interval edges (ends before starts at the same time)
+    mc, mr = mg // 2, mg % 2
+    ev_c = np.r_[mc, mc]
+    ev_t = np.r_[ms, me]
+    ev_k = np.r_[np.ones(len(ms), int), -np.ones(len(me), int)]
+    ev_r = np.r_[mr, mr]
+    order = np.lexsort((ev_k, ev_t, ev_c))
+    ev_c, ev_t, ev_k, ev_r = ev_c[order], ev_t[order], ev_k[order], ev_r[order]
+    count = np.cumsum(ev_k)
+    started = pd.Series(np.where(ev_k > 0, ev_t, np.nan))
+    last_start = [started.where(ev_r == r).groupby(ev_c, sort=False).ffill().to_numpy() for r in (0, 1)]
+    at = np.flatnonzero(count[:-1] == 2) if len(count) else np.zeros(0, int)
+    o_c, o_a, o_b = ev_c[at], ev_t[at], ev_t[at + 1]
+    positive = o_b > o_a
+    at, o_c, o_a, o_b = at[positive], o_c[positive], o_a[positive], o_b[positive]
+    a_start, c_start = last_start[0][at], last_start[1][at]
+    who = np.where(np.abs(a_start - c_start) <= 0.05, -1, np.where(a_start > c_start, 0, 1))
+    join_new = _firsts(o_c) | (o_a - np.r_[-np.inf, o_b[:-1]] > join)
+    j_first = np.flatnonzero(join_new)
+    j_last = np.r_[j_first[1:] - 1, len(o_c) - 1] if len(o_c) else j_first
+    j_c, j_a, j_b, j_who = o_c[j_first], o_a[j_first], o_b[j_last], who[j_first]
+    counted = (j_b - j_a) >= min_overlap
+    j_c, j_len, j_who = j_c[counted], (j_b - j_a)[counted], j_who[counted]
+    out["overlap_count"] = np.bincount(j_c, minlength=calls)
+    out["overlap_seconds"] = np.bincount(j_c, j_len, minlength=calls)
+    out["agent_interruptions"] = np.bincount(j_c[j_who == 0], minlength=calls)
+    out["customer_interruptions"] = np.bincount(j_c[j_who == 1], minlength=calls)
+    # --- longest monologue: runs of a side's merged intervals (see _longest_monologue)
+    scale = 10**6
+    span = int(np.ceil(max(float(duration.max(initial=0.0)), float(me.max(initial=0.0))))) + 10
+    key = lambda call, t: call.astype(np.int64) * (span * scale) + np.round(t * scale).astype(np.int64)  # noqa: E731
+    monologue = np.zeros((calls, 2))
+    for side in (0, 1):
+        own = mr == side
+        oc, os_, oe = mc[own], ms[own], me[own]
+        other = mr == 1 - side
+        xc, xs, xe = mc[other], ms[other], me[other]
+        first = _firsts(oc)
+        p0, p1 = np.r_[np.nan, oe[:-1]], os_
+        broken = first | (p1 - p0 > pause)
+        check = np.flatnonzero(~broken)
+        if len(check) and len(xc):
+            j0 = np.searchsorted(key(xc, xe), key(oc[check], p0[check]), side="right")
+            j1 = np.searchsorted(key(xc, xs), key(oc[check], p1[check]), side="left")
+            hit = np.zeros(len(check), dtype=bool)
+            for k in range(int((j1 - j0).max(initial=0))):
+                j = j0 + k
+                valid = j < j1
+                jj = np.minimum(j, len(xc) - 1)
+                clip = np.minimum(xe[jj], p1[check]) - np.maximum(xs[jj], p0[check])
+                hit |= valid & (clip > backchannel)
+            broken[check] = hit
+        r_first = np.flatnonzero(broken)
+        r_last = np.r_[r_first[1:] - 1, len(oc) - 1] if len(oc) else r_first
+        lengths = oe[r_last] - os_[r_first] if len(oc) else np.zeros(0)
+        np.maximum.at(monologue[:, side], oc[r_first], lengths)
+    out["agent_longest_monologue_seconds"] = monologue[:, 0]
+    out["customer_longest_monologue_seconds"] = monologue[:, 1]
+    # --- turns and response times
+    kc, ks, ke, kr = ci[known], start[known], end[known], role[known]
+    order = np.lexsort((kr, ke, ks, kc))
+    kc, ks, ke, kr = kc[order], ks[order], ke[order], kr[order]
+    new_turn = _firsts(kc) | (kr != np.r_[-1, kr[:-1]])
+    t_first = np.flatnonzero(new_turn)
+    t_c, t_s, t_r = kc[t_first], ks[t_first], kr[t_first]
+    t_e = np.maximum.reduceat(ke, t_first) if len(t_first) else np.zeros(0)
+    out["turns"] = np.bincount(t_c, minlength=calls)
+    follows = ~_firsts(t_c)
+    wait = np.maximum(0.0, t_s - np.r_[np.nan, t_e[:-1]])[follows]
+    w_c, w_r = t_c[follows], t_r[follows]
+    waits = pd.Series(wait).groupby(w_c)
+    for name, q in (("response_time_median_seconds", 0.5), ("response_time_p90_seconds", 0.9)):
+        column = nan.copy()
+        if len(wait):
+            result = waits.quantile(q)
+            column[result.index.to_numpy()] = result.to_numpy()
+        out[name] = column
+    column = nan.copy()
+    if (w_r == 0).any():
+        result = pd.Series(wait[w_r == 0]).groupby(w_c[w_r == 0]).quantile(0.5)
+        column[result.index.to_numpy()] = result.to_numpy()
+    out["agent_response_time_median_seconds"] = column
+    return out

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from perftel import config
-from perftel.analytics.metrics import DEFAULT_CHANNEL_ROLES, ROLES
+from perftel.analytics.metrics import DEFAULT_CHANNEL_ROLES, ROLES, missing
 from perftel.errors import ConfigError
 from perftel.files import write_text_atomic
 
@@ -190,20 +190,14 @@ class TrackerSet:
         """Every hit in one call, ordered by time. Segments as for :func:`perftel.analytics.call_metrics`."""
         roles = channel_roles if channel_roles is not None else DEFAULT_CHANNEL_ROLES
         if channels is None:
-            channels = (
-                2
-                if any(
-                    _get(s, "channel") is not None and _get(s, "channel") == _get(s, "channel")
-                    for s in segments
-                )
-                else 1
-            )
+            channels = 2 if any(not missing(_get(s, "channel")) for s in segments) else 1
         hits: list[TrackerHit] = []
         for segment in segments:
             channel = _get(segment, "channel")
-            channel = None if channel is None or channel != channel else int(channel)
+            channel = None if missing(channel) else int(channel)
             speaker = _get(segment, "speaker")
-            role = speaker if speaker in ROLES else (roles.get(channel) if channel is not None else None)
+            role = speaker if isinstance(speaker, str) and speaker in ROLES else None
+            role = role or (roles.get(channel) if channel is not None else None)
             if channels < 2:
                 role = None
             tokens, times, originals = _word_times(segment)
