@@ -132,14 +132,14 @@ CALLS: dict[str, tuple[str, str, str, str, tuple[float, float] | None, list[tupl
             ("agent", "I am sorry to hear that. Let me check the line in your area right now.", -1.5),
             ("customer", "I have been waiting for two days already, this is not acceptable at all.", -0.9),
             ("agent", "I understand. I can see an outage, a technician will fix it today.", -1.0),
-            ("customer", "Alright, thank you. Otherwise I want to cancel my subscription.", 1.2),
+            ("customer", "Alright, thank you. Otherwise I want to cancel my account.", 1.2),
         ],
     ),
     "pt_espera": (
         "pt",
         "pt-br",
-        "m1",
-        "f2",
+        "f3",
+        "m3",
         None,
         [
             ("agent", "Northwind, bom dia. Esta ligação está sendo gravada. Em que posso ajudar?", 0.0),
@@ -157,7 +157,7 @@ CALLS: dict[str, tuple[str, str, str, str, tuple[float, float] | None, list[tupl
         "m7",
         (-26.0, 0.04),
         [
-            ("agent", "Good afternoon, this call is being recorded. How can I help you today?", 0.0),
+            ("agent", "Good morning, this call is being recorded. How can I help you today?", 0.0),
             ("customer", "Hello, I would like to change the address on my account.", 1.0),
             ("agent", "Of course. What is the new street name and number?", 1.2),
             ("customer", "It is twelve Oak Street, apartment four.", 1.0),
@@ -174,7 +174,7 @@ def _run(cmd: list[str]) -> None:
 def _turn(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> np.ndarray:
     """One turn at 8 kHz as float32: espeak-ng, trimmed, telephone band 300-3400 Hz, normalised."""
     raw, band = tmp / f"raw{index}.wav", tmp / f"band{index}.wav"
-    _run(["espeak-ng", "-v", voice, "-s", "175", "-w", str(raw), text])
+    _run(["espeak-ng", "-v", voice, "-s", "160" if voice.startswith("pt") else "175", "-w", str(raw), text])
     _run(
         [
             "sox",
