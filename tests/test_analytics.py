@@ -436,3 +436,26 @@ def test_vectorised_frame_equals_call_by_call():
                 assert got == pytest.approx(value, abs=1.5e-3), (row["call_id"], key, got, value)
             else:
                 assert got == value, (row["call_id"], key, got, value)
+
+
+def test_segment_edges_snap_to_speech(tmp_path):
+    import numpy as np
+
+    from perftel.analytics.timing import snap_segments, snap_to_speech
+    from tests.conversation_calls import write_wav
+
+    rate = 16_000
+    left, right = np.zeros(10 * rate, np.float32), np.zeros(10 * rate, np.float32)
+    t = np.arange(2 * rate) / rate
+    left[1 * rate : 3 * rate] = 0.5 * np.sin(2 * np.pi * 300 * t)  # agent speaks 1-3 s
+    right[5 * rate : 7 * rate] = 0.1 * np.sin(2 * np.pi * 500 * t)  # customer 5-7 s
+    path = write_wav(tmp_path / "call.wav", [left, right], rate)
+    segments = [
+        TranscriptionSegment(0.7, 3.9, "late end", 0, "agent"),  # Whisper-like: starts early, ends 0.9 s late
+        {"start": 5.4, "end": 6.6, "text": "short", "channel": 1, "speaker": "customer"},  # inside speech
+        {"start": 8.0, "end": 9.0, "text": "nothing near", "channel": 1, "speaker": "customer"},
+    ]
+    snapped = snap_to_speech(segments, path)
+    assert [(s["start"], s["end"]) for s in snapped] == [(1.0, 3.0), (5.0, 7.0), (8.0, 9.0)]
+    assert snapped[0]["text"] == "late end" and snapped[1]["speaker"] == "customer"
+    assert snap_segments(segments[1:2], [])[0]["start"] == 5.4  # no audio: unchanged
