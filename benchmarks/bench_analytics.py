@@ -88,8 +88,10 @@ def main() -> None:
     began, cpu = time.perf_counter(), time.process_time()
     metrics = call_metrics_frame(segments, calls)
     took, cpu = time.perf_counter() - began, time.process_time() - cpu
-    print(f"call_metrics_frame: {took:.1f} s wall, {cpu:.1f} s CPU ({len(calls) / took:,.0f} calls/s wall); "
-          f"target <= 30 s for 100,000; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"call_metrics_frame: {took:.1f} s wall, {cpu:.1f} s CPU ({len(calls) / took:,.0f} calls/s wall); "
+        f"target <= 30 s for 100,000; load average {os.getloadavg()[0]:.1f}"
+    )
     began = time.perf_counter()
     card = scorecard(metrics, calls=calls, period="week", timezone="America/Sao_Paulo")
     print(f"scorecard per agent and week: {time.perf_counter() - began:.2f} s ({len(card)} rows)")

@@ -468,7 +468,6 @@ def call_metrics_frame(
         role,
         words,
         duration,
-        ok,
         min_overlap_seconds,
         backchannel_seconds,
         monologue_pause_seconds,
@@ -548,7 +547,6 @@ def _vectorized(
     role: Any,
     words: Any,
     duration: Any,
-    ok: Any,
     min_overlap: float,
     backchannel: float,
     pause: float,
@@ -556,8 +554,8 @@ def _vectorized(
 ) -> dict[str, Any]:
     """Column arrays of :func:`call_metrics` for many calls at once (numpy; same definitions).
 
-    ``ci`` call index per segment, ``role`` 0 agent / 1 customer / -1 unknown, ``duration`` per call,
-    ``ok`` per call: speaker metrics apply. Returns arrays indexed by call.
+    ``ci`` call index per segment, ``role`` 0 agent / 1 customer / -1 unknown, ``duration`` per call.
+    Returns arrays indexed by call (speaker columns for every call; the caller blanks mono ones).
     """
     import numpy as np
     import pandas as pd
