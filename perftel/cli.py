@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
 
     add_report_command(sub, COMMANDS)
+    from perftel.analytics.cli import add_trackers_command  # `perftel trackers`
+
+    add_trackers_command(sub, COMMANDS)
     return parser
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from perftel import audio as audio_io
+from perftel import crosstalk
 from perftel.config import WHISPER_MODELS, WhisperSettings, validate_compute_type, validate_device
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.languages import canonical_language, parse_languages
@@ -87,6 +88,7 @@ class TranscribeOptions:
     silence_floor_db: float = -70.0
     vad_min_peak_db: float = -35.0  # a quieter block is lifted to this peak for VAD only
     same_signal_correlation: float = 0.99
+    crosstalk: bool = True  # silence bleed/echo of the other side on two-channel calls (perftel.crosstalk)
     block_seconds: float = audio_io.BLOCK_SECONDS
     language_detection_windows: int = 1  # windows the language is detected on (more: slower, surer)
     language_list_min_share: float = 0.2  # below this share the listed languages lose to an unlisted top one
@@ -330,6 +332,8 @@ class Transcriber:
         blocks = audio_io.iter_blocks(path, info, block_seconds=opts.block_seconds)
         for block in _with_last(blocks):
             samples, last = block
+            if info.channels == 2 and opts.crosstalk:  # each side's copy of the other is not its speech
+                samples = crosstalk.suppress_bleed(samples, SAMPLE_RATE)
             for channel, finder in enumerate(finders):
                 for start, speech in finder.feed(samples[channel], last=last):
                     if opts.normalize_level:
