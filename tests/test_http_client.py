@@ -290,6 +290,16 @@ def test_download_with_a_fresh_url_is_one_loop(tmp_path):
         failing.download(lambda: failing.get_json("/content")["token"], tmp_path / "s")
     assert seen == ["/content"] * FAST.max_attempts  # not max_attempts² (a loop inside a loop)
 
+    seen.clear()  # the URL from another client (Aircall: the API client for the media client)
+    media = client_for(lambda r: seen.append("media") or httpx.Response(200, content=b"x", headers={"Content-Type": "audio/mpeg"}))
+    with pytest.raises(ServerError):
+        media.download(lambda: failing.get_json("/content")["token"], tmp_path / "t")
+    assert seen == ["/content"] * FAST.max_attempts
+    seen.clear()
+    with pytest.raises(ServerError):  # outside a download the same GET retries on its own
+        failing.get_json("/content")
+    assert seen == ["/content"] * FAST.max_attempts
+
 
 def test_api_client_subclasses_keep_the_one_loop():
     """Provider clients customise errors, never the attempt loop or the pacing."""

@@ -134,7 +134,6 @@ class ApiClient:
         self._secrets = secrets or (lambda: [])
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._sleep = sleep or time.sleep
-        self._loop_depth = threading.local()  # attempt loops running on this thread (see _with_retries)
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -204,23 +203,20 @@ class ApiClient:
 
         Pacing is not here: every HTTP request takes its one rate-limiter token as it is sent
         (:meth:`_paced`), so a retried request takes one token per attempt and a GET that decodes JSON
-        takes one, not two. A loop started while another is running on this thread (e.g. the fresh-URL
-        GET inside a download attempt) makes a single attempt and leaves the retrying to the outer
-        loop, so a failure is never retried ``max_attempts``² times.
+        takes one, not two. The request that gives a download attempt its fresh URL (any client's, e.g.
+        Aircall's API client for its media client) makes a single attempt and leaves the retrying to the
+        download's loop, so a failure is never retried ``max_attempts``² times.
         """
-        nested = getattr(self._loop_depth, "value", 0) > 0
-        attempts = 1 if nested or not retry else self.retry.max_attempts
-        self._loop_depth.value = getattr(self._loop_depth, "value", 0) + 1
-        try:
-            for attempt in range(1, attempts + 1):
-                try:
-                    return attempt_once()
-                except PerftelError as error:
-                    if attempt < attempts and self._should_retry(error, attempt, url):
-                        continue
-                    raise
-        finally:
-            self._loop_depth.value -= 1
+        single = getattr(_resolving_url, "active", False)
+        _resolving_url.active = False  # only the first loop inside a URL resolution (not a token refresh in it)
+        attempts = 1 if single or not retry else self.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return attempt_once()
+            except PerftelError as error:
+                if attempt < attempts and self._should_retry(error, attempt, url):
+                    continue
+                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _paced(self, url: str) -> None:
@@ -313,7 +309,7 @@ class ApiClient:
         """
 
         def attempt_once() -> Download:
-            target = url() if callable(url) else url
+            target = url if isinstance(url, str) else _resolve(url)
             return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
 
         return self._with_retries(url if isinstance(url, str) else "/", attempt_once)
@@ -378,6 +374,18 @@ class ApiClient:
                 f"Could not write recording {recording_id} to {dest_stem.parent}: {exc.strerror or exc}.",
                 recording_id=recording_id,
             ) from exc
+
+
+_resolving_url = threading.local()  # set while a download attempt asks its URL callable (see _with_retries)
+
+
+def _resolve(url: Callable[[], str]) -> str:
+    """Call a download's URL callable; the first request it makes is attempted once (the download retries)."""
+    _resolving_url.active = True
+    try:
+        return url()
+    finally:
+        _resolving_url.active = False
 
 
 def _extension(content_type: str, url: str) -> str:
