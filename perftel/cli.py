@@ -7,6 +7,7 @@
     perftel credentials set|list|delete --company acme --provider goto_connect
     perftel sandbox --provider goto_connect
     perftel demo
+    perftel report --start 2026-11-01 --end 2026-11-07 --company acme
 """
 
 from __future__ import annotations
@@ -16,48 +17,15 @@ import getpass
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 
 from perftel import config
+from perftel.console import stage_display, track
 from perftel.credentials import CredentialStore
 from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
-from perftel.progress import STEPS, CancelToken
+from perftel.progress import TRANSCRIBE, CancelToken
 from perftel.providers import ConsentFlow, create_provider, get_provider_class, normalise_name, provider_names
-
-STEP_LABELS = {"login": "login", "fetch": "listing calls", "download": "downloading", "transcribe": "transcribing"}
-
-
-class ProgressBars:
-    """One tqdm bar per pipeline step, fed by ``on_progress(step, current, total)``."""
-
-    def __init__(self, *, enabled: bool = True) -> None:
-        from tqdm import tqdm
-
-        self._tqdm = tqdm
-        self.enabled = enabled
-        self.bars: dict[str, object] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, step: str, current: int, total: int | None) -> None:
-        if not self.enabled or step == "login":
-            return
-        with self._lock:
-            bar = self.bars.get(step)
-            if bar is None:
-                bar = self._tqdm(desc=STEP_LABELS.get(step, step).ljust(14), total=total, unit=" items",
-                                 leave=True, dynamic_ncols=True, file=sys.stderr)
-                self.bars[step] = bar
-            if total is not None and bar.total != total:
-                bar.total = total
-            bar.n = current
-            bar.refresh()
-
-    def close(self) -> None:
-        for step in STEPS:
-            if step in self.bars:
-                self.bars[step].close()
 
 
 def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> None:
@@ -78,6 +46,12 @@ def _add_range(parser: argparse.ArgumentParser) -> None:
                                            "(default: $PERFTEL_TIMEZONE, else the company's settings, else UTC)")
     parser.add_argument("--answered-only", action="store_true", help="skip missed calls")
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress, only the summary and errors (without it: bars on a terminal, "
+                             "one plain line per stage when the output is a file or a pipe)")
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:
@@ -110,11 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("download", help="list calls and download recordings (no transcription)")
     _add_common(p)
     _add_range(p)
+    _add_quiet(p)
 
     p = sub.add_parser("run", help="the whole pipeline: list, download, transcribe")
     _add_common(p)
     _add_range(p)
     _add_model(p)
+    _add_quiet(p)
     p.add_argument("--scheduler", help="transcribe on a Dask cluster, e.g. tcp://host:8786 (default: this machine)")
 
     p = sub.add_parser("transcribe", help="transcribe every audio file in a folder")
@@ -123,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                "folder for a 'recordings' folder, else --dir)")
     p.add_argument("--force", action="store_true", help="transcribe again files that already have a transcript")
     _add_model(p)
+    _add_quiet(p)
 
     p = sub.add_parser("credentials", help="save, list or delete a company's provider credentials")
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -160,10 +137,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
     _add_model(p)
+    _add_quiet(p)
 
-    from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
+    p = sub.add_parser("report", help="a period's call report: standalone HTML + the executed notebook as its log")
+    p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
+    p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
+    p.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                   help="company id (default: $PERFTEL_COMPANY or 'default')")
+    p.add_argument("--provider", help="only this provider's calls (default: every provider's)")
+    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+    p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
 
-    add_report_command(sub, COMMANDS)
     from perftel.analytics.cli import add_trackers_command  # `perftel trackers`
 
     add_trackers_command(sub, COMMANDS)
@@ -214,7 +199,7 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
         from perftel.executors import DaskExecutor
 
         executor = DaskExecutor(args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type)
-    bars = ProgressBars()
+    bars = stage_display(quiet=args.quiet)
     cancel = CancelToken()
     try:
         result = run_pipeline(
@@ -268,9 +253,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     transcriber.initialize()
     done = skipped = 0
     outside: list[str] = []
-    from tqdm import tqdm
-
-    for path in tqdm(files, desc="transcribing", unit=" files", file=sys.stderr, dynamic_ncols=True):
+    display = stage_display(quiet=args.quiet, units={TRANSCRIBE: "files"})
+    for path in track(files, display, TRANSCRIBE):
         json_path, txt_path = output / f"{path.stem}.json", output / f"{path.stem}.txt"
         if json_path.exists() and not args.force:
             skipped += 1
@@ -364,15 +348,25 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from perftel.demo import run_demo
 
-    bars = ProgressBars()
+    bars = stage_display(quiet=args.quiet)
+    echo = (lambda *a, **k: None) if args.quiet else print
     try:
         result = run_demo(days=args.days, data_dir=args.data_dir, model=args.model, device=args.device,
-                          compute_type=args.compute_type, language=args.language, on_progress=bars)
+                          compute_type=args.compute_type, language=args.language, on_progress=bars, echo=echo)
     finally:
         bars.close()
     print(result.summary())
     # The sandbox keeps some recordings "processing" on purpose: the demo succeeded if that is all.
     return 0 if result.only_retryable_failures and not result.cancelled else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from perftel.report import build_report  # papermill + nbconvert, loaded only for this command
+
+    files = build_report(start=args.start, end=args.end, days=args.days, company=args.company, provider=args.provider,
+                         data_dir=args.data_dir, output=args.output)
+    print(f"report: {files.html}\nlog:    {files.notebook}")
+    return 0
 
 
 COMMANDS = {
@@ -384,6 +378,7 @@ COMMANDS = {
     "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
+    "report": cmd_report,
 }
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Period reports: run ``notebooks/04_call_report.ipynb`` with papermill, write a standalone HTML file.
+"""Period reports: run the report notebook with papermill, write a standalone HTML file.
 
 ::
 
@@ -8,16 +8,21 @@
 
 Parameters are the dates, the company and the data folder only — never a secret (papermill writes
 parameters into the executed notebook). The report reads saved data; it does not call the provider.
+
+The notebook run is the package's copy, ``perftel/templates/call_report.ipynb`` (package data, so an
+installed wheel has it). Its source is the repository's ``notebooks/04_call_report.ipynb`` (the one opened
+in Jupyter and run by nbval); ``tests/test_packaging.py`` checks the two are identical. The command line
+(``perftel report``) is defined in :mod:`perftel.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,7 @@ from perftel.company import validate_company_id
 from perftel.errors import ConfigError, PerftelError
 from perftel.providers import normalise_name
 
-REPORT_NOTEBOOK = "04_call_report.ipynb"
+REPORT_TEMPLATE = "call_report.ipynb"  # in perftel/templates/; copied from notebooks/04_call_report.ipynb
 
 
 class ReportError(PerftelError):
@@ -44,9 +49,10 @@ class ReportFiles:
 
 
 def default_notebook() -> Path:
-    """``notebooks/04_call_report.ipynb`` of this checkout (or ``PERFTEL_REPORT_NOTEBOOK``)."""
+    """The report notebook: ``PERFTEL_REPORT_NOTEBOOK`` if set, else the package's own template
+    (``perftel/templates/call_report.ipynb``, there in a checkout and in an installed wheel alike)."""
     explicit = config.env("PERFTEL_REPORT_NOTEBOOK")
-    return Path(explicit) if explicit else Path(__file__).resolve().parents[1] / "notebooks" / REPORT_NOTEBOOK
+    return Path(explicit) if explicit else Path(str(resources.files("perftel") / "templates" / REPORT_TEMPLATE))
 
 
 @contextlib.contextmanager
@@ -121,7 +127,7 @@ def build_report(
                 str(source),
                 str(log_path),
                 parameters=parameters,
-                cwd=str(source.parent),
+                cwd=str(html_path.parent),  # never the installed package's folder
                 execution_timeout=timeout,
                 progress_bar=False,
                 log_output=False,
@@ -166,37 +172,3 @@ def report_period(
     if end_day < start_day:
         raise ConfigError(f"The end ({end_day}) is before the start ({start_day}).", field="end")
     return start_day, end_day
-
-
-# -- the command line ------------------------------------------------------------------------------
-def add_report_command(sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add ``perftel report`` to the CLI's sub-commands and register its handler."""
-    p = sub.add_parser(
-        "report", help="a period's call report: standalone HTML + the executed notebook as its log"
-    )
-    p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
-    p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
-    p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
-    p.add_argument(
-        "--company",
-        default=config.env("PERFTEL_COMPANY", "default"),
-        help="company id (default: $PERFTEL_COMPANY or 'default')",
-    )
-    p.add_argument("--provider", help="only this provider's calls (default: every provider's)")
-    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
-    p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
-    commands["report"] = cmd_report
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    files = build_report(
-        start=args.start,
-        end=args.end,
-        days=args.days,
-        company=args.company,
-        provider=args.provider,
-        data_dir=args.data_dir,
-        output=args.output,
-    )
-    print(f"report: {files.html}\nlog:    {files.notebook}")
-    return 0

@@ -188,3 +188,60 @@ def test_transcribe_dir_takes_every_codec_the_decoder_opens(tmp_path, audio_dir)
         assert result["language"] == ("es" if spanish else "pt"), stem
         assert result["language_outside_list"] is spanish, stem
         assert result["segments"], stem
+# -- progress: bars on a terminal, plain lines in a log, nothing with --quiet ---------------------
+def test_download_to_a_pipe_writes_one_plain_line_per_stage(env, sandbox):
+    import re
+
+    save_credentials(env, sandbox)
+    out = perftel("download", "--start", "2026-11-10", "--end", "2026-11-12", env=env, check=False)
+    assert "\r" not in out.stderr and "\x1b" not in out.stderr
+    listing = re.findall(r"^listing calls: (\d+) calls in \d+\.\d s$", out.stderr, re.M)
+    downloads = re.findall(r"^downloading: (\d+)/(\d+) recordings in \d+\.\d s$", out.stderr, re.M)
+    assert len(listing) == 1 and len(downloads) == 1, out.stderr
+    assert re.search(rf"calls listed:\s+{listing[0]}\n", out.stdout)
+    assert int(downloads[0][0]) == int(downloads[0][1]) > 0
+    assert "transcribing" not in out.stderr  # download only
+
+
+def test_quiet_prints_no_progress_only_the_summary(env, sandbox):
+    save_credentials(env, sandbox)
+    out = perftel("download", "--quiet", "--start", "2026-11-10", "--end", "2026-11-12", env=env, check=False)
+    assert "calls listed" in out.stdout
+    assert "listing calls" not in out.stderr and "downloading" not in out.stderr and "\r" not in out.stderr
+
+
+def test_a_terminal_still_gets_bars(env, sandbox):
+    """stderr on a pseudo-terminal: tqdm bars (redrawn with \\r), with per-stage units, no 's/ items'."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    save_credentials(env, sandbox)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a 100-column terminal
+    proc = subprocess.Popen([*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-12"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], 120)
+            if not ready:
+                break
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # EIO: the process closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(leader)
+        stdout = proc.communicate(timeout=120)[0].decode()
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "calls listed" in stdout
+    assert "\r" in screen and "listing calls" in screen and "downloading" in screen
+    assert " calls [" in screen and " recordings [" in screen and "%|" in screen
+    assert "items" not in screen

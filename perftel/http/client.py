@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -35,6 +36,7 @@ from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("perftel.http")
+_T = TypeVar("_T")
 install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
@@ -76,10 +78,12 @@ class ApiClient:
         verify: bool = True,
         secrets: Callable[[], list[str]] | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         """``errors`` parses the provider's error bodies and refines the errors (the one error hook);
         ``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
-        ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group)."""
+        ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group);
+        ``sleep(seconds)`` waits between attempts (default ``time.sleep``; tests pass a fake clock's)."""
         self.provider = provider
         self.on_response = on_response or (lambda response: None)
         self.retry = retry or RetryPolicy()
@@ -88,6 +92,7 @@ class ApiClient:
         self.errors = errors or ErrorHook()
         self._secrets = secrets or (lambda: [])
         self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._sleep = sleep or time.sleep
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -155,12 +160,31 @@ class ApiClient:
             url=redact_url(url),
         )
 
-    def _attempts(self, method: str, url: str) -> Iterator[int]:
-        """Attempt numbers, pacing each; the caller ``continue``s to retry or returns."""
-        for attempt in range(1, self.retry.max_attempts + 1):
-            if self.rate_limiter is not None:
-                self.rate_limiter.acquire(self._key_for(url))
-            yield attempt
+    def _with_retries(self, url: str, attempt_once: Callable[[], _T], *, retry: bool = True) -> _T:
+        """The one attempt loop: run ``attempt_once`` until it returns, retrying what the policy allows.
+
+        Pacing is not here: every HTTP request takes its one rate-limiter token as it is sent
+        (:meth:`_paced`), so a retried request takes one token per attempt and a GET that decodes JSON
+        takes one, not two. The request that gives a download attempt its fresh URL (any client's, e.g.
+        Aircall's API client for its media client) makes a single attempt and leaves the retrying to the
+        download's loop, so a failure is never retried ``max_attempts``² times.
+        """
+        single = getattr(_resolving_url, "active", False)
+        _resolving_url.active = False  # only the first loop inside a URL resolution (not a token refresh in it)
+        attempts = 1 if single or not retry else self.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return attempt_once()
+            except PerftelError as error:
+                if attempt < attempts and self._should_retry(error, attempt, url):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _paced(self, url: str) -> None:
+        """Take one rate-limiter token for a request to ``url`` (blocks until it may go)."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(self._key_for(url))
 
     def _should_retry(self, error: PerftelError, attempt: int, url: str) -> bool:
         if not error.retryable or attempt >= self.retry.max_attempts:
@@ -168,11 +192,11 @@ class ApiClient:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > self.retry.max_retry_after:
             return False
-        if retry_after is not None and self.rate_limiter is not None:
-            self.rate_limiter.pause(self._key_for(url), retry_after)
+        if retry_after is not None and self.rate_limiter is not None:  # the bucket of the request that failed
+            self.rate_limiter.pause(self._key_for(getattr(error, "url", None) or url), retry_after)
         delay = self.retry.delay(attempt, retry_after)
         log.info("%s: %s; retry %d in %.1fs", self.provider, error.message, attempt, delay)
-        threading.Event().wait(delay)
+        self._sleep(delay)
         return True
 
     # -- requests -----------------------------------------------------------------------------
@@ -189,47 +213,45 @@ class ApiClient:
         retry: bool = True,
     ) -> httpx.Response:
         """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure."""
+        return self._with_retries(
+            url,
+            lambda: self._send_once(method, url, params=params, data=data, json=json, headers=headers, auth=auth),
+            retry=retry,
+        )
+
+    def _send_once(self, method: str, url: str, *, auth: httpx.Auth | None = None, **options: Any) -> httpx.Response:
+        """One paced attempt: the response when it succeeded, else the perftel error raised."""
         extra = {"auth": auth} if auth is not None else {}
-        for attempt in self._attempts(method, url):
-            try:
-                with self._slots:
-                    response = self._http.request(
-                        method, url, params=params, data=data, json=json, headers=headers, **extra
-                    )
-                _release_stream(response)
-            except httpx.TransportError as exc:
-                error: PerftelError = self._network_error(exc, method, url)
-                if retry and self._should_retry(error, attempt, url):
-                    continue
-                raise error from exc
-            self.on_response(response)
-            if response.is_success:
-                return response
-            error = self.error_for(response, method)
-            if retry and self._should_retry(error, attempt, url):
-                continue
-            raise error
-        raise AssertionError("unreachable")  # pragma: no cover
+        self._paced(url)
+        try:
+            with self._slots:
+                response = self._http.request(method, url, **options, **extra)
+            _release_stream(response)
+        except httpx.TransportError as exc:
+            raise self._network_error(exc, method, url) from exc
+        self.on_response(response)
+        if not response.is_success:
+            raise self.error_for(response, method)
+        return response
 
     def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> Any:
         """GET ``url`` and decode its JSON body (a malformed body is a retryable ``ApiError``)."""
-        for attempt in self._attempts("GET", url):
-            response = self.request("GET", url, params=params)
+
+        def attempt_once() -> Any:
+            response = self._send_once("GET", url, params=params)
             try:
                 return response.json()
             except ValueError as exc:
-                error = ApiError(
+                raise ApiError(
                     f"{self.provider} answered with malformed JSON for GET {redact_url(response.request.url)}.",
                     provider=self.provider,
                     status_code=response.status_code,
                     url=redact_url(response.request.url),
                     body_excerpt=redact_text(response.text, self._secrets(), limit=120),
                     retryable=True,
-                )
-                if self._should_retry(error, attempt, url):
-                    continue
-                raise error from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+                ) from exc
+
+        return self._with_retries(url, attempt_once)
 
     # -- downloads ----------------------------------------------------------------------------
     def download(
@@ -243,23 +265,21 @@ class ApiClient:
     ) -> Download:
         """Stream ``url`` to ``dest_stem`` + an extension from its content type, atomically.
 
-        ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs).
+        ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs); the
+        requests it makes are attempted once per download attempt (see :meth:`_with_retries`).
         The file appears under its final name only when complete and checked.
         """
-        key_url = url if isinstance(url, str) else "/"
-        for attempt in self._attempts("GET", key_url):
-            try:
-                target = url() if callable(url) else url
-                return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
-            except PerftelError as error:
-                if self._should_retry(error, attempt, key_url):
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def attempt_once() -> Download:
+            target = url if isinstance(url, str) else _resolve(url)
+            return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
+
+        return self._with_retries(url if isinstance(url, str) else "/", attempt_once)
 
     def _download_once(
         self, url: str, dest_stem: Path, allowed_types: tuple[str, ...], max_bytes: int, recording_id: str | None
     ) -> Download:
+        self._paced(url)
         try:
             with self._slots, self._http.stream("GET", url, follow_redirects=True) as response:
                 self.on_response(response)
@@ -316,6 +336,18 @@ class ApiClient:
                 f"Could not write recording {recording_id} to {dest_stem.parent}: {exc.strerror or exc}.",
                 recording_id=recording_id,
             ) from exc
+
+
+_resolving_url = threading.local()  # set while a download attempt asks its URL callable (see _with_retries)
+
+
+def _resolve(url: Callable[[], str]) -> str:
+    """Call a download's URL callable; the first request it makes is attempted once (the download retries)."""
+    _resolving_url.active = True
+    try:
+        return url()
+    finally:
+        _resolving_url.active = False
 
 
 def _extension(content_type: str, url: str) -> str:

@@ -81,7 +81,7 @@ def api_client(
         base_url=base_url,
         auth=auth,
         errors=GoToErrors(),
-        rate_limiter=RateLimiter(requests_per_second, burst=max(1, int(requests_per_second))),
+        rate_limiter=RateLimiter(requests_per_second, burst=1),  # evenly spaced: no second holds more than 10
         rate_key=api_bucket,
         transport=transport,
         verify=verify,
