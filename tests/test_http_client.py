@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import httpx
 import pytest
@@ -308,8 +309,14 @@ def test_api_client_subclasses_keep_the_one_loop():
 
     import perftel.providers
 
-    for module in pkgutil.iter_modules(perftel.providers.__path__):  # every driver and its clients
-        importlib.import_module(f"perftel.providers.{module.name}")
+    connections = []
+    for module in pkgutil.walk_packages(perftel.providers.__path__, "perftel.providers."):  # drivers, clients
+        imported = importlib.import_module(module.name)
+        if module.name.endswith(".connection"):
+            connections.append(imported)
+    assert len(connections) == 4  # every provider builds its clients from ApiClient, customising only errors
+    for connection in connections:
+        assert "ApiClient(" in Path(connection.__file__).read_text(), connection.__name__
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
@@ -317,9 +324,7 @@ def test_api_client_subclasses_keep_the_one_loop():
             yield from subclasses(sub)
 
     loop = {"request", "get_json", "download", "_with_retries", "_send_once", "_download_once", "_paced"}
-    found = [c for c in subclasses(ApiClient) if c.__module__.startswith("perftel.")]
-    assert found  # Aircall's clients at least
-    for cls in found:
+    for cls in [c for c in subclasses(ApiClient) if c.__module__.startswith("perftel.")]:
         assert not loop & set(vars(cls)), f"{cls.__qualname__} overrides {loop & set(vars(cls))}"
 
 
