@@ -101,6 +101,8 @@ _CUES: dict[str, list[str]] = {
         "invoice",
         "fatura",
         "boleto",
+        "barcode",
+        "barras",
         "rastreio",
         "rastreamento",
         "tracking",
@@ -397,6 +399,20 @@ class _Group:
     digits: str
     first: int
     last: int
+    boundary: bool = False  # a separator (or a break between written digit groups) comes before it
+
+
+_PHONE_SHAPES = ([2, 5, 4], [2, 4, 4], [2, 9], [2, 8], [1, 3, 3, 4], [3, 3, 4], [1, 2, 5, 4], [2, 2, 5, 4])
+
+
+def _shape(groups: list[_Group]) -> list[int]:
+    """Digits between separators, e.g. [3, 3, 3, 2] for "123.456.789-09"."""
+    shape: list[int] = []
+    for k, g in enumerate(groups):
+        if k == 0 or g.boundary:
+            shape.append(0)
+        shape[-1] += len(g.digits)
+    return shape
 
 
 def _runs(tokens: list[Token], used: set[int]) -> list[list[_Group]]:
@@ -418,7 +434,8 @@ def _runs(tokens: list[Token], used: set[int]) -> list[list[_Group]]:
                 current[-1].digits += t.digits or ""
                 current[-1].last = k
             else:
-                current.append(_Group(t.digits or "", k, k))
+                written = t.text.isdigit() and bool(current) and tokens[current[-1].last].text.isdigit()
+                current.append(_Group(t.digits or "", k, k, boundary=bool(gap) or written))
             gap = 0
         elif t_kind == "sep" and current and gap < 2:
             gap += 1
@@ -447,6 +464,8 @@ def _numbers(
                 if len(digits) > 22:
                     continue
                 kind = classify(digits, cue, region=region, unit_after=_unit_after(tokens, run[j].last))
+                if kind == "cpf" and cue != "cpf" and _shape(run[i : j + 1]) in _PHONE_SHAPES:
+                    kind = "phone" if "phone" in checksum_kinds(digits, region) else kind
                 if kind:
                     by = "checksum" if kind in checksum_kinds(digits, region) else "context"
                     first = run[i].first

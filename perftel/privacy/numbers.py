@@ -187,6 +187,13 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
             if nxt.kind == "word" and (nxt.norm in DIGIT_WORDS or nxt.norm in compound):
                 j += 1
             elif (
+                nxt.text == "-"
+                and j + 2 < n
+                and tokens[j + 2].norm in DIGIT_WORDS
+                and tokens[j].norm in compound
+            ):
+                j += 2  # "sixty-four"
+            elif (
                 nxt.kind == "word"
                 and nxt.norm in connectors
                 and j + 2 < n
@@ -214,7 +221,7 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
 def _compound(run: list[Token], langs: tuple[str, ...], group: int) -> None:
     from text_to_num import alpha2digit
 
-    phrase = " ".join(t.norm for t in run)
+    phrase = " ".join(t.norm for t in run if t.text != "-")
     lang = (
         "en"
         if langs == ("en",) or (len(langs) > 1 and any(t.norm in COMPOUND_WORDS["en"] for t in run))
@@ -238,7 +245,11 @@ def _is_num(tokens: list[Token], k: int, *, step: int = 0) -> bool:
 def _weak_words(tokens: list[Token]) -> None:
     """A lone "um"/"one"/"meia"/"oh" is a word, not a digit (it stays one only beside another number)."""
     for k, t in enumerate(tokens):
-        if t.kind == "num" and t.norm in _WEAK and not (_is_num(tokens, k - 1) or _is_num(tokens, k + 1)):
+        if (
+            t.kind == "num"
+            and t.norm in _WEAK
+            and not (_is_num(tokens, k - 1, step=-1) or _is_num(tokens, k + 1, step=1))
+        ):
             t.kind, t.digits = "word", None
 
 
@@ -249,9 +260,9 @@ def _fill_gaps(tokens: list[Token], langs: tuple[str, ...]) -> None:
             continue
         if "en" in langs and t.norm == "o" and _is_num(tokens, k - 1) and _is_num(tokens, k + 1):
             t.kind, t.digits = "num", "0"
-        elif t.norm in _REPEAT and _is_num(tokens, k + 1) and len(tokens[k + 1].digits or "") == 1:
-            nxt = tokens[k + 1]
-            t.kind, t.digits = "num", nxt.digits * (_REPEAT[t.norm] - 1)
+        elif t.norm in _REPEAT and _is_num(tokens, k + 1) and tokens[k + 1].digits:
+            nxt = tokens[k + 1]  # "double seven": the next token's first digit, once more
+            t.kind, t.digits = "num", nxt.digits[0] * (_REPEAT[t.norm] - 1)
         elif (
             "pt" in langs
             and t.norm == "nao"
