@@ -238,7 +238,7 @@ def value_case(rng: random.Random, language: str, kind: str) -> Case:
         b.value(address if rng.random() < 0.4 else spoken_email(local, domain, language), kind)
         b.flush()
         return b.case
-    digits = {"card": card_number, "cpf": cpf_number, "cnpj": cnpj_number}.get(kind, None)
+    digits = {"card": card_number, "cpf": cpf_number, "cnpj": cnpj_number}.get(kind)
     digits = digits(rng) if digits else phone_number(rng, language)
     b.case.values.append((kind, digits))
     form = rng.choice(["written", "spoken", "mixed"])
@@ -367,7 +367,7 @@ def score(cases: list[Case], *, region: str = "BR") -> dict[str, dict[str, float
                 tally[f.kind]["fp"] += 1
         # a value split over segments has one truth span per piece: count it once
         values: dict[str, list[int]] = {}
-        for k, (seg, _, _, kind) in enumerate(case.truth):
+        for k, (_seg, _, _, kind) in enumerate(case.truth):
             values.setdefault(kind, []).append(k)
         for kind, indices in values.items():
             if any(k in hit for k in indices):

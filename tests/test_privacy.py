@@ -14,7 +14,9 @@ from tests.privacy_cases import score, text_set
 
 def _find(texts, language="pt", speakers=None, region="BR"):
     speakers = speakers or ["customer"] * len(texts)
-    utterances = [Utterance(t, s, 2.0 * i, 2.0 * i + 1.5) for i, (t, s) in enumerate(zip(texts, speakers))]
+    utterances = [
+        Utterance(t, s, 2.0 * i, 2.0 * i + 1.5) for i, (t, s) in enumerate(zip(texts, speakers, strict=True))
+    ]
     return [(f.kind, f.by) for f in find_personal_data(utterances, language=language, region=region)]
 
 
