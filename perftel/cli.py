@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
 
     add_report_command(sub, COMMANDS)
+    from perftel.privacy.cli import add_redact_command  # `perftel redact`, on transcripts on disk
+
+    add_redact_command(sub, COMMANDS)
     return parser
 
 

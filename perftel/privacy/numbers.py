@@ -156,6 +156,12 @@ def tokenize(text: str, seg: int = 0) -> list[Token]:
         norm = fold(piece)
         kind = "num" if piece.isdigit() else "word" if piece[0].isalpha() else "punct"
         out.append(Token(piece, norm, kind, seg, m.start(), m.end(), digits=piece if kind == "num" else None))
+    for k, t in enumerate(out):  # digits glued to letters ("a1b2c3", "x123456") are a code, not a number
+        if t.kind == "num" and any(
+            0 <= j < len(out) and out[j].kind == "word" and (out[j].end == t.start or out[j].start == t.end)
+            for j in (k - 1, k + 1)
+        ):
+            t.kind, t.digits = "word", None
     return out
 
 
