@@ -8,7 +8,7 @@ from perftel.errors import ConfigError
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word
 from perftel.privacy import PrivacyPolicy, Utterance, find_personal_data, redact_transcript
 from perftel.privacy.numbers import mark_numbers, tokenize
-from perftel.privacy.policy import company_policy, policy_from_section
+from perftel.privacy.policy import company_policy, policy_from_section, transcribe_options
 from tests.privacy_cases import score, text_set
 
 
@@ -148,3 +148,10 @@ def test_policy_from_settings_and_unknown_kind(tmp_path):
     (tmp_path / "acme").mkdir()
     (tmp_path / "acme" / "settings.toml").write_text('country = "BR"\n[privacy]\nkinds = ["cpf"]\n', "utf-8")
     assert company_policy("acme", tmp_path) == PrivacyPolicy(("cpf",), False, "BR")
+
+
+def test_audio_policy_asks_the_transcriber_for_word_times(tmp_path):
+    (tmp_path / "acme").mkdir()
+    assert transcribe_options("acme", tmp_path) is None
+    (tmp_path / "acme" / "settings.toml").write_text("[privacy]\naudio = true\n", "utf-8")
+    assert transcribe_options("acme", tmp_path).word_timestamps is True

@@ -112,3 +112,13 @@ def policy_for_transcript(json_path: Path) -> PrivacyPolicy:
         if company is not None:
             return company_policy(company, company_dir.parent)
     return PrivacyPolicy(region=_country(config.env("PERFTEL_COUNTRY"), "PERFTEL_COUNTRY"))
+
+
+def transcribe_options(company_id: str, data_dir: str | Path | None = None) -> Any:
+    """``TranscribeOptions(word_timestamps=True)`` when the company's policy silences audio (the spans
+    come from word times), else None (the transcriber's defaults). Raises ConfigError for a bad policy."""
+    if not company_policy(company_id, data_dir).audio:
+        return None
+    from perftel.transcribe import TranscribeOptions
+
+    return TranscribeOptions(word_timestamps=True)
