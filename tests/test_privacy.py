@@ -61,6 +61,9 @@ def test_context_catches_a_garbled_card_and_a_cue_from_the_agent():
     assert _find(["411111111111111"]) == []
     # the agent asks, the customer answers with a garbled CPF (10 digits)
     assert _find(["qual o seu CPF?", "1114447773"], speakers=["agent", "customer"]) == [("cpf", "context")]
+    # the customer's turn goes on around the agent's question: the question still gives the context
+    texts = ["quero atualizar meu cadastro", "qual o seu CPF?", "1114447773"]
+    assert _find(texts, speakers=["customer", "agent", "customer"]) == [("cpf", "context")]
     # an order number right after a cue for something else keeps its negative cue
     assert _find(["meu cartão deu problema no pedido 5512345678"]) == []
 

@@ -257,18 +257,18 @@ def find_personal_data(
     wanted = set(kinds)
     order = sorted(range(len(utterances)), key=lambda i: (utterances[i].start, i))
     findings: list[Finding] = []
+    talk = _Conversation(utterances, order)
     for turn in _turns(utterances, order):
         tokens: list[Token] = []
         for index in turn:
             tokens.extend(tokenize(utterances[index].text, index))
         mark_numbers(tokens, language)
-        prompt = _prompt(utterances, order, turn[0])
         used: set[int] = set()
         if "email" in wanted:
             for first, last in _emails(tokens, language):
                 findings.append(Finding("email", _spans(tokens, first, last), "pattern"))
                 used.update(range(first, last + 1))
-        for finding in _numbers(tokens, used, prompt, language, region):
+        for finding in _numbers(tokens, used, talk, language, region):
             if finding.kind in wanted:
                 findings.append(finding)
     findings.sort(key=lambda f: (f.spans[0].seg, f.spans[0].start))
@@ -292,17 +292,38 @@ def _turns(utterances: Sequence[Utterance], order: list[int]) -> list[list[int]]
     return turns
 
 
-def _prompt(utterances: Sequence[Utterance], order: list[int], first: int) -> list[str]:
-    """Folded words of other speakers' segments just before segment ``first`` (the question asked)."""
-    me = utterances[first]
-    words: list[str] = []
-    for index in order:
-        u = utterances[index]
-        if u.start >= me.start or index == first:
-            break
-        if u.speaker != me.speaker and me.start - u.end <= PROMPT_SECONDS:
-            words.extend(t.norm for t in tokenize(u.text) if t.kind == "word")
-    return words
+class _Conversation:
+    """Folded words of the conversation before a point: a turn's own words and the other speakers'
+    recent segments (a question like "qual o seu CPF?"), in the order they were said."""
+
+    def __init__(self, utterances: Sequence[Utterance], order: list[int]) -> None:
+        self.utterances = utterances
+        self.order = order
+        self._words: dict[int, list[str]] = {}
+
+    def words(self, index: int) -> list[str]:
+        if index not in self._words:
+            self._words[index] = [t.norm for t in tokenize(self.utterances[index].text) if t.kind == "word"]
+        return self._words[index]
+
+    def before(self, tokens: list[Token], first: int) -> list[str]:
+        """Words said before token ``first`` of a turn (``tokens``), oldest first."""
+        seg = tokens[first].seg
+        me = self.utterances[seg]
+        pieces: list[tuple[float, int, list[str]]] = []
+        own: dict[int, list[str]] = {}
+        for t in tokens[:first]:
+            if t.kind == "word":
+                own.setdefault(t.seg, []).append(t.norm)
+        for index, words in own.items():
+            pieces.append((self.utterances[index].start, index, words))
+        for index in self.order:
+            u = self.utterances[index]
+            if u.start >= me.start:
+                break
+            if u.speaker != me.speaker and me.start - u.end <= PROMPT_SECONDS:
+                pieces.append((u.start, index, self.words(index)))
+        return [w for _, _, words in sorted(pieces, key=lambda p: (p[0], p[1])) for w in words]
 
 
 def _cue_at(words: list[str], end: int) -> str | None:
@@ -314,18 +335,13 @@ def _cue_at(words: list[str], end: int) -> str | None:
     return None
 
 
-def _context(tokens: list[Token], first: int, last: int, prompt: list[str]) -> str | None:
-    """The nearest cue before the run (then in the prompt, then just after): a kind, "neg" or None."""
-    before = [t.norm for t in tokens[:first] if t.kind == "word"]
+def _context(tokens: list[Token], first: int, last: int, talk: _Conversation) -> str | None:
+    """The nearest cue before the run (in the conversation), else just after it: a kind, "neg" or None."""
+    before = talk.before(tokens, first)
     for k in range(len(before) - 1, max(-1, len(before) - 1 - _BACK_WORDS), -1):
         cue = _cue_at(before, k)
         if cue:
             return cue
-    if len(before) < _BACK_WORDS:
-        for k in range(len(prompt) - 1, max(-1, len(prompt) - 1 - _BACK_WORDS), -1):
-            cue = _cue_at(prompt, k)
-            if cue:
-                return cue
     after = [t.norm for t in tokens[last + 1 :] if t.kind == "word"][:_FORWARD_WORDS]
     for k in range(len(after)):
         cue = _cue_at(after, k)
@@ -449,11 +465,11 @@ def _runs(tokens: list[Token], used: set[int]) -> list[list[_Group]]:
 
 
 def _numbers(
-    tokens: list[Token], used: set[int], prompt: list[str], language: str | None, region: str | None
+    tokens: list[Token], used: set[int], talk: _Conversation, language: str | None, region: str | None
 ) -> list[Finding]:
     out: list[Finding] = []
     for run in _runs(tokens, used):
-        cue = _context(tokens, run[0].first, run[-1].last, prompt)
+        cue = _context(tokens, run[0].first, run[-1].last, talk)
         i = 0
         while i < len(run):
             taken = False
