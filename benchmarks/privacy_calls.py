@@ -1,7 +1,9 @@
 """Spoken calls full of personal data, with the truth beside them (for ``bench_privacy.py``).
 
-Each call is a two-channel 8 kHz WAV built like the sandbox's calls (:mod:`perftel.sandbox.make_media`:
-espeak-ng voices ``pt-br`` / ``en-us``, sox telephone band, agent left, customer right). The agent asks for
+Each call is a two-channel WAV built like the sandbox's calls (:mod:`perftel.sandbox.make_media`:
+espeak-ng voices ``pt-br`` / ``en-us``, agent left, customer right, the customer 6 dB quieter), but 16 kHz
+without the telephone band: through an 8 kHz band the bundled ``base`` model returned no text at all for
+the Portuguese voice (measured), which would make "nothing leaked" meaningless. The agent asks for
 a card number, CPF, CNPJ, phone number or e-mail; the customer reads it out the usual ways (digit by
 digit, in groups of digits, in two-digit words); both also say numbers that are not personal: an order
 number, a price, a time. ``truth.json`` beside the WAVs lists, per call, the personal values (kind and
@@ -16,12 +18,13 @@ import argparse
 import array
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import wave
 from pathlib import Path
 
-from perftel.sandbox.make_media import AGENT_NORM_DB, CUSTOMER_NORM_DB, RATE, _turn_samples
+from perftel.sandbox.make_media import AGENT_NORM_DB, CUSTOMER_NORM_DB
 from tests.privacy_cases import (
     EN_DIGITS,
     PT_DIGITS,
@@ -32,6 +35,50 @@ from tests.privacy_cases import (
     phone_number,
     two_digit_words,
 )
+
+RATE = 16_000  # wideband: the base model returns nothing on espeak-ng's pt-br voice through an 8 kHz band
+
+
+def _turn_samples(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> array.array:
+    """One turn, 16 kHz mono 16-bit, trimmed and normalised (``sox``)."""
+    raw, out = tmp / f"raw{index}.wav", tmp / f"turn{index}.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True, capture_output=True
+    )
+    subprocess.run(
+        [
+            "sox",
+            "-D",
+            str(raw),
+            "-r",
+            str(RATE),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(out),
+            "silence",
+            "1",
+            "0.02",
+            "0.5%",
+            "reverse",
+            "silence",
+            "1",
+            "0.02",
+            "0.5%",
+            "reverse",
+            "norm",
+            str(norm_db),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with wave.open(str(out), "rb") as handle:
+        samples = array.array("h", handle.readframes(handle.getnframes()))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples
+
 
 VOICES = {"pt": ("pt-br", "f3", "m3"), "en": ("en-us", "f4", "m7")}
 QUESTIONS = {

@@ -117,6 +117,9 @@ COMPOUND_WORDS = {
     },
 }
 _CONNECTORS = {"pt": {"e"}, "en": {"and"}}
+_MULTIPLIERS = {"mil": "pt", "thousand": "en", "hundred": "en"}
+_PT_WORDS = ["zero", "um", "dois", "tres", "quatro", "cinco", "seis", "sete", "oito", "nove"]
+_EN_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 # digit words that are also ordinary words: digits only next to other number tokens
 _WEAK = {"um", "uma", "one", "oh", "meia"}
 _REPEAT = {"double": 2, "triple": 3}
@@ -178,6 +181,11 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
     langs = _languages(language)
     compound = set().union(*(COMPOUND_WORDS[code] for code in langs))
     connectors = set().union(*(_CONNECTORS[code] for code in langs))
+    for k, t in enumerate(tokens[:-1]):  # Whisper's "5 mil quinhentos…": the digit joins the words
+        nxt = tokens[k + 1]
+        if t.kind == "num" and len(t.text) == 1 and nxt.norm in _MULTIPLIERS and nxt.seg == t.seg:
+            t.kind, t.digits = "word", None
+            t.norm = (_PT_WORDS if _MULTIPLIERS[nxt.norm] == "pt" else _EN_WORDS)[int(t.text)]
     group = 0
     i = 0
     n = len(tokens)
