@@ -67,7 +67,7 @@ _CUES: dict[str, list[str]] = {
         "pan",
     ],
     "cpf": ["cpf", "c p f", "ce pe efe", "cadastro de pessoa fisica", "social security", "ssn"],
-    "cnpj": ["cnpj", "c n p j"],
+    "cnpj": ["cnpj", "c n p j", "cnp"],
     "phone": [
         "telefone",
         "celular",
