@@ -10,7 +10,7 @@ the figures are those of what perftel writes. Reported:
 
 * **leaks** — for each personal value, whether any run of ≥ 6 consecutive digits of it survives in any
   written file: the digits of each speaker's segments in order (number words turned into digits first,
-  separators dropped), in the JSON and TXT; for an e-mail, its local part and domain both in one segment;
+  separators dropped), in the JSON and TXT; for an e-mail, any name of its local part anywhere;
 * **non-personal numbers readable** — order numbers, prices and times whose digits appear in the redacted
   transcript, as a share of those readable in the unredacted one (what transcription already lost is not
   redaction's doing), and as a share of all;
@@ -54,12 +54,8 @@ def digit_streams(result: TranscriptionResult) -> dict[str, str]:
 
 
 def leaked(value: dict, result: TranscriptionResult) -> bool:
-    if value["kind"] == "email":
-        for segment in result.segments:
-            text = segment.text.lower()
-            if any(p in text for p in value["local"]) and value["domain"][0] in text:
-                return True
-        return False
+    if value["kind"] == "email":  # the names of the local part are said nowhere else in these calls
+        return any(p in segment.text.lower() for segment in result.segments for p in value["local"])
     digits = value["digits"]
     everything = " ".join(digit_streams(result).values())
     return any(digits[i : i + 6] in everything for i in range(len(digits) - 5))

@@ -63,6 +63,8 @@ def test_context_catches_a_garbled_card_and_a_cue_from_the_agent():
     assert _find(["411111111111111"]) == []
     # the agent asks, the customer answers with a garbled CPF (10 digits)
     assert _find(["qual o seu CPF?", "1114447773"], speakers=["agent", "customer"]) == [("cpf", "context")]
+    # Whisper's "CNPK" / "CMDK" for CNPJ still cue a garbled CNPJ (15 digits, fails its check)
+    assert _find(["And the company CNPK?", "783874090000108"], "en", ["agent", "customer"]) == [("cnpj", "context")]
     # the customer's turn goes on around the agent's question: the question still gives the context
     texts = ["quero atualizar meu cadastro", "qual o seu CPF?", "1114447773"]
     assert _find(texts, speakers=["customer", "agent", "customer"]) == [("cpf", "context")]
@@ -86,6 +88,9 @@ def test_emails_written_and_spoken():
     assert _find(["my email is john dot smith at example dot com"], language="en") == [("email", "pattern")]
     assert _find(["write to mary.jones@example.org today"], language="en") == [("email", "pattern")]
     assert _find(["we met at home at noon"], language="en") == []
+    # Whisper lost the "at": after an e-mail cue a dotted name ending in a domain is still an address
+    assert _find(["My email is Maria.Souzaatgmail.com."], language="en") == [("email", "pattern")]
+    assert _find(["the site is www.example.com"], language="en") == []
 
 
 def test_phone_with_the_company_region_and_with_a_country_code():

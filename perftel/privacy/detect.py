@@ -30,6 +30,7 @@ values themselves never leave this module except as spans.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -326,8 +327,13 @@ class _Conversation:
         return [w for _, _, words in sorted(pieces, key=lambda p: (p[0], p[1])) for w in words]
 
 
+_CNPJ_HEARD = re.compile(r"c[nm][pbdtk][a-z]?")  # Whisper's "CNP", "CNPK", "CMTJ", "CMDK" for CNPJ
+
+
 def _cue_at(words: list[str], end: int) -> str | None:
     """The cue kind of a phrase ending at ``words[end]``, if any."""
+    if 0 <= end < len(words) and _CNPJ_HEARD.fullmatch(words[end]):
+        return "cnpj"
     for phrase, kind in _CUE_TABLE:
         n = len(phrase)
         if end - n + 1 >= 0 and tuple(words[end - n + 1 : end + 1]) == phrase:
@@ -553,7 +559,28 @@ def _emails(tokens: list[Token], language: str | None) -> list[tuple[int, int]]:
                 break
         found.append((start, end))
         k = end + 1
-    return found
+    return found + _addresses_without_at(tokens, found)
+
+
+def _addresses_without_at(tokens: list[Token], found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """After an e-mail cue, a dotted name ending in a top-level domain is an address whose "@" Whisper
+    lost ("my email is maria.souzaatgmail.com")."""
+    taken = {k for first, last in found for k in range(first, last + 1)}
+    out = []
+    k = 0
+    while k < len(tokens):
+        if k in taken or not _is_label(tokens[k]) or not _email_cue(tokens, k):
+            k += 1
+            continue
+        end = k
+        while end + 2 < len(tokens) and tokens[end + 1].norm in _DOT and _is_label(tokens[end + 2]):
+            end += 2
+        if end > k and tokens[end].norm in _TLDS and not taken & set(range(k, end + 1)):
+            out.append((k, end))
+            k = end + 1
+        else:
+            k += 1
+    return out
 
 
 def _touching(a: Token, b: Token) -> bool:
