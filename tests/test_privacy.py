@@ -89,7 +89,11 @@ def test_emails_written_and_spoken():
     assert _find(["write to mary.jones@example.org today"], language="en") == [("email", "pattern")]
     assert _find(["we met at home at noon"], language="en") == []
     # Whisper lost the "at": after an e-mail cue a dotted name ending in a domain is still an address
-    assert _find(["My email is Maria.Souzaatgmail.com."], language="en") == [("email", "pattern")]
+    assert _find(["My email is Maria.Souzaatgmail.com. My card is 4111 1111 1111 1111."], language="en") == [
+        ("email", "pattern"),
+        ("card", "checksum"),
+    ]
+    assert _find(["mande para ana@empresa.com.br. Obrigado"]) == [("email", "pattern")]
     assert _find(["the site is www.example.com"], language="en") == []
 
 

@@ -535,9 +535,12 @@ def _emails(tokens: list[Token], language: str | None) -> list[tuple[int, int]]:
             k += 1
             continue
         labels = [tokens[end].norm]
-        while end + 2 < len(tokens) and tokens[end + 1].norm in _DOT and _is_label(tokens[end + 2]):
+        while end + 2 < len(tokens) and _dot_link(tokens, end + 1) and _is_label(tokens[end + 2]):
             end += 2
             labels.append(tokens[end].norm)
+        while len(labels) > 1 and labels[-1] not in _TLDS:  # "exemplo.com. My card…": back to the domain
+            labels.pop()
+            end -= 2
         if not strong and (len(labels) < 2 or labels[-1] not in _TLDS):
             k += 1
             continue
@@ -572,15 +575,28 @@ def _addresses_without_at(tokens: list[Token], found: list[tuple[int, int]]) -> 
         if k in taken or not _is_label(tokens[k]) or not _email_cue(tokens, k):
             k += 1
             continue
-        end = k
-        while end + 2 < len(tokens) and tokens[end + 1].norm in _DOT and _is_label(tokens[end + 2]):
+        end = best = k
+        while end + 2 < len(tokens) and _dot_link(tokens, end + 1) and _is_label(tokens[end + 2]):
             end += 2
-        if end > k and tokens[end].norm in _TLDS and not taken & set(range(k, end + 1)):
+            if tokens[end].norm in _TLDS:
+                best = end
+        end = best
+        if end > k and not taken & set(range(k, end + 1)):
             out.append((k, end))
             k = end + 1
         else:
             k += 1
     return out
+
+
+def _dot_link(tokens: list[Token], i: int) -> bool:
+    """Token ``i`` is the dot of an address: "ponto"/"dot", or a "." with no space on either side."""
+    t = tokens[i]
+    if t.norm not in _DOT:
+        return False
+    return t.kind != "punct" or (
+        0 < i < len(tokens) - 1 and _touching(tokens[i - 1], t) and _touching(t, tokens[i + 1])
+    )
 
 
 def _touching(a: Token, b: Token) -> bool:
