@@ -38,6 +38,8 @@ def test_spoken_digits_become_digits_pt_and_en():
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "4057764"
     tokens = mark_numbers(tokenize("5 mil quinhentos e oitenta e quatro, 9 mil duzentos"), "pt")  # Whisper's mix
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "55849200"
+    tokens = mark_numbers(tokenize("nove mil dos centos e noventa e quatro, mil quatro centos e sessenta"), "pt")
+    assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "92941460"
     tokens = mark_numbers(tokenize("é um cliente"), "pt")  # a lone "um" is an article
     assert all(t.kind == "word" for t in tokens)
 

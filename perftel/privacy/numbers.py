@@ -186,6 +186,8 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
         if t.kind == "num" and len(t.text) == 1 and nxt.norm in _MULTIPLIERS and nxt.seg == t.seg:
             t.kind, t.digits = "word", None
             t.norm = (_PT_WORDS if _MULTIPLIERS[nxt.norm] == "pt" else _EN_WORDS)[int(t.text)]
+    if "pt" in langs:
+        _split_hundreds(tokens)
     group = 0
     i = 0
     n = len(tokens)
@@ -198,7 +200,7 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
         j = i
         while j + 1 < n:
             nxt = tokens[j + 1]
-            if nxt.kind == "word" and (nxt.norm in DIGIT_WORDS or nxt.norm in compound):
+            if nxt.kind == "glue" or nxt.kind == "word" and (nxt.norm in DIGIT_WORDS or nxt.norm in compound):
                 j += 1
             elif (
                 nxt.text == "-"
@@ -232,10 +234,38 @@ def mark_numbers(tokens: list[Token], language: str | None = None) -> list[Token
     return tokens
 
 
+_HUNDREDS = {
+    "dos": "duzentos",
+    "dois": "duzentos",
+    "duas": "duzentas",
+    "tres": "trezentos",
+    "quatro": "quatrocentos",
+    "cinco": "quinhentos",
+    "seis": "seiscentos",
+    "sete": "setecentos",
+    "oito": "oitocentos",
+    "nove": "novecentos",
+}
+
+
+def _split_hundreds(tokens: list[Token]) -> None:
+    """Whisper splits Portuguese hundreds: "dos centos", "quatro centos" (= duzentos, quatrocentos);
+    a lone "centos" is "cento". The digit word takes the hundreds word, "centos" only glues."""
+    for k, t in enumerate(tokens):
+        if t.kind != "word" or t.norm not in ("centos", "centas"):
+            continue
+        prev = tokens[k - 1] if k > 0 else None
+        if prev is not None and prev.kind == "word" and prev.norm in _HUNDREDS and prev.seg == t.seg:
+            prev.norm = t.norm = _HUNDREDS[prev.norm]
+            t.kind = "glue"  # part of the run, left out of the phrase
+        else:
+            t.norm = "cento"
+
+
 def _compound(run: list[Token], langs: tuple[str, ...], group: int) -> None:
     from text_to_num import alpha2digit
 
-    phrase = " ".join(t.norm for t in run if t.text != "-")
+    phrase = " ".join(t.norm for t in run if t.text != "-" and t.kind != "glue")
     lang = (
         "en"
         if langs == ("en",) or (len(langs) > 1 and any(t.norm in COMPOUND_WORDS["en"] for t in run))
