@@ -253,3 +253,23 @@ def test_write_outside_a_company_folder_uses_the_default_policy(tmp_path):
         _settings(tmp_path / "d", '[privacy]\nkinds = "card"\n')
         storage = CompanyStorage("acme", tmp_path / "d").ensure()
         storage.save_transcription(_result_for(tmp_path / "x.wav"), prefix="p")
+
+
+def test_redact_command_silences_recordings_already_on_disk(tmp_path, capsys):
+    storage = CompanyStorage("acme", tmp_path).ensure()
+    audio = _recording(storage.recordings_dir / "goto_connect_r2.wav", seconds=16.0)
+    old = _result_for(audio, 16.0)
+    path = storage.transcriptions_dir / "goto_connect_r2.json"
+    write_json_atomic(path, old.to_dict())
+    _settings(tmp_path, "[privacy]\naudio = true\n")
+    assert main(["redact", "--company", "acme", "--data-dir", str(tmp_path)]) == 0
+    assert "recordings silenced: 1" in capsys.readouterr().out
+    data = json.loads(path.read_text("utf-8"))
+    assert data["audio_redacted"] is True and Path(data["audio_path"]) == audio
+    with wave.open(str(audio)) as w:
+        rate = w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    start, end = placeholder_spans(TranscriptionResult.from_dict(data))[0]
+    assert not samples[int(start * rate) + 1 : int(end * rate) - 1].any()
+    assert main(["redact", "--company", "acme", "--data-dir", str(tmp_path)]) == 0  # again: nothing to do
+    assert "0 rewritten" in capsys.readouterr().out
