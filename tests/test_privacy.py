@@ -96,6 +96,10 @@ def test_emails_written_and_spoken():
         ("card", "checksum"),
     ]
     assert _find(["mande para ana@empresa.com.br. Obrigado"]) == [("email", "pattern")]
+    # what Whisper garbled between the cue and the address belongs to the address
+    utterances = [Utterance("My email is dot dot smith and example dot com", "customer")]
+    (finding,) = find_personal_data(utterances, language="en")
+    assert utterances[0].text[finding.spans[0].start :] == "dot dot smith and example dot com"
     assert _find(["the site is www.example.com"], language="en") == []
 
 

@@ -267,6 +267,7 @@ def find_personal_data(
         used: set[int] = set()
         if "email" in wanted:
             for first, last in _emails(tokens, language):
+                first = _after_email_cue(tokens, first)
                 findings.append(Finding("email", _spans(tokens, first, last), "pattern"))
                 used.update(range(first, last + 1))
         for finding in _numbers(tokens, used, talk, language, region):
@@ -587,6 +588,21 @@ def _addresses_without_at(tokens: list[Token], found: list[tuple[int, int]]) -> 
         else:
             k += 1
     return out
+
+
+_CUE_FILLERS = {"is", "e", "eh", "address", "endereco", "eletronico", ":", "-", ","}
+
+
+def _after_email_cue(tokens: list[Token], first: int, window: int = 8) -> int:
+    """Where an address said after "my email is" really starts: everything between the cue and the
+    address found belongs to it (Whisper turns "john dot smith at …" into "dot dot smith and …")."""
+    for c in range(first - 1, max(-1, first - 1 - window), -1):
+        if tokens[c].norm in ("email", "mail"):
+            start = c + 1
+            while start < first and tokens[start].norm in _CUE_FILLERS:
+                start += 1
+            return min(start, first)
+    return first
 
 
 def _dot_link(tokens: list[Token], i: int) -> bool:
