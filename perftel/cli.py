@@ -152,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from perftel.analytics.cli import add_trackers_command  # `perftel trackers`
 
     add_trackers_command(sub, COMMANDS)
+    from perftel.privacy.cli import add_redact_command  # `perftel redact`, on transcripts on disk
+
+    add_redact_command(sub, COMMANDS)
     return parser
 
 

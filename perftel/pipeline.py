@@ -193,9 +193,11 @@ def _transcribe(
     if executor is None:
         try:
             if transcriber is None:
+                from perftel.privacy.policy import transcribe_options
                 from perftel.transcribe import create_transcriber
 
-                transcriber = create_transcriber(model, device, compute_type)
+                options = transcribe_options(storage.company_id, storage.data_dir)  # word times for audio redaction
+                transcriber = create_transcriber(model, device, compute_type, options=options)
             executor = LocalExecutor(transcriber)
             executor.check()
         except PerftelError as exc:
