@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 from perftel import create_provider, run_pipeline
 from perftel.cli import main
