@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from perftel.dates import DateLike, last_days, utc_range
 from perftel.download import DownloadedRecording, download_recordings
 from perftel.errors import ConfigError, PerftelError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
-from perftel.models import Failure, PipelineResult
+from perftel.models import CallMetadata, Failure, PipelineResult
 from perftel.progress import FETCH, LOGIN, TRANSCRIBE, CancelToken, ProgressCallback, no_progress
 from perftel.providers import Provider, create_provider
 from perftel.storage import CompanyStorage
@@ -43,7 +43,7 @@ def run_pipeline(
     model: str | None = None,
     device: str | None = None,
     compute_type: str | None = None,
-    language: str | None = None,
+    language: str | Callable[[CallMetadata], str | None] | None = None,
     data_dir: str | Path | None = None,
     filename_prefix: str | None = None,
     base_url: str | None = None,
@@ -64,7 +64,8 @@ def run_pipeline(
         download, transcribe: stop after listing / after downloading when False.
         transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
             (defaults from ``WHISPER_*`` settings) when there is something to transcribe.
-        language: pin the transcription language (else detected per call).
+        language: pin the transcription language (else detected per call); ``"en,pt"`` restricts
+            detection; a function of the :class:`~perftel.models.CallMetadata` pins each call on its own.
         data_dir: where company folders live (default ``PERFTEL_DATA_DIR`` or ``./data``).
         filename_prefix: prefix of file names (default: the provider name).
         on_progress: called as ``(step, current, total)`` for login, fetch, download, transcribe.
@@ -168,7 +169,7 @@ def _transcribe(
     recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
     on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
-    language: str | None,
+    language: str | Callable[[CallMetadata], str | None] | None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -190,7 +191,10 @@ def _transcribe(
             return
     by_id = {d.recording.id: d for d in todo}
     jobs = [
-        TranscriptionJob(str(d.path), d.recording.id, dict(d.recording.channel_roles), language)
+        TranscriptionJob(
+            str(d.path), d.recording.id, dict(d.recording.channel_roles),
+            language(d.call) if callable(language) else language,
+        )
         for d in sorted(todo, key=lambda d: d.call.started_at)
     ]
     for job, outcome in executor.run(jobs, cancel=cancel):
