@@ -7,6 +7,7 @@
     perftel credentials set|list|delete --company acme --provider goto_connect
     perftel sandbox --provider goto_connect
     perftel demo
+    perftel dashboard --company acme
 """
 
 from __future__ import annotations
@@ -151,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
 
     add_report_command(sub, COMMANDS)
+    from perftel.dashboard import add_dashboard_command  # `perftel dashboard`: Voilà, on 127.0.0.1
+
+    add_dashboard_command(sub, COMMANDS)
     return parser
 
 

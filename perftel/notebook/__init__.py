@@ -13,6 +13,8 @@ Everything a button does is a method, so notebooks run the same with and without
 
 from __future__ import annotations
 
+import os
+
 from perftel.notebook.charts import (
     CallTables,
     add_time_columns,
@@ -42,6 +44,7 @@ from perftel.notebook.charts import (
     talk_time_chart,
     talk_time_figure,
     timeline_figure,
+    use_offline_html_renderer,
 )
 from perftel.notebook.common import Secret
 from perftel.notebook.credentials_form import CredentialsForm
@@ -71,6 +74,9 @@ from perftel.notebook.tables import (
     transcripts_view,
     yes_no,
 )
+
+if os.environ.get("PERFTEL_OFFLINE_HTML") == "1":  # set by perftel.report for the report's kernel
+    use_offline_html_renderer()
 
 __all__ = [
     "QUICK_RANGES",
@@ -126,5 +132,6 @@ __all__ = [
     "timeline_figure",
     "transcript_table_html",
     "transcripts_view",
+    "use_offline_html_renderer",
     "yes_no",
 ]

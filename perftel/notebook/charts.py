@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io.base_renderers import MimetypeRenderer
 from plotly.subplots import make_subplots
 
 from perftel.notebook.tables import clock, zone_name
@@ -217,6 +219,34 @@ def call_segments(segments: pd.DataFrame, recording_id: str) -> pd.DataFrame:
     out = rows[["start", "end", "who", "text"]].reset_index(drop=True)
     out.insert(0, "time", [clock(math.floor(s)) for s in out["start"]])
     return out
+
+
+class OfflineHtmlRenderer(MimetypeRenderer):
+    """A plotly renderer for HTML exports that must open offline: each figure as HTML, plotly.js inlined
+    in the first one only, no MathJax (plotly's own ``notebook`` renderer always links MathJax's CDN).
+    plotly copies renderers before use, so "already included" is kept on the class, once per kernel."""
+
+    included = False
+
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        html = pio.to_html(
+            fig_dict,
+            include_plotlyjs=not self.included,
+            include_mathjax=False,
+            full_html=False,
+            default_width="100%",
+            config={"displaylogo": False, "responsive": True},
+        )
+        OfflineHtmlRenderer.included = True
+        return {"text/html": html}
+
+
+def use_offline_html_renderer() -> None:
+    """Render figures as self-contained HTML from now on in this kernel (the report's kernel does, through
+    ``PERFTEL_OFFLINE_HTML=1``, see :mod:`perftel.report`)."""
+    if "perftel_offline" not in pio.renderers:
+        pio.renderers["perftel_offline"] = OfflineHtmlRenderer()
+    pio.renderers.default = "perftel_offline"
 
 
 # -- tables behind the charts (small aggregates: pandas here, SQL elsewhere) ------------------------

@@ -50,7 +50,7 @@ def ensure_sandbox_data(
     *,
     data_dir: str | Path | None = None,
     model: str = "base",
-    calls_per_day: float = 6,
+    calls_per_day: float = 3,
 ) -> PipelineResult | None:
     """When the sandbox company ``company`` has no saved call in ``[start, end]`` (UTC days), run the whole
     pipeline against the GoTo Connect sandbox (local HTTP, demo credentials kept in memory only) to fill it;
