@@ -12,6 +12,7 @@ it never calls a provider, and it holds no secret.
 from __future__ import annotations
 
 import argparse
+import signal
 import socket
 import subprocess
 import sys
@@ -30,13 +31,13 @@ HOST = "127.0.0.1"
 
 
 def dashboard_notebook(company: str, data_dir: str | Path, *, start: date | None = None, end: date | None = None):
-    """The notebook Voilà serves: a title, a line on what the page shows, and the explorer.
+    """The notebook Voilà serves: one cell showing a title, a line on what the page shows, and the explorer.
 
     ``company`` and ``data_dir`` are written into it as text (never a secret). Raises ConfigError for an
     invalid company id.
     """
     import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+    from nbformat.v4 import new_code_cell, new_notebook
 
     validate_company_id(company)
     period = (
@@ -58,7 +59,7 @@ display(Markdown(
 ))
 nb.CallExplorer(tables{period})"""
     notebook = new_notebook(
-        cells=[new_markdown_cell(f"<!-- perftel dashboard for {company} -->"), new_code_cell(source)],
+        cells=[new_code_cell(source)],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     nbformat.validate(notebook)
@@ -120,12 +121,22 @@ def serve_dashboard(
         print(f"perftel dashboard for {company}: http://{HOST}:{port}/  (this machine only; Ctrl-C stops it)",
               flush=True)
         process = subprocess.Popen(dashboard_command(path, port), cwd=tmp)
+        try:  # a SIGTERM to perftel stops Voilà too (and Voilà its kernels): nothing left running
+            previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        except ValueError:  # not the main thread: Ctrl-C only
+            previous = None
         try:
             return process.wait()
         except KeyboardInterrupt:
             process.terminate()
-            process.wait(20)
             return 0
+        finally:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 # -- the command line ------------------------------------------------------------------------------

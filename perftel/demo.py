@@ -17,6 +17,7 @@ from perftel.pipeline import run_pipeline
 from perftel.progress import ProgressCallback, no_progress
 from perftel.providers import create_provider
 from perftel.sandbox import start_sandbox
+from perftel.sandbox.calls import language_of
 
 DEMO_COMPANY = "demo"
 
@@ -44,8 +45,9 @@ def run_demo(
             provider.complete_authorization(consent.headers["location"])
             status = provider.test_connection()
             echo(status.message)
+            # the sandbox's synthetic Portuguese defeats language detection: pin each call to its own
             result = run_pipeline(
                 provider, days=days, data_dir=data_dir, model=model, device=device,
-                compute_type=compute_type, language=language, on_progress=on_progress,
+                compute_type=compute_type, language=language or language_of, on_progress=on_progress,
             )
     return result

@@ -145,4 +145,5 @@ def show_table(frame: pd.DataFrame, *, caption: str | None = None, page: int = P
         classes="display compact",
         allow_html=False,
         order=[],
+        columnDefs=[{"className": "dt-left", "targets": "_all"}],  # text reads from the left
     )
