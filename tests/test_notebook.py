@@ -432,6 +432,7 @@ def test_filters_and_one_calls_segments(tables):
 def test_explorer_filters_opens_a_call_and_plays_it(tables):
     explorer = nb.CallExplorer(tables)
     assert len(explorer.filtered) == 3 and "4 calls" in explorer.count.value
+    assert explorer.call.value == "rec-4"  # newest first, as the list
     explorer.words.value = "refund"
     assert list(explorer.filtered["recording_id"]) == ["rec-1"]
     assert explorer.call.value == "rec-1"
@@ -444,7 +445,7 @@ def test_explorer_filters_opens_a_call_and_plays_it(tables):
     explorer.words.value = "nothing-like-this"
     assert explorer.filtered.empty and explorer.detail.value == ""
     assert "No calls match these filters" in explorer.table.value
-    assert "No transcribed call" in explorer.header.value
+    assert "No transcribed call" in explorer.header.value and explorer.page_label.value == "no calls"
     for figure in explorer.figures.values():  # a sentence, not empty axes
         assert not figure.data and figure.layout.annotations and not figure.layout.xaxis.visible
     assert "No calls match these filters" in explorer.figures["calls_per_day"].layout.annotations[0].text

@@ -256,13 +256,13 @@ class CallExplorer:
             f"{len(calls) - answered} missed · {len(self.filtered)} transcribed"
         )
         self._show_page(0)
-        options = [
+        column, ascending = SORTS[self.sort.value]
+        recorded = self.rows.dropna(subset=["recording_id"]).sort_values(column, ascending=ascending, kind="stable")
+        options = [  # in the list's order, so the first one opened is the first one listed
             (f"{when} · {str(r.direction).capitalize()} · {r.agents or '–'} · {clock(r.duration_seconds)}",
              r.recording_id)
             for r, when in zip(
-                self.rows.dropna(subset=["recording_id"]).itertuples(),
-                local_times(self.rows.dropna(subset=["recording_id"])["started_at"], self.tz, "%d %b %H:%M"),
-                strict=True,
+                recorded.itertuples(), local_times(recorded["started_at"], self.tz, "%d %b %H:%M"), strict=True
             )
         ]
         self.call.options = options
@@ -278,8 +278,8 @@ class CallExplorer:
         self.page = min(max(page, 0), pages - 1)
         shown = ordered.iloc[self.page * self.page_size : (self.page + 1) * self.page_size]
         self.table.value = calls_table_html(shown, self.tz, empty=self._empty_message())
-        first = self.page * self.page_size + 1 if len(ordered) else 0
-        self.page_label.value = f"{first}–{first + len(shown) - 1 if len(shown) else 0} of {len(ordered)}"
+        first = self.page * self.page_size + 1
+        self.page_label.value = f"{first}–{first + len(shown) - 1} of {len(ordered)}" if len(ordered) else "no calls"
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
 
