@@ -1,6 +1,6 @@
 """Spoken calls full of personal data, with the truth beside them (for ``bench_privacy.py``).
 
-Each call is a two-channel WAV built like the sandbox's calls (:mod:`perftel.sandbox.make_media`:
+Each call is a two-channel WAV built like the sandbox's calls (:mod:`perftel_sandbox.make_media`:
 espeak-ng voices ``pt-br`` / ``en-us``, agent left, customer right, the customer 6 dB quieter), but 16 kHz
 without the telephone band: through an 8 kHz band the bundled ``base`` model returned no text at all for
 the Portuguese voice (measured), which would make "nothing leaked" meaningless. The agent asks for

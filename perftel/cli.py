@@ -8,6 +8,7 @@
     perftel sandbox --provider goto_connect
     perftel demo
     perftel report --start 2026-11-01 --end 2026-11-07 --company acme
+    perftel dashboard --company acme
 """
 
 from __future__ import annotations
@@ -155,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     from perftel.privacy.cli import add_redact_command  # `perftel redact`, on transcripts on disk
 
     add_redact_command(sub, COMMANDS)
+    from perftel.dashboard import add_dashboard_command  # `perftel dashboard`: Voilà, on 127.0.0.1
+
+    add_dashboard_command(sub, COMMANDS)
     return parser
 
 

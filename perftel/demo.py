@@ -33,7 +33,9 @@ def run_demo(
     on_progress: ProgressCallback = no_progress,
     echo=print,
 ) -> PipelineResult:
-    start_sandbox = require_sandbox().start_sandbox  # ConfigError naming the install when missing
+    sandbox_package = require_sandbox()  # ConfigError naming the install when missing
+    start_sandbox = sandbox_package.start_sandbox
+    language_of = sandbox_package.goto_connect_data.language_of
     store = store or CredentialStore()
     with start_sandbox("goto_connect", calls_per_day=4) as sandbox:
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")
@@ -45,8 +47,9 @@ def run_demo(
             provider.complete_authorization(consent.headers["location"])
             status = provider.test_connection()
             echo(status.message)
+            # the sandbox's synthetic Portuguese defeats language detection: pin each call to its own
             result = run_pipeline(
                 provider, days=days, data_dir=data_dir, model=model, device=device,
-                compute_type=compute_type, language=language, on_progress=on_progress,
+                compute_type=compute_type, language=language or language_of, on_progress=on_progress,
             )
     return result

@@ -18,7 +18,9 @@ in Jupyter and run by nbval); ``tests/test_packaging.py`` checks the two are ide
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +34,14 @@ from perftel.errors import ConfigError, PerftelError
 from perftel.providers import normalise_name
 
 REPORT_TEMPLATE = "call_report.ipynb"  # in perftel/templates/; copied from notebooks/04_call_report.ipynb
+# The page template: nbconvert's "lab" page without the scripts it would fetch from the internet
+# (require.js, MathJax, Mermaid, the widget manager); plotly.js and the table library are inlined by the notebook.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
 
 
 class ReportError(PerftelError):
@@ -99,7 +109,6 @@ def build_report(
     """
     import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     validate_company_id(company)
     start_day, end_day = report_period(company, start, end, days=days, data_dir=data_dir)
@@ -120,8 +129,8 @@ def build_report(
         "DATA_DIR": str(config.data_dir(data_dir).resolve()),
         "USE_SANDBOX_IF_EMPTY": False,
     }
-    # The kernel inherits this environment: plotly.js goes inline so the HTML opens offline.
-    with _environ(PLOTLY_RENDERER="notebook"):
+    # The kernel inherits this environment: figures become HTML with plotly.js inline (once), no CDN.
+    with _environ(PERFTEL_OFFLINE_HTML="1", PYDEVD_DISABLE_FILE_VALIDATION="1"), _quiet():
         try:
             papermill.execute_notebook(
                 str(source),
@@ -132,6 +141,7 @@ def build_report(
                 progress_bar=False,
                 log_output=False,
                 kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport notice on the terminal
             )
         except papermill.PapermillExecutionError as exc:
             raise ReportError(
@@ -139,9 +149,10 @@ def build_report(
                 f"The executed notebook is the log: {log_path}",
                 log=log_path,
             ) from exc
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(log_path, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(
+        report_html(nbformat.read(log_path, as_version=4), title=f"Calls of {company}, {start_day} to {end_day}"),
+        encoding="utf-8",
+    )
     return ReportFiles(html=html_path, notebook=log_path)
 
 
@@ -172,3 +183,39 @@ def report_period(
     if end_day < start_day:
         raise ConfigError(f"The end ({end_day}) is before the start ({start_day}).", field="end")
     return start_day, end_day
+
+
+def report_html(notebook: Any, *, title: str) -> str:
+    """An executed report notebook as one self-contained HTML page: no code, no prompts, no script or
+    style fetched from the internet (plotly.js and the tables' script are inside, once)."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"perftel_report.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="perftel_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+    )
+    notebook.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return body
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep papermill's and the kernel client's chatter (parameter inference, transport notices) off the
+    user's terminal; errors still raise."""
+    loggers = [logging.getLogger(name) for name in ("papermill", "traitlets", "nbclient")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from perftel_sandbox import start_sandbox
 
 from perftel import create_provider, run_pipeline
 from perftel.cli import main
@@ -19,6 +18,7 @@ from perftel.files import write_json_atomic
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word
 from perftel.privacy.audio import placeholder_spans, silence_recording
 from perftel.storage import CompanyStorage, write_transcription
+from perftel_sandbox import start_sandbox
 
 DAY = "2026-11-17"
 # (as said in the call, the digits a scan must never find)
