@@ -45,7 +45,7 @@ def test_cli_sandbox_and_demo_fail_cleanly_without_it(no_sandbox, capsys, tmp_pa
 
 def test_notebook_helpers_fail_cleanly_without_it(no_sandbox, tmp_path):
     with pytest.raises(ConfigError, match=r"pip install -e \./sandbox"):
-        ensure_sandbox_data("nobody", "2026-11-01", "2026-11-02", data_dir=tmp_path)
+        ensure_sandbox_data("sandbox", "2026-11-01", "2026-11-02", data_dir=tmp_path)
     with pytest.raises(ConfigError, match=r"pip install -e \./sandbox"):
         start_sandbox("goto_connect")
 
