@@ -269,7 +269,9 @@ def test_timeline_widget_opens_calls_and_seeks(tables, tmp_path):
     assert "#t=0.00" in view.player.value and view.player_id in view.player.value
     assert view.player_id in view.transcript.value
     assert view.seek(15.0) == 15.0 and "#t=15.00" in view.player.value
+    assert view.play_from.value == 15.0  # the box follows
     assert view.seek(500) == 22.0  # clipped to the call
+    assert view.seek(3.14159) == 3.14 and "#t=3.14'" in view.player.value
     view.jump.value = view.jump.options[2][1]
     assert view.position == 15.0
     view.play_from.value = 3.5
@@ -334,6 +336,17 @@ def test_load_conversations_from_disk(tmp_path):
     assert loaded.calls["call_id"].tolist() == ["call-1", "call-2"]
     assert loaded.calls["agent"].tolist() == ["Ana", "Ana"]
     assert "example" in loaded.trackers_source  # no trackers.toml: the shipped example
+    assert loaded.trackers == [
+        "recording_disclosure",
+        "greeting",
+        "cancellation_intent",
+        "competitor_mention",
+    ]
+    card = cv.scorecard_table(
+        loaded.call_metrics, loaded.tracker_hits, loaded.calls, trackers=loaded.trackers
+    )
+    assert card.loc[0, "greeting %"] == "0%" and card.loc[0, "cancellation_intent %"] == "100%"
+    assert loaded.between("2026-11-21", None).trackers == loaded.trackers
     m = loaded.call_metrics.set_index("call_id")
     assert m.loc["call-1", "overlap_count"] == 1 and m.loc["call-1", "longest_silence_seconds"] == 14.0
     assert m.loc["call-2", "speaker_metrics_note"] == MONO_NOTE
@@ -341,4 +354,4 @@ def test_load_conversations_from_disk(tmp_path):
     # the company's own trackers win over the example
     (tmp_path / "acme" / "trackers.toml").write_text('[trackers.thanks]\nphrases = ["cancel"]\n')
     own = cv.load_conversations("acme", tmp_path)
-    assert set(own.tracker_hits["tracker"]) == {"thanks"}
+    assert set(own.tracker_hits["tracker"]) == {"thanks"} and own.trackers == ["thanks"]

@@ -34,7 +34,7 @@ import base64
 import contextlib
 import html
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class ConversationTables:
     call_metrics: pd.DataFrame
     tracker_hits: pd.DataFrame
     trackers_source: str = ""
+    trackers: list[str] = field(default_factory=list)
 
     def between(self, start: Any = None, end: Any = None, *, tz: Any = None) -> ConversationTables:
         """Only the calls whose local day (``tz``) is in ``[start, end]``, and their rows in the others."""
@@ -109,6 +110,7 @@ class ConversationTables:
             self.call_metrics[self.call_metrics["call_id"].isin(ids)].reset_index(drop=True),
             self.tracker_hits[self.tracker_hits["call_id"].isin(ids)].reset_index(drop=True),
             self.trackers_source,
+            list(self.trackers),
         )
 
 
@@ -188,7 +190,9 @@ def load_conversations(
     segments_frame = pd.DataFrame(segment_rows, columns=SEGMENT_COLUMNS)
     metrics = call_metrics_frame(segments_frame, calls)
     hits = trackers.hits_frame(segments_frame, calls) if len(segments_frame) else _empty_hits()
-    return ConversationTables(calls, segments_frame, metrics, hits, str(trackers.source or ""))
+    return ConversationTables(
+        calls, segments_frame, metrics, hits, str(trackers.source or ""), list(trackers.names)
+    )
 
 
 def _empty_hits() -> pd.DataFrame:
@@ -349,7 +353,13 @@ def trend_figure(
                 row=r,
                 col=1,
             )
-    fig.update_xaxes(title=f"local {period} ({name})", row=len(TRENDS), col=1)
+    step = 86_400_000 * (7 if period == "week" else 1)  # ms: one tick per day or week, never hours
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d", dtick=step)
+    fig.update_xaxes(
+        title=f"local {period} ({name})" + (", weeks start on Monday" if period == "week" else ""),
+        row=len(TRENDS),
+        col=1,
+    )
     return _layout(fig, f"Per agent and {period}", height=170 * len(TRENDS))
 
 
@@ -601,7 +611,12 @@ class CallTimeline:
         self.call = w.Dropdown(options=options, description="Call", layout=w.Layout(width="60%"))
         self.jump = w.Dropdown(description="Jump to", layout=w.Layout(width="60%"))
         self.play_from = w.BoundedFloatText(
-            value=0.0, min=0.0, max=1e6, step=1.0, description="Play from (s)"
+            value=0.0,
+            min=0.0,
+            max=1e6,
+            step=1.0,
+            description="Play from (s)",
+            style={"description_width": "initial"},
         )
         self.summary = w.HTML()
         self.chart = w.Output(layout=w.Layout(width="62%"))
@@ -670,14 +685,16 @@ class CallTimeline:
         return self.figure
 
     def seek(self, seconds: float) -> float:
-        """Set the player to start at ``seconds`` (clipped to the call); returns the position used."""
+        """Set the player to start at ``seconds`` (clipped to the call, rounded to 0.01 s); returns the
+        position used. The "Play from" box follows."""
         call = self.tables.calls[self.tables.calls["call_id"] == self.call.value]
         if call.empty:
             return 0.0
         row = call.iloc[0]
         end = max([float(row["duration_seconds"] or 0.0), *self.segments["end"].astype(float).tolist()])
-        self.position = min(max(0.0, float(seconds or 0.0)), end)
+        self.position = round(min(max(0.0, float(seconds or 0.0)), end), 2)
         self.player.value = audio_html(row["audio_path"], start=self.position, element_id=self.player_id)
+        self.play_from.value = round(self.position, 2)  # its observer seeks to the same place again: no-op
         return self.position
 
 
@@ -760,7 +777,7 @@ def conversations_section(tables: ConversationTables) -> ConversationsSection:
     """Scorecard, the per-call distribution chart and a short reading, for a period's tables (filter
     them first with :meth:`ConversationTables.between`)."""
     return ConversationsSection(
-        scorecard_table(tables.call_metrics, tables.tracker_hits, tables.calls),
+        scorecard_table(tables.call_metrics, tables.tracker_hits, tables.calls, trackers=tables.trackers),
         distribution_figure(tables.call_metrics, tables.calls),
         reading(tables.call_metrics, tables.tracker_hits, tables.calls),
     )
