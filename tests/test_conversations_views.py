@@ -151,10 +151,13 @@ def test_tracker_hits_are_markers_at_their_times_on_the_speakers_lane(tables):
     fig = figure_of(tables, "c1")
     hits = tables.tracker_hits[tables.tracker_hits["call_id"] == "c1"]
     assert {"recording_disclosure", "cancellation_intent"} <= set(hits["tracker"])
-    [markers] = [t for t in fig.data if t.name == "tracker hits"]
-    assert list(markers.x) == hits["start_seconds"].tolist()
-    assert list(markers.text) == hits["tracker"].tolist()
-    assert list(markers.y) == hits["speaker"].tolist()
+    markers = {t.name: t for t in fig.data if t.meta == "tracker hits"}
+    assert set(markers) == set(hits["tracker"])
+    for name, rows in hits.groupby("tracker"):
+        assert list(markers[name].x) == rows["start_seconds"].tolist()
+        assert list(markers[name].y) == rows["speaker"].tolist()
+        assert markers[name].showlegend and markers[name].marker.symbol == "diamond"
+    assert not any(t.showlegend for t in fig.data if t.type == "bar")
     disclosure = hits[hits["tracker"] == "recording_disclosure"].iloc[0]
     assert 0.5 <= disclosure["start_seconds"] < 4.0
 
@@ -165,8 +168,8 @@ def test_mono_call_has_one_lane_and_says_speakers_are_not_available(tables):
     assert len(bars(fig)["mono"].base) == 2
     assert shapes(fig, "overlap") == []
     assert any(a.text == f"speakers: {MONO_NOTE}" for a in fig.layout.annotations)
-    [markers] = [t for t in fig.data if t.name == "tracker hits"]
-    assert set(markers.y) == {"mono"}
+    markers = [t for t in fig.data if t.meta == "tracker hits"]
+    assert markers and all(set(t.y) == {"mono"} for t in markers)
     # silence is still measured on a mono call
     [(a, b)] = shapes(fig, "longest silence")
     assert b - a == pytest.approx(metrics_of(tables, "m1")["longest_silence_seconds"])
@@ -266,6 +269,9 @@ def test_timeline_widget_opens_calls_and_seeks(tables, tmp_path):
         cv.ConversationTables(calls, tables.segments, tables.call_metrics, tables.tracker_hits)
     )
     assert view.call.value == "c1" and view.figure is not None
+    assert view.call.options[0][0].startswith("2026-11-20 13:00 · Ana")  # UTC by default
+    local = cv.CallTimeline(tables, timezone="America/Sao_Paulo")
+    assert local.call.options[2][0].startswith("2026-11-20 23:00 · Bruno")  # 02:00 UTC on the 21st
     assert "#t=0.00" in view.player.value and view.player_id in view.player.value
     assert view.player_id in view.transcript.value
     assert view.seek(15.0) == 15.0 and "#t=15.00" in view.player.value
@@ -355,3 +361,9 @@ def test_load_conversations_from_disk(tmp_path):
     (tmp_path / "acme" / "trackers.toml").write_text('[trackers.thanks]\nphrases = ["cancel"]\n')
     own = cv.load_conversations("acme", tmp_path)
     assert set(own.tracker_hits["tracker"]) == {"thanks"} and own.trackers == ["thanks"]
+
+
+def test_transcript_times_are_floored_like_a_player():
+    assert cv.clock(19.5, floor=True) == "0:19" and cv.clock(19.5) == "0:20"
+    text = cv.transcript_html(SEGMENTS[SEGMENTS["call_id"] == "c1"])
+    assert ">0:19<" in text and ">0:20<" not in text

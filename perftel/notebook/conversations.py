@@ -33,6 +33,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
+import math
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,7 @@ CALL_COLUMNS = [
 ]
 SEGMENT_COLUMNS = ["call_id", "start", "end", "channel", "speaker", "text", "words"]
 LANE_COLOURS = {"agent": "#1f77b4", "customer": "#2ca02c", "mono": "#7f7f7f"}
+TRACKER_COLOURS = ["#ff7f0e", "#9467bd", "#e377c2", "#bcbd22", "#17becf", "#8c564b"]
 OVERLAP_COLOUR = "rgba(214,39,40,0.30)"
 SILENCE_COLOUR = "rgba(127,127,127,0.22)"
 NOT_AVAILABLE = "–"
@@ -70,11 +72,11 @@ _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", 
 _CELL = "text-align:left;vertical-align:top;padding:2px 6px"
 
 
-def clock(seconds: float | None) -> str:
+def clock(seconds: float | None, *, floor: bool = False) -> str:
     """Seconds as ``m:ss`` (``h:mm:ss`` from an hour); "–" for None/NaN. 75.4 → "1:15"."""
     if seconds is None or missing(seconds):
         return NOT_AVAILABLE
-    whole = int(round(float(seconds)))
+    whole = int(math.floor(float(seconds))) if floor else int(round(float(seconds)))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -445,8 +447,8 @@ def timeline_figure(
 ) -> go.Figure:
     """The call timeline (see the module docstring): x is seconds from the start of the call.
 
-    Traces: one ``go.Bar`` per lane (``name`` = lane, ``base`` = segment starts, ``x`` = lengths), then a
-    ``go.Scatter`` named "tracker hits" when there are any. Shapes: rectangles named "overlap",
+    Traces: one ``go.Bar`` per lane (``name`` = lane, ``base`` = segment starts, ``x`` = lengths), then
+    one ``go.Scatter`` of diamonds per tracker hit (``name`` = tracker, ``meta`` = "tracker hits"). Shapes: rectangles named "overlap",
     "silence" and "longest silence". A mono call gets one lane "mono" and the note
     "speakers: not available (mono)" instead of overlap marks.
     """
@@ -518,23 +520,37 @@ def timeline_figure(
             else:
                 role = _role(speaker, channel, DEFAULT_CHANNEL_ROLES)
                 hit_lane.append(role or (f"channel {channel}" if not missing(channel) else order[0]))
-        fig.add_trace(
-            go.Scatter(
-                x=tracker_hits["start_seconds"].astype(float).tolist(),
-                y=hit_lane,
-                mode="markers+text",
-                name="tracker hits",
-                marker=dict(symbol="diamond", size=13, color="#ff7f0e", line=dict(color="black", width=1)),
-                text=tracker_hits["tracker"].tolist(),
-                textposition="top center",
-                customdata=tracker_hits[["tracker", "matched_text"]].astype(str).to_numpy(),
-                hovertemplate="%{customdata[0]}: “%{customdata[1]}” at %{x:.1f} s<extra></extra>",
+        hits = tracker_hits.assign(lane=hit_lane)
+        for k, (name, rows) in enumerate(hits.groupby("tracker", sort=True)):
+            fig.add_trace(
+                go.Scatter(
+                    x=rows["start_seconds"].astype(float).tolist(),
+                    y=rows["lane"].tolist(),
+                    mode="markers",
+                    name=str(name),
+                    meta="tracker hits",
+                    showlegend=True,
+                    marker=dict(
+                        symbol="diamond",
+                        size=13,
+                        color=TRACKER_COLOURS[k % len(TRACKER_COLOURS)],
+                        line=dict(color="black", width=1),
+                    ),
+                    customdata=rows[["matched_text"]].astype(str).to_numpy(),
+                    hovertemplate=f"{html.escape(str(name))}: “%{{customdata[0]}}” at %{{x:.1f}} s<extra></extra>",
+                )
             )
-        )
     end = max([float(duration_seconds or 0.0), *segments["end"].astype(float).tolist()])
     fig.update_xaxes(range=[0, max(end, 1.0)], title="seconds from the start of the call")
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(order)), title="")
-    fig.update_layout(barmode="overlay", bargap=0.35, showlegend=False)
+    for trace in fig.data:
+        if trace.type == "bar":
+            trace.showlegend = False  # the lanes are named on the axis; the legend names the trackers
+    fig.update_layout(
+        barmode="overlay",
+        bargap=0.35,
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, title_text="tracker hits: "),
+    )
     if not marks.speakers_available:
         fig.add_annotation(
             text=f"speakers: {MONO_NOTE}",
@@ -566,7 +582,7 @@ def transcript_html(segments: pd.DataFrame, *, player_id: str | None = None, cha
         )
         rows.append(
             f"<tr class='perftel-seg' data-start='{start:.2f}'{click}>"
-            f"<td style='{_CELL}'>{clock(start)}</td>"
+            f"<td style='{_CELL}'>{clock(start, floor=True)}</td>"
             f"<td style='{_CELL};color:{LANE_COLOURS.get(who, '#8c564b')}'><b>{html.escape(str(who))}</b></td>"
             f"<td style='{_CELL}'>{html.escape(str(row['text']))}</td></tr>"
         )
@@ -590,22 +606,26 @@ def audio_html(path: str | Path | None, *, start: float = 0.0, element_id: str =
         f"<audio id='{element_id}' controls preload='auto' data-start='{start:.2f}' "
         f"onloadedmetadata='this.currentTime={start:.2f}' "
         f"src='data:{kind};base64,{data}#t={start:.2f}'></audio>"
-        f"<div style='font-size:11px;color:#666'>plays from {clock(start)}</div>"
+        f"<div style='font-size:11px;color:#666'>plays from {clock(start, floor=True)}</div>"
     )
 
 
 class CallTimeline:
     """Pick a call: its timeline, the transcript beside it, and the recording playable from any moment.
 
+    Times of day are on ``timezone``'s clock (IANA name or ZoneInfo; None = PERFTEL_TIMEZONE or UTC).
     ``open_call(call_id)`` redraws everything; ``seek(seconds)`` (or the "Play from" box, or the "Jump
     to" list of segments) moves the player; a click on a transcript line plays from there in the browser.
     """
 
-    def __init__(self, tables: ConversationTables, call_id: str | None = None) -> None:
+    def __init__(
+        self, tables: ConversationTables, call_id: str | None = None, *, timezone: Any = None
+    ) -> None:
         self.tables = tables
+        self.timezone = dates.zone(timezone)
         self.player_id = f"perftel-audio-{uuid.uuid4().hex[:8]}"
         options = [
-            (f"{_when(r.started_at)} · {r.agent} · {clock(r.duration_seconds)}", r.call_id)
+            (f"{_when(r.started_at, self.timezone)} · {r.agent} · {clock(r.duration_seconds)}", r.call_id)
             for r in tables.calls.itertuples()
         ]
         self.call = w.Dropdown(options=options, description="Call", layout=w.Layout(width="60%"))
@@ -669,12 +689,12 @@ class CallTimeline:
             duration_seconds=float(call["duration_seconds"]),
             channels=channels,
             tracker_hits=hits,
-            title=f"{call['agent']} · {_when(call['started_at'])}",
+            title=f"{call['agent']} · {_when(call['started_at'], self.timezone)}",
         )
         self.summary.value = call_summary_html(metrics.iloc[0] if len(metrics) else None, hits)
         self.transcript.value = transcript_html(self.segments, player_id=self.player_id, channels=channels)
         self.jump.options = [
-            (f"{clock(s)} {str(t)[:50]}", float(s))
+            (f"{clock(s, floor=True)} {str(t)[:50]}", float(s))
             for s, t in zip(self.segments["start"], self.segments["text"], strict=True)
         ]
         self.jump.value = None
@@ -698,8 +718,11 @@ class CallTimeline:
         return self.position
 
 
-def _when(moment: Any) -> str:
-    return "?" if moment is None or missing(moment) else pd.Timestamp(moment).strftime("%Y-%m-%d %H:%M")
+def _when(moment: Any, tz: Any = None) -> str:
+    """A UTC instant as local ``YYYY-MM-DD HH:MM`` on ``tz``'s clock ("?" when unknown)."""
+    if moment is None or missing(moment):
+        return "?"
+    return dates.to_local(pd.Timestamp(moment).to_pydatetime(), tz).strftime("%Y-%m-%d %H:%M")
 
 
 def call_summary_html(metrics: Any, hits: pd.DataFrame | None = None) -> str:
