@@ -367,3 +367,20 @@ def test_transcript_times_are_floored_like_a_player():
     assert cv.clock(19.5, floor=True) == "0:19" and cv.clock(19.5) == "0:20"
     text = cv.transcript_html(SEGMENTS[SEGMENTS["call_id"] == "c1"])
     assert ">0:19<" in text and ">0:20<" not in text
+
+
+def test_subset_keeps_the_rows_of_the_given_calls(tables):
+    part = tables.subset(["c1", "m1", "nope"])
+    assert part.calls["call_id"].tolist() == ["c1", "m1"]
+    assert set(part.segments["call_id"]) == {"c1", "m1"}
+    assert set(part.tracker_hits["call_id"]) <= {"c1", "m1"}
+    assert part.call_metrics["call_id"].tolist() == ["c1", "m1"]
+
+
+def test_an_empty_period_shows_a_sentence_not_an_error(tables):
+    empty = tables.subset([])
+    section = cv.conversations_section(empty)
+    assert section.text == "No transcribed call in this period." and section.table.empty
+    assert cv.trend_figure(empty.call_metrics, empty.calls).data == ()
+    view = cv.CallTimeline(empty)
+    assert view.figure is None and view.call.options == ()

@@ -102,18 +102,22 @@ class ConversationTables:
     trackers_source: str = ""
     trackers: list[str] = field(default_factory=list)
 
-    def between(self, start: Any = None, end: Any = None, *, tz: Any = None) -> ConversationTables:
-        """Only the calls whose local day (``tz``) is in ``[start, end]``, and their rows in the others."""
-        keep = self.calls[dates.in_range(self.calls["started_at"], start, end, tz=tz).to_numpy()]
-        ids = set(keep["call_id"])
+    def subset(self, call_ids: Any) -> ConversationTables:
+        """Only the calls whose ``call_id`` is in ``call_ids`` (any iterable), and their rows in the others."""
+        ids = set(call_ids)
         return ConversationTables(
-            keep.reset_index(drop=True),
+            self.calls[self.calls["call_id"].isin(ids)].reset_index(drop=True),
             self.segments[self.segments["call_id"].isin(ids)].reset_index(drop=True),
             self.call_metrics[self.call_metrics["call_id"].isin(ids)].reset_index(drop=True),
             self.tracker_hits[self.tracker_hits["call_id"].isin(ids)].reset_index(drop=True),
             self.trackers_source,
             list(self.trackers),
         )
+
+    def between(self, start: Any = None, end: Any = None, *, tz: Any = None) -> ConversationTables:
+        """Only the calls whose local day (``tz``) is in ``[start, end]``, and their rows in the others."""
+        keep = dates.in_range(self.calls["started_at"], start, end, tz=tz).to_numpy()
+        return self.subset(self.calls.loc[keep, "call_id"])
 
 
 def load_conversations(
@@ -549,7 +553,9 @@ def timeline_figure(
     fig.update_layout(
         barmode="overlay",
         bargap=0.35,
-        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, title_text="tracker hits: "),
+        legend=dict(
+            orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1, title_text="tracker hits: "
+        ),
     )
     if not marks.speakers_available:
         fig.add_annotation(
