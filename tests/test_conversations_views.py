@@ -18,6 +18,7 @@ from perftel.models import (
     Recording,
     TranscriptionResult,
     TranscriptionSegment,
+    Word,
 )
 from perftel.notebook import conversations as cv
 from perftel.storage import CompanyStorage
@@ -330,9 +331,11 @@ def test_load_conversations_from_disk(tmp_path):
             recordings=[Recording(id=f"rec-{n}", channel_roles={0: "agent", 1: "customer"})],
         )
         storage.save_call(call)
+        said = ["Hello,", "this", "call", "is", "being", "recorded"]
+        words = [Word(0.2 + 0.5 * i, 0.6 + 0.5 * i, f" {w}", 0.9) for i, w in enumerate(said)]
         segments = [
             TranscriptionSegment(0.0, 4.0, "Hello, this call is being recorded", 0 if channels == 2 else None,
-                                 "agent" if channels == 2 else None),
+                                 "agent" if channels == 2 else None, words=words),
             TranscriptionSegment(3.0, 6.0, "I want to cancel", 1 if channels == 2 else None,
                                  "customer" if channels == 2 else None),
         ]  # fmt: skip
@@ -357,6 +360,8 @@ def test_load_conversations_from_disk(tmp_path):
     assert m.loc["call-1", "overlap_count"] == 1 and m.loc["call-1", "longest_silence_seconds"] == 14.0
     assert m.loc["call-2", "speaker_metrics_note"] == MONO_NOTE
     assert set(loaded.tracker_hits["tracker"]) == {"recording_disclosure", "cancellation_intent"}
+    disclosure = loaded.tracker_hits[loaded.tracker_hits["tracker"] == "recording_disclosure"]
+    assert disclosure["start_seconds"].tolist() == [0.7, 0.7]  # the word time of "this", both calls
     # the company's own trackers win over the example
     (tmp_path / "acme" / "trackers.toml").write_text('[trackers.thanks]\nphrases = ["cancel"]\n')
     own = cv.load_conversations("acme", tmp_path)

@@ -148,6 +148,7 @@ def load_conversations(
     by_recording = {rec.id: call for call in storage.load_calls() for rec in call.recordings}
     call_rows: list[dict[str, Any]] = []
     segment_rows: list[dict[str, Any]] = []
+    hit_rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for result in storage.load_transcriptions():
         call = by_recording.get(result.recording_id)
@@ -176,6 +177,10 @@ def load_conversations(
                 "audio_path": path,
             }
         )
+        found = trackers.find(  # on the segments themselves: their word times place each hit exactly
+            segments, call_id=call_id, duration_seconds=result.duration, channels=int(result.channels or 1)
+        )
+        hit_rows.extend(hit.as_row() for hit in found)
         for seg in segments:
             get = seg.get if isinstance(seg, dict) else lambda k, s=seg: getattr(s, k, None)
             words = get("words")
@@ -195,14 +200,10 @@ def load_conversations(
     calls = calls.sort_values("started_at", kind="stable").reset_index(drop=True)
     segments_frame = pd.DataFrame(segment_rows, columns=SEGMENT_COLUMNS)
     metrics = call_metrics_frame(segments_frame, calls)
-    hits = trackers.hits_frame(segments_frame, calls) if len(segments_frame) else _empty_hits()
+    hits = pd.DataFrame(hit_rows, columns=list(HIT_COLUMNS))
     return ConversationTables(
         calls, segments_frame, metrics, hits, str(trackers.source or ""), list(trackers.names)
     )
-
-
-def _empty_hits() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(HIT_COLUMNS))
 
 
 def is_sandbox_company(company: str) -> bool:
