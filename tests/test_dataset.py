@@ -18,9 +18,11 @@ from perftel.storage import CompanyStorage
 from tests.dataset_helpers import add_call
 
 SP = "America/Sao_Paulo"
-LINES = [("agent", "Bom dia, em que posso ajudar?"),
-         ("customer", "Quero informações sobre a minha conta, por favor."),
-         ("agent", "Claro. O desconto é de 50% no plano_basico; contato amanhã.")]
+LINES = [
+    ("agent", "Bom dia, em que posso ajudar?"),
+    ("customer", "Quero informações sobre a minha conta, por favor."),
+    ("agent", "Claro. O desconto é de 50% no plano_basico; contato amanhã."),
+]
 
 
 @pytest.fixture
@@ -39,14 +41,20 @@ def test_tables_carry_the_files_in_field_terms(storage):
         calls = ds.calls()
         assert list(calls.call_id) == ["call-0", "call-1"]
         first = calls.iloc[0]
-        assert first.company_id == "acme" and first.provider == "goto_connect" and first.direction == "INBOUND"
+        assert (
+            first.company_id == "acme" and first.provider == "goto_connect" and first.direction == "INBOUND"
+        )
         assert first.start_utc == pd.Timestamp("2026-03-01 12:00", tz="UTC")
         assert first.start_local == pd.Timestamp("2026-03-01 09:00") and first.timezone == SP  # UTC-3
         assert first.duration_seconds == 240.0 and first.answered and not calls.iloc[1].answered
         assert first.from_number == "+5511999990000" and first.agents == "Ana"
         assert set(ds.sql("SELECT role FROM participants").df().role) == {"agent", "customer"}
         rec = ds.sql("SELECT * FROM recordings WHERE call_id = 'call-0'").df().iloc[0]
-        assert rec.recording_id == "rec-0" and rec.channels == 2 and json.loads(rec.channel_roles)["1"] == "customer"
+        assert (
+            rec.recording_id == "rec-0"
+            and rec.channels == 2
+            and json.loads(rec.channel_roles)["1"] == "customer"
+        )
         tr = ds.transcripts().iloc[0]
         assert (tr.recording_id, tr.call_id, tr.language, tr.model) == ("rec-0", "call-0", "pt", "base")
         assert tr.language_probability == 0.97 and tr.audio_seconds == 240.0 and tr.processing_seconds == 12.5
@@ -81,7 +89,9 @@ def test_calls_dates_are_local_days_and_filters_are_columns(storage):
 
 
 def test_aggregates_for_charts(storage):
-    add_call(storage, 0, LINES, started=datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc))  # local 1 March 23:30
+    add_call(
+        storage, 0, LINES, started=datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)
+    )  # local 1 March 23:30
     add_call(storage, 1, LINES, started=datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc), agent="Bia")
     add_call(storage, 2, None, started=datetime(2026, 3, 2, 13, 0, tzinfo=timezone.utc), answered=False)
     with _ds(storage) as ds:
@@ -108,7 +118,13 @@ def test_update_follows_new_changed_and_deleted_files(storage):
     first = update_dataset("acme", storage.data_dir)
     assert first.rebuilt and first.added == 4
     again = update_dataset("acme", storage.data_dir)
-    assert (again.added, again.changed, again.deleted, again.unchanged, again.parts_written) == (0, 0, 0, 4, 0)
+    assert (again.added, again.changed, again.deleted, again.unchanged, again.parts_written) == (
+        0,
+        0,
+        0,
+        4,
+        0,
+    )
 
     add_call(storage, 2, LINES)
     add_call(storage, 1, [("agent", "Texto novo")])  # the same call transcribed again: rows replaced
@@ -136,7 +152,9 @@ def test_rebuild_gives_what_the_updates_gave(storage):
     assert report.rebuilt and report.added == 11
     with _ds(storage) as ds:
         for table, frame in before.items():
-            pd.testing.assert_frame_equal(ds.sql(f"SELECT * EXCLUDE (company_id) FROM {table} ORDER BY ALL").df(), frame)
+            pd.testing.assert_frame_equal(
+                ds.sql(f"SELECT * EXCLUDE (company_id) FROM {table} ORDER BY ALL").df(), frame
+            )
 
 
 def test_compaction_keeps_few_parts_and_retired_parts_go_after_the_grace(storage, monkeypatch):
@@ -148,7 +166,9 @@ def test_compaction_keeps_few_parts_and_retired_parts_go_after_the_grace(storage
     assert len(manifest["parts"]) < 8, manifest["parts"]
     assert sum(p["sources"] for p in manifest["parts"]) == 40
     retired = {r["id"] for r in manifest["retired"]}
-    assert retired and all((root / "parts" / r).is_dir() for r in retired)  # a reader on the old manifest still works
+    assert retired and all(
+        (root / "parts" / r).is_dir() for r in retired
+    )  # a reader on the old manifest still works
     monkeypatch.setattr(index, "RETIRED_GRACE_SECONDS", 0.0)
     update_dataset("acme", storage.data_dir)
     assert not any((root / "parts" / r).exists() for r in retired)
@@ -173,7 +193,9 @@ def test_corrupt_json_is_skipped_and_named(storage):
     add_call(storage, 0, LINES)
     (storage.transcriptions_dir / "goto_connect_half.json").write_text('{"recording_id": "x", "segm')
     (storage.metadata_dir / "detail_bad.json").write_text('{"id": "no provider"}')
-    (storage.transcriptions_dir / ".goto_connect_tmp.json.part").write_text("{")  # a writer's temp file: ignored
+    (storage.transcriptions_dir / ".goto_connect_tmp.json.part").write_text(
+        "{"
+    )  # a writer's temp file: ignored
     report = update_dataset("acme", storage.data_dir)
     skipped = dict(report.skipped)
     assert set(skipped) == {"calls/transcriptions/goto_connect_half.json", "calls/metadata/detail_bad.json"}
@@ -234,8 +256,12 @@ def test_search_is_accent_case_and_form_insensitive(storage):
     add_call(storage, 0, LINES)
     add_call(storage, 1, [("customer", unicodedata.normalize("NFD", "Preciso de INFORMAÇÕES já"))])
     with _ds(storage) as ds:
-        for query in ["informacoes", "INFORMAÇÕES", unicodedata.normalize("NFD", "informações"),
-                      unicodedata.normalize("NFC", "Informações")]:
+        for query in [
+            "informacoes",
+            "INFORMAÇÕES",
+            unicodedata.normalize("NFD", "informações"),
+            unicodedata.normalize("NFC", "Informações"),
+        ]:
             assert sorted(ds.search(query).call_id) == ["call-0", "call-1"], query
         hit = ds.search("informacoes", speaker="customer").set_index("call_id").loc["call-0"]
         assert hit.text == LINES[1][1] and hit.speaker == "customer" and hit.start_seconds == 5.0
@@ -288,8 +314,13 @@ def test_another_module_adds_a_per_transcript_table(storage, monkeypatch):
     update_dataset("acme", storage.data_dir)
 
     def question_counts(data, ctx):
-        return [{"recording_id": ctx.recording_id, "call_id": ctx.call_id,
-                 "questions": sum(s["text"].count("?") for s in data["segments"])}]
+        return [
+            {
+                "recording_id": ctx.recording_id,
+                "call_id": ctx.call_id,
+                "questions": sum(s["text"].count("?") for s in data["segments"]),
+            }
+        ]
 
     schema.register_transcript_table(
         "question_counts",
@@ -332,8 +363,22 @@ def test_cli_index_and_export(storage, tmp_path, capsys):
     assert main(["index", "--company", "acme", "--data-dir", str(storage.data_dir), "--rebuild"]) == 0
     assert "rebuilt" in capsys.readouterr().out
     out = tmp_path / "csv"
-    assert main(["export", "--company", "acme", "--data-dir", str(storage.data_dir), "--format", "csv",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--company",
+                "acme",
+                "--data-dir",
+                str(storage.data_dir),
+                "--format",
+                "csv",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     files = list((out / "calls").rglob("*.csv"))
     assert len(files) == 1 and "call-0" in files[0].read_text()
     (storage.transcriptions_dir / "goto_connect_bad.json").write_text("{")

@@ -41,8 +41,15 @@ LOOPING_READER = textwrap.dedent("""
 
 def _python(code: str, *args: str) -> subprocess.Popen:
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
-    return subprocess.Popen([sys.executable, "-c", code, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.timeout(300)
@@ -86,9 +93,14 @@ def test_an_updating_process_is_not_blocked_by_an_open_dataset(tmp_path):
         assert relation.fetchall() == [(3,)]
         for n in range(3, 6):
             add_call(storage, n, LINES)
-        index = subprocess.run([sys.executable, "-m", "perftel.cli", "index", "--company", "acme", "--data-dir",
-                                str(tmp_path)], capture_output=True, text=True, timeout=120,
-                               env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, cwd=ROOT)
+        index = subprocess.run(
+            [sys.executable, "-m", "perftel.cli", "index", "--company", "acme", "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            cwd=ROOT,
+        )
         assert index.returncode == 0, index.stderr
         assert "6 new" in index.stdout
         assert ds.sql("SELECT count(*) FROM calls").fetchall() == [(6,)]

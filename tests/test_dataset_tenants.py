@@ -29,7 +29,11 @@ def test_every_method_and_view_sees_one_company(two):
         assert set(ds.calls().company_id) == {"acme"} and len(ds.calls()) == 3
         assert set(ds.segments().company_id) == {"acme"} and len(ds.segments()) == 6
         assert set(ds.transcripts().company_id) == {"acme"} and len(ds.transcripts()) == 3
-        assert len(ds.search("conta")) == 3 and set(ds.search("segredo").call_id) == {"call-0", "call-1", "call-2"}
+        assert len(ds.search("conta")) == 3 and set(ds.search("segredo").call_id) == {
+            "call-0",
+            "call-1",
+            "call-2",
+        }
         for table in ds.tables:
             ids = {r[0] for r in ds.sql(f"SELECT DISTINCT company_id FROM {table}").fetchall()}
             assert ids <= {"acme"}, table

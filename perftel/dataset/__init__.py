@@ -26,7 +26,9 @@ from perftel.dataset.schema import TranscriptContext, register_transcript_table,
 from perftel.storage import CompanyStorage
 
 
-def update_dataset(company: str, data_dir: str | Path | None = None, *, rebuild: bool = False) -> UpdateReport:
+def update_dataset(
+    company: str, data_dir: str | Path | None = None, *, rebuild: bool = False
+) -> UpdateReport:
     """Index ``company``'s new, changed and deleted JSON files (all of them with ``rebuild=True``).
 
     Returns an :class:`UpdateReport`; unreadable files are skipped and named in it. Raises

@@ -27,7 +27,9 @@ _MONTH = {
 }
 
 
-def export_tables(root: Path, company_id: str, tz_name: str, dest: str | Path, *, format: str = "parquet") -> list[Path]:
+def export_tables(
+    root: Path, company_id: str, tz_name: str, dest: str | Path, *, format: str = "parquet"
+) -> list[Path]:
     """Write each table of the store in ``root`` under ``dest``; returns the table folders written.
 
     Raises ``ConfigError`` for an unknown format, ``StorageError`` when ``dest`` cannot be written."""
@@ -42,15 +44,21 @@ def export_tables(root: Path, company_id: str, tz_name: str, dest: str | Path, *
         create_views(con, root, manifest, company_id, tz_name)
         tz = index._quote(tz_name)
         for name in schema.all_schemas():
-            moment = _MONTH.get(name, "(SELECT x.call_start_utc FROM transcripts x WHERE x.recording_id = t.recording_id)")
-            query = (f"SELECT t.*, coalesce(strftime(timezone('{tz}', {moment}), '%Y-%m'), 'unknown') AS month "
-                     f"FROM {name} t")
+            moment = _MONTH.get(
+                name, "(SELECT x.call_start_utc FROM transcripts x WHERE x.recording_id = t.recording_id)"
+            )
+            query = (
+                f"SELECT t.*, coalesce(strftime(timezone('{tz}', {moment}), '%Y-%m'), 'unknown') AS month "
+                f"FROM {name} t"
+            )
             target = dest / name
             shutil.rmtree(target / f"company_id={company_id}", ignore_errors=True)
             target.mkdir(parents=True, exist_ok=True)
             options = "FORMAT parquet, COMPRESSION zstd" if format == "parquet" else "FORMAT csv, HEADER true"
-            con.execute(f"COPY ({query}) TO '{index._quote(str(target))}' "
-                        f"(PARTITION_BY (company_id, month), {options}, OVERWRITE_OR_IGNORE true)")
+            con.execute(
+                f"COPY ({query}) TO '{index._quote(str(target))}' "
+                f"(PARTITION_BY (company_id, month), {options}, OVERWRITE_OR_IGNORE true)"
+            )
             written.append(target)
     except (OSError, duckdb.IOException) as exc:
         raise StorageError(f"Cannot export to {dest}: {exc}") from exc

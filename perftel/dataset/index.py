@@ -75,9 +75,11 @@ class UpdateReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        lines = [f"dataset {self.company_id}: {self.added} new, {self.changed} changed, {self.deleted} deleted, "
-                 f"{self.unchanged} unchanged files; {self.parts_written} parts written, {self.parts_merged} merged"
-                 f"{' (rebuilt)' if self.rebuilt else ''} in {self.seconds:.1f} s"]
+        lines = [
+            f"dataset {self.company_id}: {self.added} new, {self.changed} changed, {self.deleted} deleted, "
+            f"{self.unchanged} unchanged files; {self.parts_written} parts written, {self.parts_merged} merged"
+            f"{' (rebuilt)' if self.rebuilt else ''} in {self.seconds:.1f} s"
+        ]
         lines += [f"  {m}" for m in self.messages]
         lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped[:20]]
         if len(self.skipped) > 20:
@@ -103,10 +105,16 @@ def read_manifest(root: Path) -> dict[str, Any] | None:
         manifest = json.loads(text)
     except ValueError as exc:
         raise StorageError(f"The dataset manifest {path} is corrupt ({exc}).") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != schema.VERSION:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or manifest.get("version") != schema.VERSION
+    ):
         raise StorageError(f"The dataset in {root} is from another perftel version.")
     if sorted(manifest.get("tables") or []) != sorted(schema.all_schemas()):
-        raise StorageError(f"The dataset in {root} was built with other tables ({', '.join(manifest.get('tables') or [])}).")
+        raise StorageError(
+            f"The dataset in {root} was built with other tables ({', '.join(manifest.get('tables') or [])})."
+        )
     for part in manifest["parts"]:
         for table in part["tables"]:
             if not (root / "parts" / part["id"] / f"{table}.parquet").is_file():
@@ -115,9 +123,20 @@ def read_manifest(root: Path) -> dict[str, Any] | None:
 
 
 def _empty_manifest(company_id: str) -> dict[str, Any]:
-    return {"format": FORMAT, "version": schema.VERSION, "company_id": company_id, "generation": 0,
-            "tables": sorted(schema.all_schemas()), "parts": [], "dead": {}, "files_index": None,
-            "next_vid": 1, "next_part": 1, "retired": [], "updated_at": time.time()}
+    return {
+        "format": FORMAT,
+        "version": schema.VERSION,
+        "company_id": company_id,
+        "generation": 0,
+        "tables": sorted(schema.all_schemas()),
+        "parts": [],
+        "dead": {},
+        "files_index": None,
+        "next_vid": 1,
+        "next_part": 1,
+        "retired": [],
+        "updated_at": time.time(),
+    }
 
 
 # -- scanning ---------------------------------------------------------------------------------------
@@ -154,14 +173,16 @@ def _write_files_index(root: Path, generation: int, files: dict[str, tuple[int, 
     name = f"files-{generation:08d}.parquet"
     paths = list(files)
     values = list(files.values())
-    table = pa.table({
-        "path": pa.array(paths, pa.string()),
-        "size": pa.array([v[0] for v in values], pa.int64()),
-        "mtime_ns": pa.array([v[1] for v in values], pa.int64()),
-        "vid": pa.array([v[2] for v in values], pa.int64()),
-        "part": pa.array([v[3] for v in values], pa.string()),
-        "digest": pa.array([v[4] for v in values], pa.string()),
-    })
+    table = pa.table(
+        {
+            "path": pa.array(paths, pa.string()),
+            "size": pa.array([v[0] for v in values], pa.int64()),
+            "mtime_ns": pa.array([v[1] for v in values], pa.int64()),
+            "vid": pa.array([v[2] for v in values], pa.int64()),
+            "part": pa.array([v[3] for v in values], pa.string()),
+            "digest": pa.array([v[4] for v in values], pa.string()),
+        }
+    )
     tmp = root / f".{name}.part"
     pq.write_table(table, tmp)
     os.replace(tmp, root / name)
@@ -180,7 +201,11 @@ class _Batch:
     def add(self, rel: str, data: Any, vid: int) -> None:
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-        built = schema.call_rows(data) if "/metadata/" in f"/{rel}" else schema.transcript_rows(data, self.company_id)
+        built = (
+            schema.call_rows(data)
+            if "/metadata/" in f"/{rel}"
+            else schema.transcript_rows(data, self.company_id)
+        )
         for table, rows in built.items():
             for row in rows:
                 row["company_id"] = self.company_id
@@ -197,8 +222,16 @@ class _Batch:
             rows = self.rows[name]
             if not rows:
                 continue
-            pq.write_table(pa.Table.from_pylist(rows, schema=table_schema), tmp / f"{name}.parquet",
-                           compression="zstd", row_group_size=256_000)
+            table = pa.Table.from_pylist(rows, schema=table_schema)
+            if "text_search" in table_schema.names and "text" in table_schema.names:
+                position = table_schema.get_field_index("text_search")
+                table = table.set_column(position, "text_search", schema.search_text_array(table.column("text")))
+            pq.write_table(
+                table,
+                tmp / f"{name}.parquet",
+                compression="zstd",
+                row_group_size=256_000,
+            )
             tables.append(name)
             counts[name] = len(rows)
         os.replace(tmp, parts_dir / part_id)
@@ -258,8 +291,13 @@ def _next_part_number(root: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def _apply(storage: CompanyStorage, root: Path, manifest: dict[str, Any],
-           files: dict[str, tuple[int, int, int, str, str]], report: UpdateReport) -> None:
+def _apply(
+    storage: CompanyStorage,
+    root: Path,
+    manifest: dict[str, Any],
+    files: dict[str, tuple[int, int, int, str, str]],
+    report: UpdateReport,
+) -> None:
     on_disk = scan_sources(storage)
     todo = [rel for rel, fp in on_disk.items() if rel not in files or files[rel][:2] != fp]
     gone = [rel for rel in files if rel not in on_disk]
@@ -314,8 +352,13 @@ def _apply(storage: CompanyStorage, root: Path, manifest: dict[str, Any],
     report.parts_merged = merged
     now = time.time()
     manifest["retired"] = manifest.get("retired", []) + [{"id": p, "at": now} for p in retired]
-    manifest.update(parts=parts, dead={k: v for k, v in dead.items() if v}, updated_at=now,
-                    generation=manifest["generation"] + 1, tables=sorted(schema.all_schemas()))
+    manifest.update(
+        parts=parts,
+        dead={k: v for k, v in dead.items() if v},
+        updated_at=now,
+        generation=manifest["generation"] + 1,
+        tables=sorted(schema.all_schemas()),
+    )
     old_index = manifest.get("files_index")
     manifest["files_index"] = _write_files_index(root, manifest["generation"], files)
     write_json_atomic(root / "manifest.json", manifest)
@@ -325,8 +368,9 @@ def _apply(storage: CompanyStorage, root: Path, manifest: dict[str, Any],
     _collect_garbage(root, manifest)
 
 
-def _flush(batch: _Batch, parts_dir: Path, manifest: dict[str, Any],
-           files: dict[str, tuple[int, int, int, str, str]]) -> dict[str, Any]:
+def _flush(
+    batch: _Batch, parts_dir: Path, manifest: dict[str, Any], files: dict[str, tuple[int, int, int, str, str]]
+) -> dict[str, Any]:
     part_id = f"p{manifest['next_part']:08d}"
     manifest["next_part"] += 1
     part = batch.write(parts_dir, part_id)
@@ -340,8 +384,13 @@ def _tier(part: dict[str, Any]) -> int:
     return int(math.log(max(1, part["sources"]), MERGE_FANOUT))
 
 
-def _compact(root: Path, parts: list[dict[str, Any]], dead: dict[str, list[int]],
-             files: dict[str, tuple[int, int, int, str, str]], manifest: dict[str, Any]) -> tuple[list, dict, int, list[str]]:
+def _compact(
+    root: Path,
+    parts: list[dict[str, Any]],
+    dead: dict[str, list[int]],
+    files: dict[str, tuple[int, int, int, str, str]],
+    manifest: dict[str, Any],
+) -> tuple[list, dict, int, list[str]]:
     """Merge same-tier parts and rewrite mostly-dead ones; returns (parts, dead, merged count, retired ids)."""
     retired: list[str] = []
     merged = 0
@@ -351,7 +400,11 @@ def _compact(root: Path, parts: list[dict[str, Any]], dead: dict[str, list[int]]
             by_tier.setdefault(_tier(part), []).append(part)
         group = next((g for _, g in sorted(by_tier.items()) if len(g) >= MERGE_FANOUT), None)
         if group is None:
-            group = [p for p in parts if p["sources"] and len(dead.get(p["id"], [])) > DEAD_SHARE_REWRITE * p["sources"]][:1]
+            group = [
+                p
+                for p in parts
+                if p["sources"] and len(dead.get(p["id"], [])) > DEAD_SHARE_REWRITE * p["sources"]
+            ][:1]
             group += [p for p in parts if p["sources"] == 0 or len(dead.get(p["id"], [])) >= p["sources"]]
             group = list({p["id"]: p for p in group}.values())
         if not group:
@@ -372,7 +425,9 @@ def _compact(root: Path, parts: list[dict[str, Any]], dead: dict[str, list[int]]
         merged += len(group)
 
 
-def _merge(root: Path, group: list[dict[str, Any]], dead: dict[str, list[int]], part_id: str) -> dict[str, Any]:
+def _merge(
+    root: Path, group: list[dict[str, Any]], dead: dict[str, list[int]], part_id: str
+) -> dict[str, Any]:
     """One new part holding the live rows of ``group`` (DuckDB in memory: no database file, no lock)."""
     import duckdb
 
@@ -392,12 +447,16 @@ def _merge(root: Path, group: list[dict[str, Any]], dead: dict[str, list[int]], 
             if not files:
                 continue
             target = tmp / f"{name}.parquet"
-            rel = con.sql(f"SELECT * FROM read_parquet({_sql_list(files)}) WHERE _vid NOT IN (SELECT vid FROM _dead)")
+            rel = con.sql(
+                f"SELECT * FROM read_parquet({_sql_list(files)}) WHERE _vid NOT IN (SELECT vid FROM _dead)"
+            )
             count = con.execute(f"SELECT count(*) FROM ({rel.sql_query()})").fetchone()[0]
             if not count:
                 continue
-            con.execute(f"COPY ({rel.sql_query()}) TO '{_quote(str(target))}' (FORMAT parquet, COMPRESSION zstd, "
-                        "ROW_GROUP_SIZE 256000)")
+            con.execute(
+                f"COPY ({rel.sql_query()}) TO '{_quote(str(target))}' (FORMAT parquet, COMPRESSION zstd, "
+                "ROW_GROUP_SIZE 256000)"
+            )
             tables.append(name)
             counts[name] = count
         sources = sum(p["sources"] for p in group) - len(gone)

@@ -49,8 +49,9 @@ def company_timezone(company_id: str, data_dir: str | Path | None, tz: str | Zon
     try:
         return ZoneInfo(tz or "UTC")
     except (KeyError, ValueError) as exc:
-        raise ConfigError(f"Unknown time zone {tz!r}: use an IANA name such as America/Sao_Paulo.",
-                          field="timezone") from exc
+        raise ConfigError(
+            f"Unknown time zone {tz!r}: use an IANA name such as America/Sao_Paulo.", field="timezone"
+        ) from exc
 
 
 def local_range(start: Any, end: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
@@ -63,13 +64,16 @@ def local_range(start: Any, end: Any, tz: ZoneInfo) -> tuple[datetime | None, da
     if start is None and end is None:
         return None, None
     if "tz" in inspect.signature(dates.utc_range).parameters:
-        lo, hi = dates.utc_range(start if start is not None else end, end if end is not None else start, tz=tz)
+        lo, hi = dates.utc_range(
+            start if start is not None else end, end if end is not None else start, tz=tz
+        )
         return (lo if start is not None else None), (hi if end is not None else None)
     lo = _local_moment(start, tz, end=False) if start is not None else None
     hi = _local_moment(end, tz, end=True) if end is not None else None
     if lo is not None and hi is not None and hi <= lo:
-        raise ConfigError(f"The end ({end}) is before the start ({start}): pick an end on or after the start.",
-                          field="end")
+        raise ConfigError(
+            f"The end ({end}) is before the start ({start}): pick an end on or after the start.", field="end"
+        )
     return lo, hi
 
 
@@ -83,7 +87,9 @@ def _local_moment(value: Any, tz: ZoneInfo, *, end: bool) -> datetime:
         try:
             stamp = pd.Timestamp(text.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise ConfigError(f"{value!r} is not a date (use YYYY-MM-DD or an ISO-8601 time).", field="date") from exc
+            raise ConfigError(
+                f"{value!r} is not a date (use YYYY-MM-DD or an ISO-8601 time).", field="date"
+            ) from exc
     else:
         try:
             stamp = pd.Timestamp(value)
@@ -107,7 +113,7 @@ def search_terms(text: str) -> list[str]:
         parts = text.replace('"', " ").split()
     terms = [t for t in (schema.search_text(p) for p in parts) if t]
     if not terms:
-        raise ConfigError(f"Nothing to search in {text!r}: give a word or a \"quoted phrase\".", field="text")
+        raise ConfigError(f'Nothing to search in {text!r}: give a word or a "quoted phrase".', field="text")
     return terms
 
 
@@ -176,8 +182,9 @@ class Dataset:
         return sorted(schema.all_schemas())
 
     # -- tables ----------------------------------------------------------------------------------
-    def _where(self, table: str, time_column: str | None, start: Any, end: Any,
-               filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    def _where(
+        self, table: str, time_column: str | None, start: Any, end: Any, filters: dict[str, Any]
+    ) -> tuple[str, list[Any]]:
         clauses, params = ["TRUE"], []
         lo, hi = local_range(start, end, self.tz)
         if (lo or hi) and time_column is None:
@@ -191,8 +198,9 @@ class Dataset:
         known = set(self._con.sql(f"SELECT * FROM {table} LIMIT 0").columns)
         for column, value in filters.items():
             if column not in known or not _COLUMN.fullmatch(column):
-                raise ConfigError(f"{table} has no column {column!r}; columns: {', '.join(sorted(known))}.",
-                                  field=column)
+                raise ConfigError(
+                    f"{table} has no column {column!r}; columns: {', '.join(sorted(known))}.", field=column
+                )
             if isinstance(value, (list, tuple, set, frozenset)):
                 values = list(value)
                 clauses.append(f'"{column}" IN ({", ".join("?" for _ in values)})' if values else "FALSE")
@@ -220,7 +228,9 @@ class Dataset:
         """Transcribed recordings whose call started in the range (``call_start_utc``), oldest first."""
         self.refresh()
         where, params = self._where("transcripts", "call_start_utc", start, end, filters)
-        return self._frame(f"SELECT * FROM transcripts WHERE {where} ORDER BY call_start_utc, recording_id", params)
+        return self._frame(
+            f"SELECT * FROM transcripts WHERE {where} ORDER BY call_start_utc, recording_id", params
+        )
 
     def segments(self, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
         """Segments (one row per stretch of speech) of the calls that started in the range, in order.
@@ -230,14 +240,28 @@ class Dataset:
         where, params = self._where("segments", None, None, None, filters)
         lo, hi = local_range(start, end, self.tz)
         if lo is not None or hi is not None:
-            where += (" AND recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ?"
-                      " AND call_start_utc < ?)")
-            params += [lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc), hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc)]
-        return self._frame(f"SELECT * FROM segments WHERE {where} ORDER BY recording_id, segment_index", params)
+            where += (
+                " AND recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ?"
+                " AND call_start_utc < ?)"
+            )
+            params += [
+                lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc),
+                hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc),
+            ]
+        return self._frame(
+            f"SELECT * FROM segments WHERE {where} ORDER BY recording_id, segment_index", params
+        )
 
     # -- search ----------------------------------------------------------------------------------
-    def search(self, text: str, speaker: str | None = None, start: Any = None, end: Any = None, *,
-               limit: int | None = 1000) -> pd.DataFrame:
+    def search(
+        self,
+        text: str,
+        speaker: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        *,
+        limit: int | None = 1000,
+    ) -> pd.DataFrame:
         """Segments containing every word / "quoted phrase" of ``text``: whole words, case- and
         accent-insensitive (``informacoes`` finds ``informações``; decomposed and composed forms match),
         SQL characters (``% _ ' ;``) taken literally. ``speaker`` filters on the segment's speaker
@@ -255,25 +279,36 @@ class Dataset:
             params.append(speaker)
         lo, hi = local_range(start, end, self.tz)
         if lo is not None or hi is not None:
-            clauses.append("s.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
-                           "AND call_start_utc < ?)")
-            params += [lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc), hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc)]
+            clauses.append(
+                "s.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
+                "AND call_start_utc < ?)"
+            )
+            params += [
+                lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc),
+                hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc),
+            ]
         cap = f"LIMIT {int(limit)}" if limit else ""
         query = f"""
             WITH hits AS (
                 SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker, s.text
-                FROM segments s WHERE {' AND '.join(clauses)}
-            ), placed AS (
+                FROM segments s WHERE {" AND ".join(clauses)}
+            ), placed AS MATERIALIZED (
                 SELECT h.*, t.call_start_utc FROM hits h LEFT JOIN transcripts t USING (recording_id)
                 ORDER BY t.call_start_utc DESC NULLS LAST, h.recording_id, h.segment_index {cap}
+            ), wanted AS (
+                SELECT recording_id, segment_index - 1 AS segment_index FROM placed
+                UNION SELECT recording_id, segment_index + 1 FROM placed
+            ), near AS MATERIALIZED (
+                SELECT s.recording_id, s.segment_index, s.text FROM segments s
+                SEMI JOIN wanted w ON s.recording_id = w.recording_id AND s.segment_index = w.segment_index
             )
             SELECT p.call_id, p.recording_id, p.call_start_utc,
                    timezone('{index._quote(self.tz.key)}', p.call_start_utc) AS call_start_local,
                    p.segment_index, p.start_seconds, p.end_seconds, p.speaker, p.text,
                    b.text AS context_before, a.text AS context_after
             FROM placed p
-            LEFT JOIN segments b ON b.recording_id = p.recording_id AND b.segment_index = p.segment_index - 1
-            LEFT JOIN segments a ON a.recording_id = p.recording_id AND a.segment_index = p.segment_index + 1
+            LEFT JOIN near b ON b.recording_id = p.recording_id AND b.segment_index = p.segment_index - 1
+            LEFT JOIN near a ON a.recording_id = p.recording_id AND a.segment_index = p.segment_index + 1
             ORDER BY p.call_start_utc DESC NULLS LAST, p.recording_id, p.segment_index
         """
         return self._frame(query, params)
@@ -285,46 +320,61 @@ class Dataset:
     def calls_per_day(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Per local day: day (date), calls, answered, missed, answered_share (0–1)."""
         where, params = self._calls_where(start, end)
-        return self._frame(f"""
+        return self._frame(
+            f"""
             SELECT CAST(start_local AS DATE) AS day, count(*) AS calls, count(*) FILTER (answered) AS answered,
                    count(*) FILTER (NOT answered) AS missed, avg(answered::INT) AS answered_share
-            FROM calls WHERE {where} GROUP BY 1 ORDER BY 1""", params)
+            FROM calls WHERE {where} GROUP BY 1 ORDER BY 1""",
+            params,
+        )
 
     def calls_per_hour(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Per local hour of the day (0–23, every hour present): hour, calls, answered, missed."""
         where, params = self._calls_where(start, end)
-        return self._frame(f"""
+        return self._frame(
+            f"""
             WITH c AS (SELECT hour(start_local) AS hour, answered FROM calls WHERE {where})
             SELECT h.range::INT AS hour, count(c.hour) AS calls, count(c.hour) FILTER (c.answered) AS answered,
                    count(c.hour) FILTER (NOT c.answered) AS missed
-            FROM range(24) h LEFT JOIN c ON c.hour = h.range GROUP BY 1 ORDER BY 1""", params)
+            FROM range(24) h LEFT JOIN c ON c.hour = h.range GROUP BY 1 ORDER BY 1""",
+            params,
+        )
 
     def answered_share(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """One row per direction and a total: direction, calls, answered, answered_share (0–1)."""
         where, params = self._calls_where(start, end)
-        return self._frame(f"""
+        return self._frame(
+            f"""
             SELECT coalesce(direction, 'ALL') AS direction, count(*) AS calls,
                    count(*) FILTER (answered) AS answered, avg(answered::INT) AS answered_share
-            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""", params)
+            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""",
+            params,
+        )
 
-    def duration_stats(self, start: Any = None, end: Any = None, *, answered_only: bool = True) -> pd.DataFrame:
+    def duration_stats(
+        self, start: Any = None, end: Any = None, *, answered_only: bool = True
+    ) -> pd.DataFrame:
         """Call durations in seconds per direction and overall: calls, total_seconds, mean_seconds,
         median_seconds, p90_seconds, max_seconds (answered calls only unless ``answered_only=False``)."""
         where, params = self._calls_where(start, end)
         if answered_only:
             where += " AND answered"
-        return self._frame(f"""
+        return self._frame(
+            f"""
             SELECT coalesce(direction, 'ALL') AS direction, count(*) AS calls, sum(duration_seconds) AS total_seconds,
                    avg(duration_seconds) AS mean_seconds, median(duration_seconds) AS median_seconds,
                    quantile_cont(duration_seconds, 0.9) AS p90_seconds, max(duration_seconds) AS max_seconds
-            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""", params)
+            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""",
+            params,
+        )
 
     def talk_seconds_per_agent(self, start: Any = None, end: Any = None) -> pd.DataFrame:
         """Per agent (participant name, else extension, of role "agent"): calls (transcribed),
         agent_talk_seconds (segments whose speaker is "agent"), customer_talk_seconds, talk_to_listen
         (agent ÷ customer talk). A call with two agents counts for both."""
         where, params = self._calls_where(start, end)
-        return self._frame(f"""
+        return self._frame(
+            f"""
             WITH c AS (SELECT call_id FROM calls WHERE {where}),
             a AS (SELECT DISTINCT p.call_id, coalesce(p.name, p.extension, '?') AS agent
                   FROM participants p JOIN c USING (call_id) WHERE p.role = 'agent'),
@@ -334,7 +384,9 @@ class Dataset:
             SELECT a.agent, count(*) AS calls, coalesce(sum(t.agent_s), 0) AS agent_talk_seconds,
                    coalesce(sum(t.customer_s), 0) AS customer_talk_seconds,
                    sum(t.agent_s) / nullif(sum(t.customer_s), 0) AS talk_to_listen
-            FROM a JOIN t USING (call_id) GROUP BY a.agent ORDER BY agent_talk_seconds DESC, a.agent""", params)
+            FROM a JOIN t USING (call_id) GROUP BY a.agent ORDER BY agent_talk_seconds DESC, a.agent""",
+            params,
+        )
 
     # -- export ------------------------------------------------------------------------------------
     def export(self, dest: str | Path, format: str = "parquet") -> list[Path]:
@@ -345,8 +397,13 @@ class Dataset:
         return export_tables(self.root, self.company_id, self.tz.key, dest, format=format)
 
 
-def open_dataset(company: str, data_dir: str | Path | None = None, *, tz: str | ZoneInfo | None = None,
-                 update: bool | None = None) -> Dataset:
+def open_dataset(
+    company: str,
+    data_dir: str | Path | None = None,
+    *,
+    tz: str | ZoneInfo | None = None,
+    update: bool | None = None,
+) -> Dataset:
     """Open ``company``'s calls as tables.
 
     Args:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,36 +38,78 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
 
 
 CALLS = _schema(
-    ("call_id", pa.string()), ("provider", pa.string()), ("external_id", pa.string()),
-    ("direction", pa.string()), ("start_utc", _TS), ("end_utc", _TS), ("duration_seconds", pa.float64()),
-    ("answered", pa.bool_()), ("from_number", pa.string()), ("to_number", pa.string()),
-    ("agents", pa.string()), ("agent_count", pa.int32()), ("participant_count", pa.int32()),
+    ("call_id", pa.string()),
+    ("provider", pa.string()),
+    ("external_id", pa.string()),
+    ("direction", pa.string()),
+    ("start_utc", _TS),
+    ("end_utc", _TS),
+    ("duration_seconds", pa.float64()),
+    ("answered", pa.bool_()),
+    ("from_number", pa.string()),
+    ("to_number", pa.string()),
+    ("agents", pa.string()),
+    ("agent_count", pa.int32()),
+    ("participant_count", pa.int32()),
     ("recording_count", pa.int32()),
 )
 PARTICIPANTS = _schema(
-    ("call_id", pa.string()), ("position", pa.int32()), ("name", pa.string()), ("number", pa.string()),
-    ("role", pa.string()), ("kind", pa.string()), ("extension", pa.string()), ("external_id", pa.string()),
+    ("call_id", pa.string()),
+    ("position", pa.int32()),
+    ("name", pa.string()),
+    ("number", pa.string()),
+    ("role", pa.string()),
+    ("kind", pa.string()),
+    ("extension", pa.string()),
+    ("external_id", pa.string()),
 )
 RECORDINGS = _schema(
-    ("recording_id", pa.string()), ("call_id", pa.string()), ("start_utc", _TS), ("channels", pa.int32()),
-    ("channel_roles", pa.string()), ("participant", pa.string()),
+    ("recording_id", pa.string()),
+    ("call_id", pa.string()),
+    ("start_utc", _TS),
+    ("channels", pa.int32()),
+    ("channel_roles", pa.string()),
+    ("participant", pa.string()),
 )
 TRANSCRIPTS = _schema(
-    ("recording_id", pa.string()), ("call_id", pa.string()), ("call_start_utc", _TS), ("language", pa.string()),
-    ("language_probability", pa.float64()), ("model", pa.string()), ("audio_seconds", pa.float64()),
-    ("processing_seconds", pa.float64()), ("channels", pa.int32()), ("segment_count", pa.int32()),
-    ("word_count", pa.int32()), ("transcribed_at_utc", _TS), ("audio_path", pa.string()), ("text", pa.string()),
+    ("recording_id", pa.string()),
+    ("call_id", pa.string()),
+    ("call_start_utc", _TS),
+    ("language", pa.string()),
+    ("language_probability", pa.float64()),
+    ("model", pa.string()),
+    ("audio_seconds", pa.float64()),
+    ("processing_seconds", pa.float64()),
+    ("channels", pa.int32()),
+    ("segment_count", pa.int32()),
+    ("word_count", pa.int32()),
+    ("transcribed_at_utc", _TS),
+    ("audio_path", pa.string()),
+    ("text", pa.string()),
 )
 SEGMENTS = _schema(
-    ("recording_id", pa.string()), ("call_id", pa.string()), ("segment_index", pa.int32()),
-    ("start_seconds", pa.float64()), ("end_seconds", pa.float64()), ("channel", pa.int32()),
-    ("speaker", pa.string()), ("text", pa.string()), ("text_search", pa.string()),
-    ("avg_logprob", pa.float64()), ("no_speech_prob", pa.float64()),
+    ("recording_id", pa.string()),
+    ("call_id", pa.string()),
+    ("segment_index", pa.int32()),
+    ("start_seconds", pa.float64()),
+    ("end_seconds", pa.float64()),
+    ("channel", pa.int32()),
+    ("speaker", pa.string()),
+    ("text", pa.string()),
+    ("text_search", pa.string()),
+    ("avg_logprob", pa.float64()),
+    ("no_speech_prob", pa.float64()),
 )
 WORDS = _schema(
-    ("recording_id", pa.string()), ("call_id", pa.string()), ("segment_index", pa.int32()),
-    ("word_index", pa.int32()), ("start_seconds", pa.float64()), ("end_seconds", pa.float64()),
-    ("word", pa.string()), ("probability", pa.float64()), ("speaker", pa.string()),
+    ("recording_id", pa.string()),
+    ("call_id", pa.string()),
+    ("segment_index", pa.int32()),
+    ("word_index", pa.int32()),
+    ("start_seconds", pa.float64()),
+    ("end_seconds", pa.float64()),
+    ("word", pa.string()),
+    ("probability", pa.float64()),
+    ("speaker", pa.string()),
 )
 
 #: Tables built from a call's detail JSON.
@@ -124,24 +165,31 @@ def all_schemas() -> dict[str, pa.Schema]:
 
 
 # -- text -----------------------------------------------------------------------------------------
-_NON_WORD = re.compile(r"[\W_]+")
+def search_text_array(texts: pa.Array) -> pa.Array:
+    """:func:`search_text` over a whole column at once (Arrow compute, vectorised)."""
+    import pyarrow.compute as pc
+
+    folded = pc.utf8_lower(pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", ""))
+    spaced = pc.utf8_trim(pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", " "), " ")
+    padded = pc.binary_join_element_wise(" ", spaced, " ", "")
+    return pc.if_else(pc.equal(spaced, ""), "", padded)
 
 
 def search_text(text: str) -> str:
-    """The form search matches on: case-folded, accents stripped (NFKD, combining marks dropped),
-    every run of non-letters/digits one space, padded with a space at both ends so that a whole word
-    ``w`` is exactly the substring ``" w "``. ``"Informações, já!"`` → ``" informacoes ja "``."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    words = _NON_WORD.sub(" ", stripped).strip()
-    return f" {words} " if words else ""
+    """The form search matches on: NFKD, accents (non-spacing marks) dropped, lowercased, every run of
+    characters that are not letters or digits one space, padded with a space at both ends so that a
+    whole word ``w`` is exactly the substring ``" w "``. ``"Informações, já!"`` → ``" informacoes ja "``.
+    Segments' ``text_search`` column holds this form of ``text`` (computed per column at index time)."""
+    return search_text_array(pa.array([text], pa.string()))[0].as_py()
 
 
 # -- row builders -----------------------------------------------------------------------------------
 def _ts(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = (
+        value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    )
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
@@ -154,22 +202,43 @@ def call_rows(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     agents = [p.get("name") or p.get("extension") or "" for p in people if p.get("role") == "agent"]
     recordings = data.get("recordings") or []
     call = {
-        "call_id": call_id, "provider": data["provider"], "external_id": data.get("external_id"),
-        "direction": data["direction"], "start_utc": _ts(data["started_at"]), "end_utc": _ts(data.get("ended_at")),
-        "duration_seconds": float(data.get("duration_seconds") or 0), "answered": bool(data.get("answered")),
-        "from_number": data.get("caller_number"), "to_number": data.get("callee_number"),
-        "agents": ", ".join(agents), "agent_count": len(agents), "participant_count": len(people),
+        "call_id": call_id,
+        "provider": data["provider"],
+        "external_id": data.get("external_id"),
+        "direction": data["direction"],
+        "start_utc": _ts(data["started_at"]),
+        "end_utc": _ts(data.get("ended_at")),
+        "duration_seconds": float(data.get("duration_seconds") or 0),
+        "answered": bool(data.get("answered")),
+        "from_number": data.get("caller_number"),
+        "to_number": data.get("callee_number"),
+        "agents": ", ".join(agents),
+        "agent_count": len(agents),
+        "participant_count": len(people),
         "recording_count": len(recordings),
     }
     participants = [
-        {"call_id": call_id, "position": i, "name": p.get("name"), "number": p.get("number"), "role": p.get("role"),
-         "kind": p.get("kind"), "extension": p.get("extension"), "external_id": p.get("external_id")}
+        {
+            "call_id": call_id,
+            "position": i,
+            "name": p.get("name"),
+            "number": p.get("number"),
+            "role": p.get("role"),
+            "kind": p.get("kind"),
+            "extension": p.get("extension"),
+            "external_id": p.get("external_id"),
+        }
         for i, p in enumerate(people)
     ]
     recs = [
-        {"recording_id": str(r["id"]), "call_id": call_id, "start_utc": _ts(r.get("started_at")),
-         "channels": r.get("channels"), "participant": r.get("participant"),
-         "channel_roles": json.dumps(r.get("channel_roles") or {}, ensure_ascii=False, sort_keys=True)}
+        {
+            "recording_id": str(r["id"]),
+            "call_id": call_id,
+            "start_utc": _ts(r.get("started_at")),
+            "channels": r.get("channels"),
+            "participant": r.get("participant"),
+            "channel_roles": json.dumps(r.get("channel_roles") or {}, ensure_ascii=False, sort_keys=True),
+        }
         for r in recordings
     ]
     return {"calls": [call], "participants": participants, "recordings": recs}
@@ -184,27 +253,45 @@ def _speaker(seg: dict[str, Any]) -> str:
 def _transcript(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, Any]]:
     segments = data.get("segments") or []
     call = data.get("call") or {}
-    return [{
-        "recording_id": ctx.recording_id, "call_id": ctx.call_id, "call_start_utc": _ts(call.get("started_at")),
-        "language": data.get("language"), "language_probability": data.get("language_probability"),
-        "model": data.get("model"), "audio_seconds": data.get("duration"),
-        "processing_seconds": data.get("processing_seconds"), "channels": data.get("channels"),
-        "segment_count": len(segments), "word_count": sum(len(s.get("words") or []) for s in segments),
-        "transcribed_at_utc": _ts(data.get("transcribed_at")), "audio_path": data.get("audio_path"),
-        "text": (data.get("text") or "").strip(),
-    }]
+    return [
+        {
+            "recording_id": ctx.recording_id,
+            "call_id": ctx.call_id,
+            "call_start_utc": _ts(call.get("started_at")),
+            "language": data.get("language"),
+            "language_probability": data.get("language_probability"),
+            "model": data.get("model"),
+            "audio_seconds": data.get("duration"),
+            "processing_seconds": data.get("processing_seconds"),
+            "channels": data.get("channels"),
+            "segment_count": len(segments),
+            "word_count": sum(len(s.get("words") or []) for s in segments),
+            "transcribed_at_utc": _ts(data.get("transcribed_at")),
+            "audio_path": data.get("audio_path"),
+            "text": (data.get("text") or "").strip(),
+        }
+    ]
 
 
 def _segments(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, Any]]:
     rows = []
     for i, seg in enumerate(data.get("segments") or []):
         text = (seg.get("text") or "").strip()
-        rows.append({
-            "recording_id": ctx.recording_id, "call_id": ctx.call_id, "segment_index": i,
-            "start_seconds": seg.get("start"), "end_seconds": seg.get("end"), "channel": seg.get("channel"),
-            "speaker": _speaker(seg), "text": text, "text_search": search_text(text),
-            "avg_logprob": seg.get("avg_logprob"), "no_speech_prob": seg.get("no_speech_prob"),
-        })
+        rows.append(
+            {
+                "recording_id": ctx.recording_id,
+                "call_id": ctx.call_id,
+                "segment_index": i,
+                "start_seconds": seg.get("start"),
+                "end_seconds": seg.get("end"),
+                "channel": seg.get("channel"),
+                "speaker": _speaker(seg),
+                "text": text,
+                "text_search": None,  # filled for the whole column at once (search_text_array)
+                "avg_logprob": seg.get("avg_logprob"),
+                "no_speech_prob": seg.get("no_speech_prob"),
+            }
+        )
     return rows
 
 
@@ -213,11 +300,19 @@ def _words(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, Any]]
     for i, seg in enumerate(data.get("segments") or []):
         speaker = _speaker(seg)
         for j, word in enumerate(seg.get("words") or []):
-            rows.append({
-                "recording_id": ctx.recording_id, "call_id": ctx.call_id, "segment_index": i, "word_index": j,
-                "start_seconds": word.get("start"), "end_seconds": word.get("end"),
-                "word": (word.get("word") or "").strip(), "probability": word.get("probability"), "speaker": speaker,
-            })
+            rows.append(
+                {
+                    "recording_id": ctx.recording_id,
+                    "call_id": ctx.call_id,
+                    "segment_index": i,
+                    "word_index": j,
+                    "start_seconds": word.get("start"),
+                    "end_seconds": word.get("end"),
+                    "word": (word.get("word") or "").strip(),
+                    "probability": word.get("probability"),
+                    "speaker": speaker,
+                }
+            )
     return rows
 
 

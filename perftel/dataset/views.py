@@ -18,14 +18,17 @@ from perftel.dataset import schema
 from perftel.dataset.index import _quote, _sql_list
 
 _EXTRA = {
-    "calls": ("timezone('{tz}', start_utc) AS start_local, timezone('{tz}', end_utc) AS end_local, "
-              "'{tz}' AS timezone"),
+    "calls": (
+        "timezone('{tz}', start_utc) AS start_local, timezone('{tz}', end_utc) AS end_local, "
+        "'{tz}' AS timezone"
+    ),
     "segments": "greatest(end_seconds - start_seconds, 0) AS talk_seconds",
 }
 
 
-def create_views(con: duckdb.DuckDBPyConnection, root: Path, manifest: dict[str, Any] | None, company_id: str,
-                 tz_name: str) -> None:
+def create_views(
+    con: duckdb.DuckDBPyConnection, root: Path, manifest: dict[str, Any] | None, company_id: str, tz_name: str
+) -> None:
     """(Re)create one view per table in ``con`` for ``manifest``'s live parts (``None``: empty tables)."""
     con.execute("CREATE OR REPLACE TABLE _dead(vid BIGINT)")
     parts = (manifest or {}).get("parts", [])
