@@ -204,6 +204,22 @@ def test_corrupt_json_is_skipped_and_named(storage):
         assert ds.calls().call_id.tolist() == ["call-0"] and len(ds.segments()) == 3
 
 
+def test_a_big_update_reads_in_worker_processes_with_the_same_result(storage, monkeypatch):
+    for n in range(12):
+        add_call(storage, n, LINES, words=n % 2 == 0)
+    (storage.transcriptions_dir / "goto_connect_half.json").write_text("{")
+    serial = update_dataset("acme", storage.data_dir, rebuild=True)
+    with _ds(storage) as ds:
+        before = {t: ds.sql(f"SELECT * FROM {t} ORDER BY ALL").df() for t in ds.tables}
+    monkeypatch.setattr(index, "PARALLEL_MIN_FILES", 4)
+    parallel = update_dataset("acme", storage.data_dir, rebuild=True)
+    assert parallel.parts_written >= 2 and parallel.added == serial.added == 24
+    assert parallel.skipped == serial.skipped and len(parallel.skipped) == 1
+    with _ds(storage) as ds:
+        for table, frame in before.items():
+            pd.testing.assert_frame_equal(ds.sql(f"SELECT * FROM {table} ORDER BY ALL").df(), frame)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "version", "missing part", "tables"])
 def test_a_broken_store_is_rebuilt_with_a_message(storage, damage):
     add_call(storage, 0, LINES)

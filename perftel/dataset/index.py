@@ -17,10 +17,12 @@ still on the old manifest keeps working, then deleted.
 Cost of an update: one ``stat`` per source file (``os.scandir``) plus reading only the new and changed
 files (a file saved again with the same bytes — a rerun re-saves every call it lists — is recognised by
 its BLAKE2 digest and not re-indexed); a changed or deleted file's old rows are retired by a tombstone (its ``_vid``), not by rewriting.
-Compaction keeps the part count logarithmic: whenever :data:`MERGE_FANOUT` parts fall in the same size
-tier (sources, powers of :data:`MERGE_FANOUT`) they are merged into one, and a part whose rows are more than
-a quarter dead is rewritten — so each row is rewritten O(log n) times over its life, and one update's
-cost follows the size of the run, not of the history (measured in ``benchmarks/bench_dataset.py``).
+Compaction keeps the part count small: whenever :data:`MERGE_FANOUT` parts below
+:data:`PART_MAX_SOURCES` files fall in the same size tier (powers of :data:`MERGE_FANOUT`) they are merged
+into one, and a part whose rows are more than a quarter dead is rewritten — so a row is rewritten a few
+times (log₄ of the part size) over its life, parts number about history ÷ 20,000 files plus a handful, and
+one update's cost follows the size of the run, not of the history (``benchmarks/bench_dataset.py``).
+A big update (a rebuild) reads its files in worker processes, one part each.
 
 Writers (the pipeline, ``perftel index``) take ``dataset/.lock`` in turn; readers never do.
 """
@@ -55,7 +57,9 @@ FORMAT = "perftel-dataset"
 MERGE_FANOUT = 4
 DEAD_SHARE_REWRITE = 0.25
 RETIRED_GRACE_SECONDS = 3600.0
-PART_MAX_SOURCES = 20_000  # a rebuild writes parts of at most this many source files (bounded memory)
+PART_MAX_SOURCES = 20_000  # an update writes parts of at most this many source files (bounded memory)
+PARALLEL_MIN_FILES = 4_000  # above this many files to read, an update reads them in worker processes
+MAX_WORKERS = 4
 
 
 @dataclass
@@ -225,7 +229,9 @@ class _Batch:
             table = pa.Table.from_pylist(rows, schema=table_schema)
             if "text_search" in table_schema.names and "text" in table_schema.names:
                 position = table_schema.get_field_index("text_search")
-                table = table.set_column(position, "text_search", schema.search_text_array(table.column("text")))
+                table = table.set_column(
+                    position, "text_search", schema.search_text_array(table.column("text"))
+                )
             pq.write_table(
                 table,
                 tmp / f"{name}.parquet",
@@ -316,36 +322,48 @@ def _apply(
     for rel in gone:
         retire(rel)
         report.deleted += 1
-    batch = _Batch(storage.company_id)
-    for rel in sorted(todo):
-        size, mtime = on_disk[rel]
-        try:
-            raw = (storage.root / rel).read_bytes()
-            digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-            if rel in files and files[rel][4] == digest:  # saved again with the same content
-                files[rel] = (size, mtime, *files[rel][2:])
+    chunks = []
+    ordered = sorted(todo)
+    size = (
+        PART_MAX_SOURCES
+        if len(ordered) < PARALLEL_MIN_FILES
+        else min(PART_MAX_SOURCES, len(ordered) // 2 + 1)
+    )
+    for start in range(0, len(ordered), size):
+        items = [
+            (rel, *on_disk[rel], files[rel][4] if rel in files else None)
+            for rel in ordered[start : start + size]
+        ]
+        chunks.append(
+            (
+                storage.company_id,
+                str(storage.root),
+                str(parts_dir),
+                f"p{manifest['next_part']:08d}",
+                manifest["next_vid"] + start,
+                items,
+            )
+        )
+        manifest["next_part"] += 1
+    manifest["next_vid"] += len(ordered)
+    for part, results in _run_chunks(chunks):
+        if part is not None:
+            new_parts.append(part)
+        for rel, size_, mtime, vid, digest, problem in results:
+            if problem == "same":  # saved again with the same bytes
+                files[rel] = (size_, mtime, *files[rel][2:])
                 report.unchanged += 1
+            elif problem == "gone":
                 continue
-            data = json.loads(raw)
-            vid = manifest["next_vid"]
-            batch.add(rel, data, vid)
-        except FileNotFoundError:
-            continue
-        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-            report.skipped.append((rel, f"{type(exc).__name__}: {exc}"[:200]))
-            continue
-        manifest["next_vid"] += 1
-        if rel in files:
-            retire(rel)
-            report.changed += 1
-        else:
-            report.added += 1
-        files[rel] = (size, mtime, vid, "", digest)
-        if batch.sources >= PART_MAX_SOURCES:
-            new_parts.append(_flush(batch, parts_dir, manifest, files))
-            batch = _Batch(storage.company_id)
-    if batch.sources:
-        new_parts.append(_flush(batch, parts_dir, manifest, files))
+            elif problem:
+                report.skipped.append((rel, problem))
+            else:
+                if rel in files:
+                    retire(rel)
+                    report.changed += 1
+                else:
+                    report.added += 1
+                files[rel] = (size_, mtime, vid, part["id"], digest)
     report.parts_written = len(new_parts)
     parts = [p for p in manifest["parts"]] + new_parts
     parts, dead, merged, retired = _compact(root, parts, dead, files, manifest)
@@ -368,16 +386,54 @@ def _apply(
     _collect_garbage(root, manifest)
 
 
-def _flush(
-    batch: _Batch, parts_dir: Path, manifest: dict[str, Any], files: dict[str, tuple[int, int, int, str, str]]
-) -> dict[str, Any]:
-    part_id = f"p{manifest['next_part']:08d}"
-    manifest["next_part"] += 1
-    part = batch.write(parts_dir, part_id)
-    for rel, (size, mtime, vid, where, digest) in list(files.items()):
-        if where == "":
-            files[rel] = (size, mtime, vid, part_id, digest)
-    return part
+def _index_chunk(
+    company_id: str,
+    company_root: str,
+    parts_dir: str,
+    part_id: str,
+    first_vid: int,
+    items: list[tuple[str, int, int, str | None]],
+) -> tuple[dict[str, Any] | None, list[tuple[str, int, int, int, str, str]]]:
+    """Read ``items`` (path, size, mtime_ns, digest last indexed) into one new part.
+
+    Returns the part (``None`` when nothing new) and, per file, (path, size, mtime_ns, vid, digest,
+    problem): problem is "" when indexed, "same" when the bytes did not change, "gone" when the file
+    vanished meanwhile, else why it was skipped. Runs in a worker process for big updates."""
+    batch = _Batch(company_id)
+    results = []
+    for offset, (rel, size, mtime, old_digest) in enumerate(items):
+        vid = first_vid + offset
+        try:
+            raw = (Path(company_root) / rel).read_bytes()
+            digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+            if digest == old_digest:
+                results.append((rel, size, mtime, vid, digest, "same"))
+                continue
+            batch.add(rel, json.loads(raw), vid)
+        except FileNotFoundError:
+            results.append((rel, size, mtime, vid, "", "gone"))
+            continue
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            results.append((rel, size, mtime, vid, "", f"{type(exc).__name__}: {exc}"[:200]))
+            continue
+        results.append((rel, size, mtime, vid, digest, ""))
+    part = batch.write(Path(parts_dir), part_id) if batch.sources else None
+    return part, results
+
+
+def _run_chunks(chunks: list[tuple]) -> Iterable[tuple[dict[str, Any] | None, list]]:
+    """Each chunk in turn, or — for a big update on a machine with several cores — in a process pool
+    (``fork``, so tables registered at run time are known to the workers)."""
+    import multiprocessing
+
+    workers = min(len(chunks), os.cpu_count() or 1, MAX_WORKERS)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (_index_chunk(*chunk) for chunk in chunks)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_index_chunk, *zip(*chunks, strict=True))
 
 
 def _tier(part: dict[str, Any]) -> int:
@@ -397,7 +453,8 @@ def _compact(
     while True:
         by_tier: dict[int, list[dict[str, Any]]] = {}
         for part in parts:
-            by_tier.setdefault(_tier(part), []).append(part)
+            if part["sources"] < PART_MAX_SOURCES:  # full parts stay as they are (unless mostly dead)
+                by_tier.setdefault(_tier(part), []).append(part)
         group = next((g for _, g in sorted(by_tier.items()) if len(g) >= MERGE_FANOUT), None)
         if group is None:
             group = [

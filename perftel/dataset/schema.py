@@ -170,7 +170,7 @@ def search_text_array(texts: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
     folded = pc.utf8_lower(pc.replace_substring_regex(pc.utf8_normalize(texts, "NFKD"), r"\p{Mn}+", ""))
-    spaced = pc.utf8_trim(pc.replace_substring_regex(folded, r"[^\p{L}\p{N}]+", " "), " ")
+    spaced = pc.utf8_trim(pc.replace_substring_regex(folded, r"[\p{P}\p{S}\p{Z}\p{C}]+", " "), " ")
     padded = pc.binary_join_element_wise(" ", spaced, " ", "")
     return pc.if_else(pc.equal(spaced, ""), "", padded)
 
