@@ -23,7 +23,7 @@ from pathlib import Path
 
 from perftel import config
 from perftel.credentials import CredentialStore
-from perftel.errors import PerftelError
+from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
 from perftel.progress import STEPS, CancelToken
 from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
@@ -74,9 +74,11 @@ def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> No
 
 
 def _add_range(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--days", type=int, help="the last N days (default 7 unless --start/--end)")
-    parser.add_argument("--start", help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    parser.add_argument("--days", type=int, help="the last N local days, today included (default 7 unless --start/--end)")
+    parser.add_argument("--start", help="first day, YYYY-MM-DD (a local day), or an ISO time such as 2026-11-01T09:00")
+    parser.add_argument("--end", help="last day, YYYY-MM-DD (included), or an ISO time (excluded)")
+    parser.add_argument("--timezone", help="IANA zone of those days, e.g. America/Sao_Paulo "
+                                           "(default: $PERFTEL_TIMEZONE, else the company's settings, else UTC)")
     parser.add_argument("--answered-only", action="store_true", help="skip missed calls")
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
 
@@ -125,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--config-dir")
     c = csub.add_parser("delete", help="delete a company's credentials for a provider")
     _add_common(c)
+
+    p = sub.add_parser("settings", help="show or change a company's settings (time zone, languages, country)")
+    ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (("show", "print the resolved settings and where each comes from"),
+                         ("set", "set one setting, e.g. timezone America/Sao_Paulo or languages pt,en"),
+                         ("unset", "remove one setting from the company's file")):
+        c = ssub.add_parser(action, help=text)
+        c.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                       help="company id (default: $PERFTEL_COMPANY or 'default')")
+        c.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+        if action != "show":
+            c.add_argument("key", choices=("timezone", "languages", "country"))
+        if action == "set":
+            c.add_argument("value")
 
     p = sub.add_parser("sandbox", help="run a provider's local emulator")
     p.add_argument("--provider", default="goto_connect")
@@ -178,11 +194,15 @@ def cmd_test_connection(args: argparse.Namespace) -> int:
 
 
 def _range(args: argparse.Namespace) -> dict:
+    """The run's range: local days in ``--timezone`` or the company's zone (read by perftel.dates)."""
+    tz = {"tz": args.timezone} if getattr(args, "timezone", None) else {}
     if args.start or args.end:
         if not (args.start and args.end):
-            raise PerftelError("Give both --start and --end (or --days N).")
-        return {"start_date": args.start, "end_date": args.end}
-    return {"days": args.days or 7}
+            raise ConfigError("Give both --start and --end (or --days N).", field="start_date")
+        if args.days is not None:
+            raise ConfigError("Give --start/--end or --days, not both.", field="days")
+        return {"start_date": args.start, "end_date": args.end, **tz}
+    return {"days": 7 if args.days is None else args.days, **tz}
 
 
 def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
@@ -300,6 +320,24 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     return 0 if status.success else 1
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from perftel.company import company_settings, save_setting
+
+    if args.action in ("set", "unset"):
+        path = save_setting(args.company, args.key, args.value if args.action == "set" else None, args.data_dir)
+        print(f"saved {path}")
+    settings = company_settings(args.company, args.data_dir)
+    exists = settings.path is not None and settings.path.is_file()
+    print(f"company {settings.company_id} · settings file {settings.path}{'' if exists else ' (not created yet)'}")
+    print(f"  timezone:  {settings.timezone_name}")
+    print(f"  languages: {', '.join(settings.languages) or '(any: detected per call)'}")
+    print(f"  country:   {settings.country or '(none)'}")
+    for name in sorted(settings.sections):
+        print(f"  [{name}]:  {', '.join(sorted(settings.sections[name])) or '(empty)'}")
+    print("  (PERFTEL_TIMEZONE, PERFTEL_LANGUAGES and PERFTEL_COUNTRY override the file)")
+    return 0
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from perftel.sandbox import serve
 
@@ -344,6 +382,7 @@ COMMANDS = {
     "run": cmd_run,
     "transcribe": cmd_transcribe,
     "credentials": cmd_credentials,
+    "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
     "index": cmd_index,

@@ -27,22 +27,11 @@ from cryptography.fernet import Fernet, InvalidToken
 from filelock import FileLock
 
 from perftel import config
+from perftel.company import validate_company_id
 from perftel.errors import ConfigError, CredentialsError
 from perftel.files import atomic_open
 
-_COMPANY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TOKEN_FIELDS = ("access_token", "expires_at", "refresh_token")
-
-
-def validate_company_id(company_id: str) -> str:
-    """Company ids become folder names: letters, digits, ``.``, ``_``, ``-``; 1–64 characters."""
-    if not isinstance(company_id, str) or not _COMPANY_ID.match(company_id) or ".." in company_id:
-        raise ConfigError(
-            f"Invalid company id {company_id!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
-            "letter or digit.",
-            field="company_id",
-        )
-    return company_id
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from perftel.dates import parse_time
+
 _ID_NAMESPACE = uuid.UUID("8f2d7c1e-5a4b-4c3d-9e8f-0a1b2c3d4e5f")
 
 
@@ -33,9 +35,13 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _parse_dt(value: Any) -> datetime | None:
+    """A stored ISO-8601 time → aware datetime (naive = UTC, as perftel writes); ValueError if unreadable."""
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    moment = parse_time(value)
+    if moment is None:
+        raise ValueError(f"{str(value)[:40]!r} is not an ISO-8601 time")
+    return moment
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from perftel.credentials import CredentialStore
-from perftel.dates import DateLike, last_days, utc_range
+from perftel.dates import DateLike, ZoneLike, last_days, utc_range
 from perftel.download import DownloadedRecording, download_recordings
 from perftel.errors import ConfigError, PerftelError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
@@ -37,6 +37,7 @@ def run_pipeline(
     end_date: DateLike | None = None,
     *,
     days: int | None = None,
+    tz: ZoneLike = None,
     answered_only: bool = False,
     download: bool = True,
     transcribe: bool = True,
@@ -60,7 +61,11 @@ def run_pipeline(
     Args:
         provider: a provider name (``"goto_connect"``) or a ready ``Provider``.
         company_id: the tenant (taken from the ``Provider`` when one is given).
-        start_date, end_date: the range; a bare end date includes that day. Or ``days=N``: the last N days.
+        start_date, end_date: the range, read by :func:`perftel.dates.utc_range`: a whole day
+            (``"2026-11-01"``, ``date``, a datetime/Timestamp/datetime64 at midnight) is that local day, end
+            day included; an explicit time is honoured. Or ``days=N``: the last N local days up to now.
+        tz: the zone of those days: default the company's (``PERFTEL_TIMEZONE``, else
+            ``<data_dir>/<company>/settings.toml``, else UTC). Data on disk stays UTC.
         answered_only: skip missed calls.
         download, transcribe: stop after listing / after downloading when False.
         transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
@@ -84,12 +89,16 @@ def run_pipeline(
             raise ConfigError("A company id is needed.", field="company_id")
         driver = create_provider(provider, company_id, base_url=base_url, credentials=credentials, store=store)
         owned = True
-    if days is not None:
-        start, end = last_days(days)
-    elif start_date is not None and end_date is not None:
-        start, end = utc_range(start_date, end_date)
-    else:
+    if days is None and (start_date is None or end_date is None):
         raise ConfigError("Give start_date and end_date, or days=N.", field="start_date")
+    if tz is None:
+        from perftel.company import company_settings
+
+        tz = company_settings(company_id, data_dir).timezone
+    if days is not None:
+        start, end = last_days(days, tz=tz)
+    else:
+        start, end = utc_range(start_date, end_date, tz=tz)
 
     storage = CompanyStorage(company_id, data_dir)
     prefix = filename_prefix or driver.name

@@ -17,12 +17,12 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from perftel import config
-from perftel.credentials import validate_company_id
+from perftel import config, dates
+from perftel.company import validate_company_id
 from perftel.errors import ConfigError, PerftelError
 from perftel.providers import normalise_name
 
@@ -65,9 +65,10 @@ def _environ(**values: str) -> Iterator[None]:
 
 def build_report(
     *,
-    start: date | str,
-    end: date | str,
+    start: date | str | None = None,
+    end: date | str | None = None,
     company: str,
+    days: int | None = None,
     provider: str | None = None,
     data_dir: str | Path | None = None,
     output: str | Path | None = None,
@@ -77,7 +78,9 @@ def build_report(
     """Execute the report notebook for ``[start, end]`` (both days included) and convert it to HTML.
 
     Args:
-        start, end: the period, ``YYYY-MM-DD``.
+        start, end: the period's first and last local day (any date-like of :mod:`perftel.dates`; a
+            datetime stands for its local day). Or ``days=N``: the last N local days, today included.
+            Days are the company's (``PERFTEL_TIMEZONE``, else its settings file, else UTC).
         company: whose saved calls (``<data_dir>/<company>/calls``).
         provider: only this provider's calls (default: all).
         data_dir: default ``PERFTEL_DATA_DIR`` or ``./data`` (resolved from the current folder).
@@ -92,10 +95,8 @@ def build_report(
     import papermill
     from nbconvert import HTMLExporter
 
-    start_day, end_day = _day(start, "start"), _day(end, "end")
-    if end_day < start_day:
-        raise ConfigError(f"The end ({end_day}) is before the start ({start_day}).", field="end")
     validate_company_id(company)
+    start_day, end_day = report_period(company, start, end, days=days, data_dir=data_dir)
     source = Path(notebook) if notebook else default_notebook()
     if not source.is_file():
         raise ConfigError(
@@ -138,13 +139,33 @@ def build_report(
     return ReportFiles(html=html_path, notebook=log_path)
 
 
-def _day(value: date | str, name: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise ConfigError(f"--{name} {value!r} is not a date (use YYYY-MM-DD).", field=name) from exc
+def report_period(
+    company: str,
+    start: Any = None,
+    end: Any = None,
+    *,
+    days: int | None = None,
+    data_dir: str | Path | None = None,
+    now: datetime | None = None,
+) -> tuple[date, date]:
+    """The report's first and last local day in the company's time zone (both included).
+
+    ``start``/``end`` are date-likes (a datetime stands for its local day), or ``days`` the last N days up
+    to today. Raises ConfigError for bad dates, a missing bound, both forms at once, or end before start.
+    """
+    from perftel.company import company_settings
+
+    tz = company_settings(company, data_dir).timezone
+    if days is not None:
+        if start is not None or end is not None:
+            raise ConfigError("Give --start and --end, or --days, not both.", field="days")
+        return dates.last_days_dates(days, now=now, tz=tz)
+    if start is None or end is None:
+        raise ConfigError("Give --start and --end (YYYY-MM-DD), or --days N.", field="start" if start is None else "end")
+    start_day, end_day = dates.to_day(start, tz=tz, field="--start"), dates.to_day(end, tz=tz, field="--end")
+    if end_day < start_day:
+        raise ConfigError(f"The end ({end_day}) is before the start ({start_day}).", field="end")
+    return start_day, end_day
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -153,8 +174,9 @@ def add_report_command(sub: Any, commands: MutableMapping[str, Callable[[argpars
     p = sub.add_parser(
         "report", help="a period's call report: standalone HTML + the executed notebook as its log"
     )
-    p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
-    p.add_argument("--end", required=True, help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
+    p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
     p.add_argument(
         "--company",
         default=config.env("PERFTEL_COMPANY", "default"),
@@ -170,6 +192,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     files = build_report(
         start=args.start,
         end=args.end,
+        days=args.days,
         company=args.company,
         provider=args.provider,
         data_dir=args.data_dir,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 
 from perftel import config
-from perftel.credentials import validate_company_id
+from perftel.company import validate_company_id
 from perftel.errors import StorageError
 from perftel.files import inside, remove_stale_partials, safe_name, write_json_atomic, write_text_atomic
 from perftel.models import CallMetadata, TranscriptionResult, utcnow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import shutil
 
 import pandas as pd
@@ -14,6 +13,7 @@ from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob, tra
 from perftel.progress import CancelToken
 from perftel.sandbox import start_sandbox
 from perftel.transcribe import Transcriber
+from tests.transcripts import WORD_RATIO, assert_nearly_same, word_ratio
 
 pytestmark = pytest.mark.model
 MODEL = "tiny.en"
@@ -43,10 +43,6 @@ def jobs_for(folder, names):
     return [TranscriptionJob(str(folder / n), n, {0: "agent", 1: "customer"}) for n in names]
 
 
-def comparable(result):
-    return result.text, [(s.start, s.end, s.text, s.speaker) for s in result.segments], result.language
-
-
 def test_dask_gives_the_local_results(client, files):
     folder, names = files
     local = {j.recording_id: r for j, r in LocalExecutor(Transcriber(MODEL)).run(jobs_for(folder, names), cancel=CancelToken())}
@@ -54,8 +50,8 @@ def test_dask_gives_the_local_results(client, files):
     executor.check()
     remote = {j.recording_id: r for j, r in executor.run(jobs_for(folder, names), cancel=CancelToken())}
     assert set(remote) == set(names)
-    for name in names:
-        assert comparable(remote[name]) == comparable(local[name])
+    for name in names:  # model output is not bit-reproducible across processes: near-equality (tests/transcripts.py)
+        assert_nearly_same(remote[name], local[name])
     assert "ask not what your country" in remote["en_jfk_inaugural.flac"].text.lower()
 
 
@@ -88,11 +84,7 @@ def test_pipeline_on_dask_matches_local(client, tmp_path):
     english = [r for r in remote.transcribed if sb.recording_media(r.recording_id).startswith("en_")]
     assert english
     for result in english:
-        # Multi-threaded int8 inference is not bit-reproducible on a loaded machine (seen here between two
-        # local processes too), so a marginal beam may differ: the same words, nearly.
-        other = by_id[result.recording_id]
-        assert difflib.SequenceMatcher(None, result.text, other.text).ratio() > 0.8, (result.text, other.text)
-        assert {s.speaker for s in result.segments} == {s.speaker for s in other.segments}
+        assert_nearly_same(result, by_id[result.recording_id])
     done = [c for s, c, t in progress if s == "transcribe"]
     assert done[-1] == len(remote.transcribed)
     assert sorted(p.name for p in (tmp_path / "dask" / "acme" / "calls" / "transcriptions").iterdir()) == sorted(
@@ -120,4 +112,4 @@ def test_transcribe_frame_with_map_partitions(files):
     assert "ask not" in plain.text[0].lower() and "broken.wav" in plain.error[1] and pd.isna(plain.text[1])
     meta = transcribe_frame(frame.iloc[:0], model=MODEL)
     lazy = dd.from_pandas(frame, npartitions=2).map_partitions(transcribe_frame, model=MODEL, meta=meta)
-    assert lazy.compute(scheduler="sync").text.tolist()[0] == plain.text[0]
+    assert word_ratio(lazy.compute(scheduler="sync").text.tolist()[0], plain.text[0]) >= WORD_RATIO

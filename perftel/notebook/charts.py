@@ -18,6 +18,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from perftel import dates
 from perftel.storage import CompanyStorage
 
 DIRECTIONS = ["INBOUND", "OUTBOUND"]
@@ -121,14 +122,8 @@ def add_time_columns(calls: pd.DataFrame) -> pd.DataFrame:
     return calls
 
 
-def _in_range(stamps: pd.Series, start: date | str | None, end: date | str | None) -> pd.Series:
-    days = pd.to_datetime(stamps, utc=True).dt.date
-    keep = pd.Series(True, index=stamps.index)
-    if start is not None:
-        keep &= days >= pd.Timestamp(start).date()
-    if end is not None:
-        keep &= days <= pd.Timestamp(end).date()
-    return keep
+def _in_range(stamps: pd.Series, start: date | str | None, end: date | str | None, tz=None) -> pd.Series:
+    return dates.in_range(stamps, start, end, tz=tz)  # local days of tz (None: PERFTEL_TIMEZONE or UTC)
 
 
 def _call_mask(frame: pd.DataFrame, start, end, direction: str | None, answered: bool | None) -> pd.Series:

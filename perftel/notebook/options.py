@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import ipywidgets as w
 
 from perftel.config import DEVICES, WHISPER_MODELS
+from perftel.dates import to_day
 from perftel.notebook.common import STYLE, WIDGET, field_error
 
 QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
@@ -28,9 +29,7 @@ def quick_range(name: str, today: date | None = None) -> tuple[date, date]:
 
 
 def _as_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    return None if value is None else to_day(value, field="date")
 
 
 class DateRange:

@@ -25,7 +25,7 @@ import httpx
 
 from perftel import config
 from perftel.credentials import CredentialStore, TokenState, validate_company_id
-from perftel.dates import DateLike, utc_range
+from perftel.dates import DateLike, ZoneLike, utc_range
 from perftel.errors import CredentialsError, PerftelError
 from perftel.files import PARTIAL_SUFFIX, inside, safe_name
 from perftel.http.client import AUDIO_EXTENSIONS
@@ -137,10 +137,24 @@ class Provider(abc.ABC):
         """Like ``test_connection`` but raises the error; returns the description."""
         return self._connect()
 
-    def fetch_calls(self, start_date: DateLike, end_date: DateLike, answered_only: bool = False) -> list[CallMetadata]:
-        """All calls that started in the range (a bare ``end_date`` includes that whole day)."""
-        start, end = utc_range(start_date, end_date)
+    def fetch_calls(
+        self, start_date: DateLike, end_date: DateLike, answered_only: bool = False, *, tz: ZoneLike = None
+    ) -> list[CallMetadata]:
+        """All calls that started in the range, read by :func:`perftel.dates.utc_range` in ``tz``.
+
+        A whole day (``"2026-11-01"``, ``date``, a datetime at midnight, ``Timestamp``, ``datetime64``) is that
+        local day, end day included; an explicit time is honoured. ``tz`` defaults to the company's time
+        zone (``PERFTEL_TIMEZONE``, else its settings file, else UTC). Raises ConfigError for a bad date.
+        """
+        start, end = utc_range(start_date, end_date, tz=self.company_timezone if tz is None else tz)
         return list(self.iter_calls(start, end, answered_only=answered_only))
+
+    @property
+    def company_timezone(self):
+        """The company's time zone (``perftel.company.company_settings(company_id).timezone``)."""
+        from perftel.company import company_settings
+
+        return company_settings(self.company_id).timezone
 
     def download_recording(
         self, recording_id: str, output_dir: str | Path, filename_prefix: str = "call", *, recording: Recording | None = None

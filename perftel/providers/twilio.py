@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
+from perftel.dates import utc_date
 from perftel.errors import (
     ApiError,
     AuthError,
@@ -184,7 +185,7 @@ class TwilioProvider(Provider):
         return f"account {self.secrets['account_sid']}{key}"
 
     def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
-        query = {"StartTime>": start.date().isoformat(), "StartTime<": upper_date(end).isoformat(), "PageSize": PAGE_SIZE}
+        query = {"StartTime>": utc_date(start).isoformat(), "StartTime<": upper_date(end).isoformat(), "PageSize": PAGE_SIZE}
         with Spool() as spool:  # legs can be pages apart, in no documented order: fold them on disk
             spool.add("legs", (
                 (sid, text(row.get("parent_call_sid")), micros(call_start(row)), row)
@@ -230,7 +231,7 @@ class TwilioProvider(Provider):
     def _spool_recordings(self, spool: Spool, start: datetime, end: datetime) -> None:
         """Recording rows by ``call_sid``: one account-wide walk; per call if the account-wide list is refused."""
         query = {
-            "DateCreated>": start.date().isoformat(),
+            "DateCreated>": utc_date(start).isoformat(),
             "DateCreated<": upper_date(end + RECORDING_LAG).isoformat(),
             "PageSize": PAGE_SIZE,
         }

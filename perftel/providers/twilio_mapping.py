@@ -271,4 +271,5 @@ def parse_twilio_error(response: httpx.Response) -> ErrorInfo:
 
 def upper_date(moment: datetime) -> date:
     """The first whole day not before ``moment``: the value for an exclusive ``StartTime<`` filter."""
-    return moment.date() if moment.timetz().replace(tzinfo=None) == time.min else moment.date() + timedelta(days=1)
+    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment  # Twilio's date filters are UTC days
+    return moment.date() if moment.time() == time.min else moment.date() + timedelta(days=1)
