@@ -88,6 +88,21 @@ def test_calls_dates_are_local_days_and_filters_are_columns(storage):
         assert list(ds.calls("2026-03-02", "2026-03-02").call_id) == ["call-0", "call-1"]
 
 
+def test_the_company_time_zone_comes_from_its_settings(storage, monkeypatch):
+    from perftel.company import save_setting
+
+    monkeypatch.delenv("PERFTEL_TIMEZONE", raising=False)
+    add_call(storage, 0, None, started=datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc))
+    save_setting("acme", "timezone", SP, storage.data_dir)
+    with open_dataset("acme", storage.data_dir) as ds:
+        assert ds.tz.key == SP
+        assert ds.calls().start_local[0] == pd.Timestamp("2026-03-01 23:30")
+        assert len(ds.calls("2026-03-01", "2026-03-01")) == 1
+    monkeypatch.setenv("PERFTEL_TIMEZONE", "UTC")
+    with open_dataset("acme", storage.data_dir) as ds:
+        assert ds.tz.key == "UTC" and ds.calls("2026-03-01", "2026-03-01").empty
+
+
 def test_aggregates_for_charts(storage):
     add_call(
         storage, 0, LINES, started=datetime(2026, 3, 2, 2, 30, tzinfo=timezone.utc)

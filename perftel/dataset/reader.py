@@ -12,10 +12,9 @@ false``, configuration locked), so ``sql()`` cannot read another tenant's files 
 
 from __future__ import annotations
 
-import inspect
 import re
 import shlex
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from perftel import dates
+from perftel.company import company_settings
 from perftel.dataset import index, schema
 from perftel.dataset.views import create_views
 from perftel.errors import ConfigError, StorageError
@@ -36,71 +36,22 @@ _COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def company_timezone(company_id: str, data_dir: str | Path | None, tz: str | ZoneInfo | None) -> ZoneInfo:
-    """``tz`` when given, else the company's time zone from ``perftel.company`` settings (when that
-    module exists), else UTC. Raises ``ConfigError`` for an unknown zone name."""
+    """``tz`` when given, else the company's time zone (``perftel.company``: ``PERFTEL_TIMEZONE``, the
+    company's settings file, else UTC). Raises ``ConfigError`` for an unknown zone name."""
     if isinstance(tz, ZoneInfo):
         return tz
-    try:
-        from perftel.company import company_settings  # type: ignore[import-not-found]
-    except ImportError:
-        company_settings = None
-    if company_settings is not None:
-        return company_settings(company_id, data_dir, timezone=tz).timezone
-    try:
-        return ZoneInfo(tz or "UTC")
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(
-            f"Unknown time zone {tz!r}: use an IANA name such as America/Sao_Paulo.", field="timezone"
-        ) from exc
+    return company_settings(company_id, data_dir, timezone=tz).timezone
 
 
 def local_range(start: Any, end: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """``[start, end)`` in UTC for date-likes read as local days in ``tz`` (a bare end day is included).
-
-    Either side may be ``None`` (open). Uses ``perftel.dates.utc_range(start, end, tz=...)`` when
-    perftel's date rules take a zone; else the same rule here: a date or date-only string is the local
-    midnight of that day, a naive datetime is local wall-clock time, an aware one is kept as it is.
-    """
-    if start is None and end is None:
-        return None, None
-    if "tz" in inspect.signature(dates.utc_range).parameters:
-        lo, hi = dates.utc_range(
-            start if start is not None else end, end if end is not None else start, tz=tz
-        )
-        return (lo if start is not None else None), (hi if end is not None else None)
-    lo = _local_moment(start, tz, end=False) if start is not None else None
-    hi = _local_moment(end, tz, end=True) if end is not None else None
-    if lo is not None and hi is not None and hi <= lo:
-        raise ConfigError(
-            f"The end ({end}) is before the start ({start}): pick an end on or after the start.", field="end"
-        )
+    """``[start, end)`` in UTC by perftel's date rules (:mod:`perftel.dates`: a whole day is the company's
+    local day, the end day included; naive times are local). Either side may be ``None`` (open).
+    Raises ``ConfigError`` for a value that is not a date or an end before the start."""
+    if start is not None and end is not None:
+        return dates.utc_range(start, end, tz=tz)
+    lo = dates.to_utc(start, tz=tz, field="start") if start is not None else None
+    hi = dates.to_utc(end, end=True, tz=tz, field="end") if end is not None else None
     return lo, hi
-
-
-def _local_moment(value: Any, tz: ZoneInfo, *, end: bool) -> datetime:
-    import pandas as pd
-
-    day_only = isinstance(value, date) and not isinstance(value, datetime)
-    if isinstance(value, str):
-        text = value.strip()
-        day_only = len(text) == 10
-        try:
-            stamp = pd.Timestamp(text.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ConfigError(
-                f"{value!r} is not a date (use YYYY-MM-DD or an ISO-8601 time).", field="date"
-            ) from exc
-    else:
-        try:
-            stamp = pd.Timestamp(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{value!r} is not a date.", field="date") from exc
-    moment = stamp.to_pydatetime()
-    if day_only:
-        moment = datetime.combine(moment.date() + timedelta(days=1 if end else 0), datetime.min.time())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(dt_timezone.utc)
 
 
 def search_terms(text: str) -> list[str]:
