@@ -20,7 +20,7 @@ its BLAKE2 digest and not re-indexed); a changed or deleted file's old rows are 
 Compaction keeps the part count small: whenever :data:`MERGE_FANOUT` parts below
 :data:`PART_MAX_SOURCES` files fall in the same size tier (powers of :data:`MERGE_FANOUT`) they are merged
 into one, and a part whose rows are more than a quarter dead is rewritten — so a row is rewritten a few
-times (log₄ of the part size) over its life, parts number about history ÷ 20,000 files plus a handful, and
+times (log₄ of the part size) over its life, parts number about history ÷ 10,000 files plus a handful, and
 one update's cost follows the size of the run, not of the history (``benchmarks/bench_dataset.py``).
 A big update (a rebuild) reads its files in worker processes, one part each.
 
@@ -57,7 +57,7 @@ FORMAT = "perftel-dataset"
 MERGE_FANOUT = 4
 DEAD_SHARE_REWRITE = 0.25
 RETIRED_GRACE_SECONDS = 3600.0
-PART_MAX_SOURCES = 20_000  # an update writes parts of at most this many source files (bounded memory)
+PART_MAX_SOURCES = 10_000  # an update writes parts of at most this many source files (bounded memory)
 PARALLEL_MIN_FILES = 4_000  # above this many files to read, an update reads them in worker processes
 MAX_WORKERS = 4
 
@@ -422,18 +422,43 @@ def _index_chunk(
 
 
 def _run_chunks(chunks: list[tuple]) -> Iterable[tuple[dict[str, Any] | None, list]]:
-    """Each chunk in turn, or — for a big update on a machine with several cores — in a process pool
-    (``fork``, so tables registered at run time are known to the workers)."""
+    """Each chunk in turn, or — for a big update on a machine with several cores — in a process pool.
+
+    Workers start fresh (``forkserver``/``spawn``: never ``fork`` of a process that may run threads, as a
+    notebook kernel or the pipeline does) and first import the modules that registered per-transcript
+    tables; a table registered from ``__main__`` (a notebook cell) keeps the update in this process."""
     import multiprocessing
 
+    modules = schema.builder_modules()
     workers = min(len(chunks), os.cpu_count() or 1, MAX_WORKERS)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or "__main__" in modules:
         yield from (_index_chunk(*chunk) for chunk in chunks)
         return
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield from pool.map(_index_chunk, *zip(*chunks, strict=True))
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    tables = sorted(schema.all_schemas())
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_import_all, initargs=(modules, tables)
+        ) as pool:
+            results = list(pool.map(_index_chunk, *zip(*chunks, strict=True)))
+    except BrokenProcessPool:  # a worker could not get the same tables: do it here
+        log.info("Worker processes could not load every dataset table; indexing in this process.")
+        results = [_index_chunk(*chunk) for chunk in chunks]
+    yield from results
+
+
+def _import_all(modules: list[str], tables: list[str]) -> None:
+    """A worker's start: import the table modules, then check it knows the same tables as its parent."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    if sorted(schema.all_schemas()) != tables:
+        raise RuntimeError("this worker does not register the same dataset tables")
 
 
 def _tier(part: dict[str, Any]) -> int:

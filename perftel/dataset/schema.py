@@ -156,6 +156,11 @@ def register_transcript_table(name: str, columns: pa.Schema, build: TranscriptRo
     _TRANSCRIPT_TABLES[name] = TranscriptTable(name, schema, build)
 
 
+def builder_modules() -> list[str]:
+    """The modules whose row builders make the per-transcript tables (a worker process imports them)."""
+    return sorted({t.build.__module__ for t in _TRANSCRIPT_TABLES.values()})
+
+
 def transcript_tables() -> dict[str, TranscriptTable]:
     return dict(_TRANSCRIPT_TABLES)
 
