@@ -186,7 +186,8 @@ class Dataset:
     def segments(self, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
         """Segments (one row per stretch of speech) of the calls that started in the range, in order.
         Columns: recording_id, call_id, segment_index, start_seconds, end_seconds (from the recording's
-        start), channel, speaker, text, text_search, avg_logprob, no_speech_prob, talk_seconds."""
+        start), channel, speaker, text, text_search (the form search matches), text_before, text_after
+        (the neighbouring segments' text), avg_logprob, no_speech_prob, talk_seconds."""
         self.refresh()
         where, params = self._where("segments", None, None, None, filters)
         lo, hi = local_range(start, end, self.tz)
@@ -241,26 +242,16 @@ class Dataset:
         cap = f"LIMIT {int(limit)}" if limit else ""
         query = f"""
             WITH hits AS (
-                SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker, s.text
+                SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker,
+                       s.text, s.text_before, s.text_after
                 FROM segments s WHERE {" AND ".join(clauses)}
-            ), placed AS MATERIALIZED (
-                SELECT h.*, t.call_start_utc FROM hits h LEFT JOIN transcripts t USING (recording_id)
-                ORDER BY t.call_start_utc DESC NULLS LAST, h.recording_id, h.segment_index {cap}
-            ), wanted AS (
-                SELECT recording_id, segment_index - 1 AS segment_index FROM placed
-                UNION SELECT recording_id, segment_index + 1 FROM placed
-            ), near AS MATERIALIZED (
-                SELECT s.recording_id, s.segment_index, s.text FROM segments s
-                SEMI JOIN wanted w ON s.recording_id = w.recording_id AND s.segment_index = w.segment_index
             )
-            SELECT p.call_id, p.recording_id, p.call_start_utc,
-                   timezone('{index._quote(self.tz.key)}', p.call_start_utc) AS call_start_local,
-                   p.segment_index, p.start_seconds, p.end_seconds, p.speaker, p.text,
-                   b.text AS context_before, a.text AS context_after
-            FROM placed p
-            LEFT JOIN near b ON b.recording_id = p.recording_id AND b.segment_index = p.segment_index - 1
-            LEFT JOIN near a ON a.recording_id = p.recording_id AND a.segment_index = p.segment_index + 1
-            ORDER BY p.call_start_utc DESC NULLS LAST, p.recording_id, p.segment_index
+            SELECT h.call_id, h.recording_id, t.call_start_utc,
+                   timezone('{index._quote(self.tz.key)}', t.call_start_utc) AS call_start_local,
+                   h.segment_index, h.start_seconds, h.end_seconds, h.speaker, h.text,
+                   h.text_before AS context_before, h.text_after AS context_after
+            FROM hits h LEFT JOIN transcripts t USING (recording_id)
+            ORDER BY t.call_start_utc DESC NULLS LAST, h.recording_id, h.segment_index {cap}
         """
         return self._frame(query, params)
 

@@ -9,7 +9,8 @@ Two kinds of source file feed the tables (see :mod:`perftel.storage`):
   with :func:`register_transcript_table` (e.g. ``call_metrics``, ``tracker_hits``, ``pii_counts``)
   without touching the indexer.
 
-Units are in the column names (``_seconds``, ``_utc``); times are UTC ``TIMESTAMP WITH TIME ZONE``; the
+``segments`` carries its neighbours' text (``text_before``, ``text_after``: columnar, so only a query
+that reads them pays for them) so that a search reads the table once. Units are in the column names (``_seconds``, ``_utc``); times are UTC ``TIMESTAMP WITH TIME ZONE``; the
 local columns (``start_local``, ``timezone``) are added by the reader's views in the company's zone. Every
 row carries ``company_id``; the indexer adds it and ``_vid`` (the id of the indexed file version, used to
 retire rows when their file changes or goes). Rows are plain dicts; each table has a fixed Arrow schema.
@@ -27,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bump when a table's columns or meaning change: a store of another version is rebuilt from the files.
-VERSION = 1
+VERSION = 2
 
 _TS = pa.timestamp("us", tz="UTC")
 _BASE = [pa.field("company_id", pa.string()), pa.field("_vid", pa.int64())]
@@ -97,6 +98,8 @@ SEGMENTS = _schema(
     ("speaker", pa.string()),
     ("text", pa.string()),
     ("text_search", pa.string()),
+    ("text_before", pa.string()),
+    ("text_after", pa.string()),
     ("avg_logprob", pa.float64()),
     ("no_speech_prob", pa.float64()),
 )
@@ -297,6 +300,9 @@ def _segments(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, An
                 "no_speech_prob": seg.get("no_speech_prob"),
             }
         )
+    for before, row, after in zip([None, *rows[:-1]], rows, [*rows[1:], None], strict=True):
+        row["text_before"] = before["text"] if before else None
+        row["text_after"] = after["text"] if after else None
     return rows
 
 
