@@ -364,7 +364,7 @@ def test_another_module_adds_a_per_transcript_table(storage, monkeypatch, caplog
     monkeypatch.setattr(index, "PARALLEL_MIN_FILES", 1)  # two chunks; workers lack this table: done here
     report = update_dataset("acme", storage.data_dir)
     assert report.rebuilt and report.added == 5  # the store predates the table
-    assert "indexing in this process" in caplog.text
+    assert "indexing it in this process" in caplog.text
     with _ds(storage) as ds:
         rows = ds.sql(
             "SELECT company_id, call_id, questions FROM question_counts ORDER BY call_id"

@@ -240,6 +240,9 @@ class _Batch:
             )
             tables.append(name)
             counts[name] = len(rows)
+        shutil.rmtree(
+            parts_dir / part_id, ignore_errors=True
+        )  # a failed worker's leftover: never in a manifest
         os.replace(tmp, parts_dir / part_id)
         return {"id": part_id, "tables": tables, "rows": counts, "sources": self.sources}
 
@@ -422,43 +425,44 @@ def _index_chunk(
 
 
 def _run_chunks(chunks: list[tuple]) -> Iterable[tuple[dict[str, Any] | None, list]]:
-    """Each chunk in turn, or — for a big update on a machine with several cores — in a process pool.
+    """Each chunk in turn, or — for a big update on a machine with several cores — in worker processes.
 
-    Workers start fresh (``forkserver``/``spawn``: never ``fork`` of a process that may run threads, as a
-    notebook kernel or the pipeline does) and first import the modules that registered per-transcript
-    tables; a table registered from ``__main__`` (a notebook cell) keeps the update in this process."""
-    import multiprocessing
-
+    A worker is a fresh ``python -m perftel.dataset.worker`` (not ``multiprocessing``, which would fork a
+    process that may run threads, or re-run the caller's script as its main module): it imports the
+    modules that registered per-transcript tables, checks it knows the same tables, and reads one chunk.
+    If a worker cannot (a table registered in a notebook cell), its chunk is read in this process."""
     modules = schema.builder_modules()
     workers = min(len(chunks), os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2 or "__main__" in modules:
         yield from (_index_chunk(*chunk) for chunk in chunks)
         return
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from concurrent.futures import ThreadPoolExecutor
 
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
     tables = sorted(schema.all_schemas())
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_import_all, initargs=(modules, tables)
-        ) as pool:
-            results = list(pool.map(_index_chunk, *zip(*chunks, strict=True)))
-    except BrokenProcessPool:  # a worker could not get the same tables: do it here
-        log.info("Worker processes could not load every dataset table; indexing in this process.")
-        results = [_index_chunk(*chunk) for chunk in chunks]
-    yield from results
+    with ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(lambda chunk: _in_worker(modules, tables, chunk), chunks)
 
 
-def _import_all(modules: list[str], tables: list[str]) -> None:
-    """A worker's start: import the table modules, then check it knows the same tables as its parent."""
-    import importlib
+def _in_worker(modules: list[str], tables: list[str], chunk: tuple) -> tuple[dict[str, Any] | None, list]:
+    import pickle
+    import subprocess
+    import sys
 
-    for name in modules:
-        importlib.import_module(name)
-    if sorted(schema.all_schemas()) != tables:
-        raise RuntimeError("this worker does not register the same dataset tables")
+    job = pickle.dumps((modules, tables, chunk))
+    done = subprocess.run(
+        [sys.executable, "-m", "perftel.dataset.worker"],
+        input=job,
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    if done.returncode != 0:
+        log.info(
+            "A dataset worker could not index a chunk (%s); indexing it in this process.",
+            done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or "no message",
+        )
+        return _index_chunk(*chunk)
+    return pickle.loads(done.stdout)
 
 
 def _tier(part: dict[str, Any]) -> int:
