@@ -339,9 +339,11 @@ def measure(work: Path, n: int, workers: int, legacy_max: int) -> dict:
     row["rebuild_s"] = time.perf_counter() - t
     row["rebuild_cpu_s"] = _cpu() - c
     row["files"] = report.added
-    row["store_mb"] = (
-        sum(f.stat().st_size for f in (data_dir / COMPANY / "dataset").rglob("*") if f.is_file()) / 1e6
-    )
+    store = data_dir / COMPANY / "dataset"
+    live = json.loads((store / "manifest.json").read_text())[
+        "parts"
+    ]  # not the retired parts kept for readers
+    row["store_mb"] = sum(f.stat().st_size for p in live for f in (store / "parts" / p["id"]).iterdir()) / 1e6
     print(f"  rebuild {row['rebuild_s']:.1f} s ({report.added} files)", flush=True)
     t = time.perf_counter()
     noop = update_dataset(COMPANY, data_dir)
