@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dask.py [--model base] [--copies 2]
 
-Transcribes the sandbox's six two-channel calls (``perftel/sandbox/media``) ``--copies`` times each,
+Transcribes the sandbox's six two-channel calls (``sandbox/perftel_sandbox/media``) ``--copies`` times each,
 in one run: in-process (LocalExecutor), then Dask with 1 and 2 workers (1 thread per worker, model
 loaded once per worker before timing). Prints audio seconds per wall second for each.
 """
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MEDIA = Path(__file__).resolve().parents[1] / "perftel" / "sandbox" / "media"
+from perftel_sandbox.speech import MEDIA_DIR as MEDIA
 
 
 def main() -> None:

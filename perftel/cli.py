@@ -9,6 +9,8 @@
     perftel demo
     perftel index --company acme [--rebuild]
     perftel export --company acme --format parquet --out exports/
+    perftel report --start 2026-11-01 --end 2026-11-07 --company acme
+    perftel dashboard --company acme
 """
 
 from __future__ import annotations
@@ -18,49 +20,15 @@ import getpass
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 
 from perftel import config
+from perftel.console import stage_display, track
 from perftel.credentials import CredentialStore
 from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
-from perftel.progress import STEPS, CancelToken
-from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
-
-AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac", ".webm", ".audio"}
-STEP_LABELS = {"login": "login", "fetch": "listing calls", "download": "downloading", "transcribe": "transcribing"}
-
-
-class ProgressBars:
-    """One tqdm bar per pipeline step, fed by ``on_progress(step, current, total)``."""
-
-    def __init__(self, *, enabled: bool = True) -> None:
-        from tqdm import tqdm
-
-        self._tqdm = tqdm
-        self.enabled = enabled
-        self.bars: dict[str, object] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, step: str, current: int, total: int | None) -> None:
-        if not self.enabled or step == "login":
-            return
-        with self._lock:
-            bar = self.bars.get(step)
-            if bar is None:
-                bar = self._tqdm(desc=STEP_LABELS.get(step, step).ljust(14), total=total, unit=" items",
-                                 leave=True, dynamic_ncols=True, file=sys.stderr)
-                self.bars[step] = bar
-            if total is not None and bar.total != total:
-                bar.total = total
-            bar.n = current
-            bar.refresh()
-
-    def close(self) -> None:
-        for step in STEPS:
-            if step in self.bars:
-                self.bars[step].close()
+from perftel.progress import TRANSCRIBE, CancelToken
+from perftel.providers import ConsentFlow, create_provider, get_provider_class, normalise_name, provider_names
 
 
 def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> None:
@@ -83,11 +51,29 @@ def _add_range(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
 
 
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress, only the summary and errors (without it: bars on a terminal, "
+                             "one plain line per stage when the output is a file or a pipe)")
+
+
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="Whisper model size or directory (default: $WHISPER_MODEL or base)")
     parser.add_argument("--device", help="cpu or cuda (default: $WHISPER_DEVICE or cpu)")
     parser.add_argument("--compute-type", help="int8, float16, float32 (default: $WHISPER_COMPUTE_TYPE or int8)")
-    parser.add_argument("--language", help="pin the language (e.g. en, pt); default: detect per call")
+    parser.add_argument("--language", type=_language_arg,
+                        help="pin the language (pt, pt-BR, Portuguese), or detect among a list (en,pt); "
+                             "default: detect per call")
+
+
+def _language_arg(value: str) -> str | None:
+    """``--language`` checked before any work: Whisper's code(s), or exit 2 with the valid choices."""
+    from perftel.languages import canonical_language
+
+    try:
+        return canonical_language(value)
+    except PerftelError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,11 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("download", help="list calls and download recordings (no transcription)")
     _add_common(p)
     _add_range(p)
+    _add_quiet(p)
 
     p = sub.add_parser("run", help="the whole pipeline: list, download, transcribe")
     _add_common(p)
     _add_range(p)
     _add_model(p)
+    _add_quiet(p)
     p.add_argument("--scheduler", help="transcribe on a Dask cluster, e.g. tcp://host:8786 (default: this machine)")
 
     p = sub.add_parser("transcribe", help="transcribe every audio file in a folder")
@@ -114,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                "folder for a 'recordings' folder, else --dir)")
     p.add_argument("--force", action="store_true", help="transcribe again files that already have a transcript")
     _add_model(p)
+    _add_quiet(p)
 
     p = sub.add_parser("credentials", help="save, list or delete a company's provider credentials")
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -151,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int, default=7)
     p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
     _add_model(p)
+    _add_quiet(p)
 
     p = sub.add_parser("index", help="bring the company's dataset (its calls as tables) up to date with its files")
     _add_common(p, provider=False)
@@ -163,9 +153,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.add_argument("--out", required=True, type=Path, help="destination folder")
 
-    from perftel.report import add_report_command  # `perftel report`: papermill + nbconvert, loaded lazily
+    p = sub.add_parser("report", help="a period's call report: standalone HTML + the executed notebook as its log")
+    p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
+    p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
+    p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
+    p.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                   help="company id (default: $PERFTEL_COMPANY or 'default')")
+    p.add_argument("--provider", help="only this provider's calls (default: every provider's)")
+    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+    p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
 
-    add_report_command(sub, COMMANDS)
+    from perftel.analytics.cli import add_trackers_command  # `perftel trackers`
+
+    add_trackers_command(sub, COMMANDS)
+    from perftel.privacy.cli import add_redact_command  # `perftel redact`, on transcripts on disk
+
+    add_redact_command(sub, COMMANDS)
+    from perftel.dashboard import add_dashboard_command  # `perftel dashboard`: Voilà, on 127.0.0.1
+
+    add_dashboard_command(sub, COMMANDS)
     return parser
 
 
@@ -213,7 +219,7 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
         from perftel.executors import DaskExecutor
 
         executor = DaskExecutor(args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type)
-    bars = ProgressBars()
+    bars = stage_display(quiet=args.quiet)
     cancel = CancelToken()
     try:
         result = run_pipeline(
@@ -240,6 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from perftel.audio import find_audio_files
     from perftel.storage import write_transcription
     from perftel.transcribe import create_transcriber
 
@@ -247,18 +254,27 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise PerftelError(f"{folder} is not a folder.")
     output = args.output or (folder.parent / "transcriptions" if folder.name == "recordings" else folder)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-                   and not p.name.startswith("."))
+    failures: list[Failure] = []
+    files, not_audio = find_audio_files(folder)
+    for probe in not_audio:  # a file named as audio that does not decode is a failure; anything else is noise
+        if probe.claims_audio:
+            failures.append(Failure("transcribe", probe.path.name, probe.reason))
+    ignored = [p for p in not_audio if not p.claims_audio]
+    if ignored:
+        print(f"skipped {len(ignored)} file(s) that are not audio:")
+        for probe in ignored:
+            print(f"  - {probe.path.name}: {probe.reason}")
     if not files:
         print(f"No audio files in {folder}.")
-        return 0
+        for failure in failures:
+            print(f"  - {failure.item}: {failure.reason}")
+        return 0 if not failures else 1
     transcriber = create_transcriber(args.model, args.device, args.compute_type)
     transcriber.initialize()
-    failures: list[Failure] = []
     done = skipped = 0
-    from tqdm import tqdm
-
-    for path in tqdm(files, desc="transcribing", unit=" files", file=sys.stderr, dynamic_ncols=True):
+    outside: list[str] = []
+    display = stage_display(quiet=args.quiet, units={TRANSCRIBE: "files"})
+    for path in track(files, display, TRANSCRIBE):
         json_path, txt_path = output / f"{path.stem}.json", output / f"{path.stem}.txt"
         if json_path.exists() and not args.force:
             skipped += 1
@@ -267,9 +283,13 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             result = transcriber.transcribe(path, language=args.language)
             write_transcription(result, json_path, txt_path)
             done += 1
+            if result.language_outside_list:
+                outside.append(f"{path.name} ({result.language})")
         except PerftelError as exc:
             failures.append(Failure("transcribe", path.name, str(exc)))
     print(f"transcribed {done}, already done {skipped}, failed {len(failures)} → {output}")
+    if outside:
+        print(f"outside the language list {args.language}, transcribed in their own language: {', '.join(outside)}")
     for failure in failures:
         print(f"  - {failure.item}: {failure.reason}")
     return 0 if not failures else 1
@@ -309,7 +329,7 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     print(f"saved {cls.display_name} credentials for company {args.company} (encrypted in {store.root})")
     provider = create_provider(name, args.company, base_url=args.base_url, store=store)
     with provider:
-        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+        if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
             print("One-time consent: open this link, approve access, then paste the address you were sent to.")
             print(provider.authorization_url())
             provider.complete_authorization(input("Redirected URL (or code): "))
@@ -339,19 +359,20 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from perftel.sandbox import serve
+    from perftel._sandbox import require_sandbox
 
-    serve(args.provider, port=args.port, seed=args.seed)
+    require_sandbox().serve(args.provider, port=args.port, seed=args.seed)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from perftel.demo import run_demo
 
-    bars = ProgressBars()
+    bars = stage_display(quiet=args.quiet)
+    echo = (lambda *a, **k: None) if args.quiet else print
     try:
         result = run_demo(days=args.days, data_dir=args.data_dir, model=args.model, device=args.device,
-                          compute_type=args.compute_type, language=args.language, on_progress=bars)
+                          compute_type=args.compute_type, language=args.language, on_progress=bars, echo=echo)
     finally:
         bars.close()
     print(result.summary())
@@ -376,6 +397,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from perftel.report import build_report  # papermill + nbconvert, loaded only for this command
+
+    files = build_report(start=args.start, end=args.end, days=args.days, company=args.company, provider=args.provider,
+                         data_dir=args.data_dir, output=args.output)
+    print(f"report: {files.html}\nlog:    {files.notebook}")
+    return 0
+
+
 COMMANDS = {
     "test-connection": cmd_test_connection,
     "download": cmd_download,
@@ -387,6 +417,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "index": cmd_index,
     "export": cmd_export,
+    "report": cmd_report,
 }
 
 if __name__ == "__main__":

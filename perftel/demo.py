@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 
+from perftel._sandbox import require_sandbox
 from perftel.credentials import CredentialStore
 from perftel.models import PipelineResult
 from perftel.pipeline import run_pipeline
 from perftel.progress import ProgressCallback, no_progress
 from perftel.providers import create_provider
-from perftel.sandbox import start_sandbox
 
 DEMO_COMPANY = "demo"
 
@@ -33,6 +33,9 @@ def run_demo(
     on_progress: ProgressCallback = no_progress,
     echo=print,
 ) -> PipelineResult:
+    sandbox_package = require_sandbox()  # ConfigError naming the install when missing
+    start_sandbox = sandbox_package.start_sandbox
+    language_of = sandbox_package.goto_connect_data.language_of
     store = store or CredentialStore()
     with start_sandbox("goto_connect", calls_per_day=4) as sandbox:
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")
@@ -44,8 +47,9 @@ def run_demo(
             provider.complete_authorization(consent.headers["location"])
             status = provider.test_connection()
             echo(status.message)
+            # the sandbox's synthetic Portuguese defeats language detection: pin each call to its own
             result = run_pipeline(
                 provider, days=days, data_dir=data_dir, model=model, device=device,
-                compute_type=compute_type, language=language, on_progress=on_progress,
+                compute_type=compute_type, language=language or language_of, on_progress=on_progress,
             )
     return result

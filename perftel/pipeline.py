@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,8 @@ from perftel.dates import DateLike, ZoneLike, last_days, utc_range
 from perftel.download import DownloadedRecording, download_recordings
 from perftel.errors import ConfigError, PerftelError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
-from perftel.models import Failure, PipelineResult
+from perftel.languages import canonical_language
+from perftel.models import CallMetadata, Failure, PipelineResult
 from perftel.progress import FETCH, LOGIN, TRANSCRIBE, CancelToken, ProgressCallback, no_progress
 from perftel.providers import Provider, create_provider
 from perftel.storage import CompanyStorage
@@ -45,7 +46,7 @@ def run_pipeline(
     model: str | None = None,
     device: str | None = None,
     compute_type: str | None = None,
-    language: str | None = None,
+    language: str | Callable[[CallMetadata], str | None] | None = None,
     data_dir: str | Path | None = None,
     filename_prefix: str | None = None,
     base_url: str | None = None,
@@ -70,7 +71,10 @@ def run_pipeline(
         download, transcribe: stop after listing / after downloading when False.
         transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
             (defaults from ``WHISPER_*`` settings) when there is something to transcribe.
-        language: pin the transcription language (else detected per call).
+        language: pin the transcription language (``"pt"``, ``"pt-BR"``, ``"Portuguese"``), or a list to
+            detect among (``"en,pt"``); None detects per call; a function of the
+            :class:`~perftel.models.CallMetadata` gives each call its own. An unknown one is a ConfigError,
+            raised before any work (for a function: when the call is transcribed).
         data_dir: where company folders live (default ``PERFTEL_DATA_DIR`` or ``./data``).
         filename_prefix: prefix of file names (default: the provider name).
         on_progress: called as ``(step, current, total)`` for login, fetch, download, transcribe.
@@ -81,6 +85,8 @@ def run_pipeline(
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
     """
+    if not callable(language):
+        language = canonical_language(language)  # checked before any work
     if isinstance(provider, Provider):
         driver, owned = provider, False
         company_id = company_id or provider.company_id
@@ -198,7 +204,7 @@ def _transcribe(
     recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
     on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
-    language: str | None,
+    language: str | Callable[[CallMetadata], str | None] | None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -210,9 +216,11 @@ def _transcribe(
     if executor is None:
         try:
             if transcriber is None:
+                from perftel.privacy.policy import transcribe_options
                 from perftel.transcribe import create_transcriber
 
-                transcriber = create_transcriber(model, device, compute_type)
+                options = transcribe_options(storage.company_id, storage.data_dir)  # word times for audio redaction
+                transcriber = create_transcriber(model, device, compute_type, options=options)
             executor = LocalExecutor(transcriber)
             executor.check()
         except PerftelError as exc:
@@ -220,7 +228,10 @@ def _transcribe(
             return
     by_id = {d.recording.id: d for d in todo}
     jobs = [
-        TranscriptionJob(str(d.path), d.recording.id, dict(d.recording.channel_roles), language)
+        TranscriptionJob(
+            str(d.path), d.recording.id, dict(d.recording.channel_roles),
+            canonical_language(language(d.call)) if callable(language) else language,
+        )
         for d in sorted(todo, key=lambda d: d.call.started_at)
     ]
     for job, outcome in executor.run(jobs, cancel=cancel):

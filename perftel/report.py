@@ -1,4 +1,4 @@
-"""Period reports: run ``notebooks/04_call_report.ipynb`` with papermill, write a standalone HTML file.
+"""Period reports: run the report notebook with papermill, write a standalone HTML file.
 
 ::
 
@@ -8,16 +8,23 @@
 
 Parameters are the dates, the company and the data folder only — never a secret (papermill writes
 parameters into the executed notebook). The report reads saved data; it does not call the provider.
+
+The notebook run is the package's copy, ``perftel/templates/call_report.ipynb`` (package data, so an
+installed wheel has it). Its source is the repository's ``notebooks/04_call_report.ipynb`` (the one opened
+in Jupyter and run by nbval); ``tests/test_packaging.py`` checks the two are identical. The command line
+(``perftel report``) is defined in :mod:`perftel.cli`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
+import logging
 import os
-from collections.abc import Callable, Iterator, MutableMapping
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +33,15 @@ from perftel.company import validate_company_id
 from perftel.errors import ConfigError, PerftelError
 from perftel.providers import normalise_name
 
-REPORT_NOTEBOOK = "04_call_report.ipynb"
+REPORT_TEMPLATE = "call_report.ipynb"  # in perftel/templates/; copied from notebooks/04_call_report.ipynb
+# The page template: nbconvert's "lab" page without the scripts it would fetch from the internet
+# (require.js, MathJax, Mermaid, the widget manager); plotly.js and the table library are inlined by the notebook.
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+"""
 
 
 class ReportError(PerftelError):
@@ -44,9 +59,10 @@ class ReportFiles:
 
 
 def default_notebook() -> Path:
-    """``notebooks/04_call_report.ipynb`` of this checkout (or ``PERFTEL_REPORT_NOTEBOOK``)."""
+    """The report notebook: ``PERFTEL_REPORT_NOTEBOOK`` if set, else the package's own template
+    (``perftel/templates/call_report.ipynb``, there in a checkout and in an installed wheel alike)."""
     explicit = config.env("PERFTEL_REPORT_NOTEBOOK")
-    return Path(explicit) if explicit else Path(__file__).resolve().parents[1] / "notebooks" / REPORT_NOTEBOOK
+    return Path(explicit) if explicit else Path(str(resources.files("perftel") / "templates" / REPORT_TEMPLATE))
 
 
 @contextlib.contextmanager
@@ -93,7 +109,6 @@ def build_report(
     """
     import nbformat
     import papermill
-    from nbconvert import HTMLExporter
 
     validate_company_id(company)
     start_day, end_day = report_period(company, start, end, days=days, data_dir=data_dir)
@@ -114,18 +129,19 @@ def build_report(
         "DATA_DIR": str(config.data_dir(data_dir).resolve()),
         "USE_SANDBOX_IF_EMPTY": False,
     }
-    # The kernel inherits this environment: plotly.js goes inline so the HTML opens offline.
-    with _environ(PLOTLY_RENDERER="notebook"):
+    # The kernel inherits this environment: figures become HTML with plotly.js inline (once), no CDN.
+    with _environ(PERFTEL_OFFLINE_HTML="1", PYDEVD_DISABLE_FILE_VALIDATION="1"), _quiet():
         try:
             papermill.execute_notebook(
                 str(source),
                 str(log_path),
                 parameters=parameters,
-                cwd=str(source.parent),
+                cwd=str(html_path.parent),  # never the installed package's folder
                 execution_timeout=timeout,
                 progress_bar=False,
                 log_output=False,
                 kernel_name="python3",
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport notice on the terminal
             )
         except papermill.PapermillExecutionError as exc:
             raise ReportError(
@@ -133,9 +149,10 @@ def build_report(
                 f"The executed notebook is the log: {log_path}",
                 log=log_path,
             ) from exc
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(log_path, as_version=4))
-    html_path.write_text(body, encoding="utf-8")
+    html_path.write_text(
+        report_html(nbformat.read(log_path, as_version=4), title=f"Calls of {company}, {start_day} to {end_day}"),
+        encoding="utf-8",
+    )
     return ReportFiles(html=html_path, notebook=log_path)
 
 
@@ -168,35 +185,37 @@ def report_period(
     return start_day, end_day
 
 
-# -- the command line ------------------------------------------------------------------------------
-def add_report_command(sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add ``perftel report`` to the CLI's sub-commands and register its handler."""
-    p = sub.add_parser(
-        "report", help="a period's call report: standalone HTML + the executed notebook as its log"
+def report_html(notebook: Any, *, title: str) -> str:
+    """An executed report notebook as one self-contained HTML page: no code, no prompts, no script or
+    style fetched from the internet (plotly.js and the tables' script are inside, once)."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[DictLoader({"perftel_report.html.j2": _OFFLINE_TEMPLATE})],
+        template_file="perftel_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
     )
-    p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
-    p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
-    p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
-    p.add_argument(
-        "--company",
-        default=config.env("PERFTEL_COMPANY", "default"),
-        help="company id (default: $PERFTEL_COMPANY or 'default')",
-    )
-    p.add_argument("--provider", help="only this provider's calls (default: every provider's)")
-    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
-    p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
-    commands["report"] = cmd_report
+    notebook.metadata.pop("widgets", None)
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": title}})
+    return body
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    files = build_report(
-        start=args.start,
-        end=args.end,
-        days=args.days,
-        company=args.company,
-        provider=args.provider,
-        data_dir=args.data_dir,
-        output=args.output,
-    )
-    print(f"report: {files.html}\nlog:    {files.notebook}")
-    return 0
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Keep papermill's and the kernel client's chatter (parameter inference, transport notices) off the
+    user's terminal; errors still raise."""
+    loggers = [logging.getLogger(name) for name in ("papermill", "traitlets", "nbclient")]
+    levels = [logger.level for logger in loggers]
+    try:
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -145,6 +145,7 @@ class CompanyStorage:
                     "recording_id": data.get("recording_id"),
                     "call_id": (data.get("call") or {}).get("id"),
                     "language": data.get("language"),
+                    "language_outside_list": bool(data.get("language_outside_list", False)),
                     "duration": data.get("duration"),
                     "model": data.get("model"),
                     "segments": len(data.get("segments") or []),
@@ -152,15 +153,25 @@ class CompanyStorage:
                     "transcribed_at": data.get("transcribed_at"),
                 }
             )
-        return pd.DataFrame(rows, columns=["recording_id", "call_id", "language", "duration", "model", "segments", "text", "transcribed_at"])
+        columns = ["recording_id", "call_id", "language", "language_outside_list", "duration", "model", "segments",
+                   "text", "transcribed_at"]
+        return pd.DataFrame(rows, columns=columns)
 
 
 def write_transcription(
     result: TranscriptionResult, json_path: Path, txt_path: Path, *, call: CallMetadata | None = None
 ) -> tuple[Path, Path]:
-    """Write the TXT, then the JSON (the completion marker), both atomically."""
+    """Write the TXT, then the JSON (the completion marker), both atomically.
+
+    Personal data is redacted first, by the privacy policy of the company whose folder ``json_path`` is in
+    (:mod:`perftel.privacy`; the default policy elsewhere), so an unredacted transcript never reaches the
+    disk; the JSON gets ``pii_counts``. An invalid policy raises ConfigError before anything is written.
+    """
+    from perftel.privacy.store import prepare_for_disk
+
+    result, privacy = prepare_for_disk(result, json_path)
     write_text_atomic(txt_path, transcript_text(result))
-    data: dict[str, Any] = result.to_dict()
+    data: dict[str, Any] = {**result.to_dict(), **privacy}
     if call is not None:
         data["call"] = {"id": call.id, "external_id": call.external_id, "provider": call.provider,
                         "started_at": call.started_at.isoformat(), "direction": call.direction.value}

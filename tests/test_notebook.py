@@ -26,8 +26,8 @@ from perftel.models import (
     TranscriptionResult,
     TranscriptionSegment,
 )
-from perftel.sandbox import start_sandbox
 from perftel.storage import CompanyStorage
+from perftel_sandbox import start_sandbox
 
 DAY = "2026-11-17"
 
@@ -294,6 +294,7 @@ def test_cancel_stops_cleanly_between_items(store, sandbox, tmp_path):
     assert len(transcriber.files) == 1 < form.bars["transcribe"].total
     assert "Cancelled" in form.status.value
     assert form.bars["transcribe"].bar.bar_style == "warning"
+    assert "cancelled" in form.bars["transcribe"].label.value and "done" not in form.bars["transcribe"].label.value
 
 
 def test_errors_during_a_run_are_plain_words_and_the_form_stays_usable(store, sandbox, tmp_path):
@@ -385,7 +386,13 @@ def test_calls_per_day_and_hour_by_direction(tables):
     assert len(per_hour) == 48 and per_hour.query("hour == 9")["calls"].sum() == 2
     figure = nb.calls_per_day_figure(tables.calls)
     assert sum(sum(trace.y) for trace in figure.data) == 4
-    assert {trace.name for trace in figure.data} == {"INBOUND", "OUTBOUND"}
+    assert {trace.name for trace in figure.data} == {"Inbound", "Outbound"}
+    # days as dates, one per day (never "00:00:00 Nov 2"), counts as whole numbers
+    assert list(figure.data[0].x) == ["Mon 02 Nov", "Tue 03 Nov", "Wed 04 Nov"]
+    assert figure.layout.xaxis.type == "category"
+    assert figure.layout.yaxis.dtick == 1 and figure.layout.yaxis.tickformat == "d"
+    one_day = nb.calls_per_day_figure(nb.filter_calls(tables.calls, start="2026-11-04", end="2026-11-04"))
+    assert list(one_day.data[0].x) == ["Wed 04 Nov"] and one_day.layout.yaxis.dtick == 1
 
 
 def test_answered_missed_duration_and_talk_time(tables):
@@ -393,13 +400,15 @@ def test_answered_missed_duration_and_talk_time(tables):
     assert answered.loc[(date(2026, 11, 2), "missed"), "calls"] == 1
     assert answered.loc[(date(2026, 11, 2), "answered"), "share"] == pytest.approx(2 / 3)
     assert answered.loc[(date(2026, 11, 3), "answered"), "share"] == 0
-    assert sum(len(t.x) for t in nb.duration_figure(tables.calls).data) == 4
+    duration = nb.duration_figure(tables.calls)
+    assert sum(sum(t.y) for t in duration.data) == 4 and duration.layout.barmode == "stack"  # never overlaid
     talk = nb.talk_time(tables.segments).set_index("who")
     assert talk.loc["Ana", "talk_seconds"] == 8 and talk.loc["Ana", "calls"] == 2
     assert talk.loc["customer", "talk_seconds"] == 3
     assert talk["share"].sum() == pytest.approx(1)
     summary = nb.period_summary(tables.calls, tables.transcripts).set_index("measure")["value"]
-    assert summary["calls"] == 4 and summary["missed"] == 1 and summary["answer rate"] == "75%"
+    assert summary["Calls"] == 4 and summary["Missed"] == 1 and summary["Answer rate"] == "75%"
+    assert summary["Median answered call"] == "2:00"
     assert set(nb.call_figures(tables.calls, tables.segments)) == {
         "calls_per_day",
         "calls_per_hour",
@@ -422,17 +431,75 @@ def test_filters_and_one_calls_segments(tables):
 
 def test_explorer_filters_opens_a_call_and_plays_it(tables):
     explorer = nb.CallExplorer(tables)
-    assert len(explorer.filtered) == 3 and "3 transcript(s)" in explorer.table.value
+    assert len(explorer.filtered) == 3 and "4 calls" in explorer.count.value
+    assert explorer.call.value == "rec-4"  # newest first, as the list
     explorer.words.value = "refund"
     assert list(explorer.filtered["recording_id"]) == ["rec-1"]
     assert explorer.call.value == "rec-1"
     assert "I need a refund" in explorer.detail.value
     assert isinstance(explorer.player.children[0], w.Audio)
+    assert len(explorer.timeline.outputs) == 1  # the one-call timeline beside its segments and audio
+    # every chart follows the Words filter too
+    assert sum(sum(t.y) for t in explorer.figures["calls_per_day"].data) == 1
+    assert sum(sum(t.y) for t in explorer.figures["calls_per_hour"].data) == 1
     explorer.words.value = "nothing-like-this"
-    assert explorer.filtered.empty and explorer.detail.value == "" and "No transcript" in explorer.table.value
+    assert explorer.filtered.empty and explorer.detail.value == ""
+    assert "No calls match these filters" in explorer.table.value
+    assert "No transcribed call" in explorer.header.value and explorer.page_label.value == "no calls"
+    for figure in explorer.figures.values():  # a sentence, not empty axes
+        assert not figure.data and figure.layout.annotations and not figure.layout.xaxis.visible
+    assert "No calls match these filters" in explorer.figures["calls_per_day"].layout.annotations[0].text
     explorer.words.value = ""
     explorer.open_call("rec-2")
     assert "not on this machine" in explorer.player.children[0].value
+
+
+def test_explorer_lists_missed_calls_pages_and_sorts(tables):
+    explorer = nb.CallExplorer(tables, page_size=2)
+    explorer.answered.value = "missed"
+    assert list(explorer.rows["id"]) == ["call-3"] and "missed: no recording" in explorer.table.value
+    assert explorer.answered.label == "missed"
+    explorer.answered.value = "any"
+    assert explorer.answered.label == "any" and len(explorer.rows) == 4
+    assert explorer.page_label.value == "1–2 of 4" and explorer.prev_button.disabled
+    explorer.next_button.click()
+    assert explorer.page_label.value == "3–4 of 4" and explorer.next_button.disabled
+    explorer.sort.value = "longest first"
+    assert explorer.table.value.index("5:00") < explorer.table.value.index("2:00")  # call-4 (300 s) first
+    assert "Started (UTC)" in explorer.table.value
+
+
+def test_days_hours_and_times_are_local_to_the_company(tables, tmp_path):
+    from perftel.company import save_setting
+
+    save_setting("acme", "timezone", "America/Sao_Paulo", tmp_path)
+    local = nb.load_tables("acme", tmp_path)
+    assert local.timezone == "America/Sao_Paulo"
+    # call-1 starts 2026-11-02 09:00 UTC = 06:00 in São Paulo
+    row = local.calls.set_index("id").loc["call-1"]
+    assert row["hour"] == 6 and row["day"] == date(2026, 11, 2)
+    figure = nb.calls_per_hour_figure(local.calls, local.timezone)
+    assert figure.layout.xaxis.title.text == "hour of day (America/Sao_Paulo)"
+    view = nb.calls_view(local.calls, local.timezone)
+    assert list(view.columns) == [
+        "Started (America/Sao_Paulo)", "Direction", "Answered", "Duration", "Agent", "Customer"
+    ]
+    assert view.iloc[0].tolist()[:5] == ["2026-11-02 06:00", "Inbound", "yes", "2:00", "Ana"]
+    assert isinstance(view.index, pd.RangeIndex)
+    explorer = nb.CallExplorer(local)
+    assert "Started (America/Sao_Paulo)" in explorer.table.value and "2026-11-02 06:00" in explorer.table.value
+
+
+def test_display_values_read_as_an_analyst_writes_them(tables):
+    assert [nb.clock(s) for s in (0, 55.6, 816, 3725, None)] == ["0:00", "0:56", "13:36", "1:02:05", "–"]
+    assert [nb.percent(s) for s in (0.447786, 1, None)] == ["45%", "100%", "–"]
+    assert [nb.yes_no(v) for v in (True, False, None)] == ["yes", "no", "–"]
+    view = nb.transcripts_view(tables.transcripts, "UTC", excerpt=10)
+    assert view["Transcript"].iloc[0] == "hello I n…" and view["Answered"].tolist() == ["yes"] * 3
+    talk = nb.talk_view(nb.talk_time(tables.segments))
+    assert list(talk.columns) == ["Agent / channel", "Talk time", "Calls", "Share of speech"]
+    assert talk.set_index("Agent / channel").loc["Ana", "Talk time"] == "0:08"
+    assert talk["Share of speech"].str.endswith("%").all()
 
 
 def test_model_comparison_figure():
@@ -492,3 +559,83 @@ def test_widget_callbacks_never_let_an_error_vanish():
     callback = nb.common.guarded(lambda: 1 / 0, status, lambda: [])
     callback(object())
     assert "Unexpected error (ZeroDivisionError)" in status.value
+
+
+# -- errors go once fixed; sandbox credentials only for a sandbox company; never overwrite silently -----
+def test_errors_are_cleared_the_moment_the_input_is_valid(store, sandbox, tmp_path):
+    form = make_form(store, sandbox, tmp_path)
+    creds = form.credentials
+    creds.fill({**sandbox.credentials, "client_id": ""}, company="../etc", base_url="ftp://x").save()
+    assert set(creds.errors) == {"company_id", "base_url", "client_id"}
+    assert "Nothing was saved" in creds.status_html.value
+    creds.company.value = "acme"
+    assert "company_id" not in creds.errors and creds._labels["company_id"].value == ""
+    creds.base_url.value = sandbox.base_url
+    assert "base_url" not in creds.errors
+    creds.fields["client_id"].value = sandbox.credentials["client_id"]
+    assert creds.errors == {} and creds.status_html.value == ""
+    # the run's "no saved credentials" goes once they are saved, "Fix the dates" once the dates are fixed
+    assert form.run() is None and "Save and test" in form.status.value
+    assert creds.fill(sandbox.credentials).save().success
+    assert form.status.value == "" and form.error == ""
+    form.dates.set("2026-11-10", "2026-11-05")
+    assert form.run() is None and "Fix the dates" in form.status.value
+    form.dates.end.value = date(2026, 11, 12)
+    assert form.status.value == "" and form.error == ""
+
+
+def test_a_wrong_secret_gets_advice_for_the_form_not_a_command(store, sandbox, tmp_path):
+    form = make_form(store, sandbox, tmp_path)
+    form.credentials.fill({**sandbox.credentials, "client_secret": "wrong-secret-value"}).save()
+    message = form.credentials.errors["client_secret"]
+    assert "perftel credentials" not in message and "Save and test" in message
+
+
+def test_an_unreachable_base_url_is_said_at_once_without_retrying(store, sandbox):
+    form = nb.CredentialsForm(company="acme", base_url=f"http://127.0.0.1:{closed_port()}", store=store)
+    form.fill(sandbox.credentials).save()
+    assert "Nothing answers at 127.0.0.1" in form.errors["base_url"]
+    assert not store.exists("acme", "goto_connect")
+
+
+def test_saved_credentials_are_replaced_only_when_asked(store, sandbox, tmp_path):
+    form = make_form(store, sandbox, tmp_path)
+    assert form.credentials.fill(sandbox.credentials).save().success
+    before = store.load("acme", "goto_connect")
+    status = form.credentials.fill({**sandbox.credentials, "client_id": "another-client"}).save()
+    assert not status.success and "already has saved" in status.message and "replace" in form.credentials.errors
+    assert store.load("acme", "goto_connect") == before
+    assert form.credentials.replace.layout.display == "flex"
+    status = form.credentials.fill(sandbox.credentials, replace=True).save()
+    assert status.success, status.message
+
+
+def test_the_sandbox_button_fills_a_sandbox_company_only(store, sandbox, tmp_path):
+    form = nb.SyncForm(company="acme", base_url=sandbox.base_url, store=store, sandbox=sandbox,
+                       data_dir=tmp_path / "data")
+    creds = form.credentials
+    assert creds.sandbox_button.layout.display == "flex"
+    creds.sandbox_button.click()
+    assert "company_id" in creds.errors and "sandbox company" in creds.errors["company_id"]
+    assert not store.exists("acme", "goto_connect")
+    creds.company.value = "sandbox"
+    creds.sandbox_button.click()
+    assert creds.saved and store.exists("sandbox", "goto_connect") and not store.exists("acme", "goto_connect")
+    assert creds.secrets_cleared
+    state = widget_state_text(form)
+    for name in ("client_secret", "refresh_token"):
+        assert sandbox.credentials[name] not in state and sandbox.credentials[name] not in creds.status.message
+    creds.sandbox_button.click()  # again: replaces the sandbox's own credentials, no question asked
+    assert creds.saved
+    creds.base_url.value = "https://api.example.com"
+    assert creds.sandbox_button.layout.display == "none"
+
+
+def test_sandbox_data_never_goes_into_a_real_company(tmp_path):
+    from perftel.errors import ConfigError
+
+    assert nb.is_sandbox_company("sandbox") and nb.is_sandbox_company("demo-2")
+    assert not nb.is_sandbox_company("acme") and not nb.is_sandbox_company("sandboxed")
+    with pytest.raises(ConfigError, match="not a sandbox company"):
+        nb.ensure_sandbox_data("acme", DAY, DAY, data_dir=tmp_path)
+    assert not (tmp_path / "acme").exists()

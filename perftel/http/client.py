@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,60 +29,19 @@ from perftel.errors import (
     RateLimitError,
     ServerError,
 )
-from perftel.files import atomic_open
+from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX, atomic_open
+from perftel.http.api_errors import ErrorHook
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger("perftel.http")
+_T = TypeVar("_T")
 install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
-AUDIO_EXTENSIONS = {
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/vnd.wave": ".wav",
-    "audio/mpeg": ".mp3",
-    "audio/mp3": ".mp3",
-    "audio/ogg": ".ogg",
-    "audio/opus": ".opus",
-    "audio/flac": ".flac",
-    "audio/x-flac": ".flac",
-    "audio/mp4": ".m4a",
-    "audio/aac": ".aac",
-    "audio/webm": ".webm",
-}
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """What a provider's error body says: its own code and message."""
-
-    code: str | None = None
-    message: str | None = None
-
-
-ErrorParser = Callable[[httpx.Response], ErrorInfo]
-
-
-def error_body(response: httpx.Response) -> dict[str, Any] | None:
-    """An error response's JSON object, or None when the body is not one (every error parser starts here)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def parse_generic_error(response: httpx.Response) -> ErrorInfo:
-    body = error_body(response)
-    if body is None:
-        return ErrorInfo(None, None)
-    code = body.get("errorCode") or body.get("error") or body.get("code")
-    message = body.get("message") or body.get("error_description") or body.get("detail")
-    return ErrorInfo(str(code) if code is not None else None, str(message) if message is not None else None)
+AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.audio
 
 
 @dataclass(frozen=True)
@@ -108,7 +68,7 @@ class ApiClient:
         provider: str,
         base_url: str,
         auth: httpx.Auth | None = None,
-        error_parser: ErrorParser = parse_generic_error,
+        errors: ErrorHook | None = None,
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
         rate_key: Callable[[str], str] | None = None,
@@ -118,17 +78,21 @@ class ApiClient:
         verify: bool = True,
         secrets: Callable[[], list[str]] | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
-        """``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
-        ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group)."""
+        """``errors`` parses the provider's error bodies and refines the errors (the one error hook);
+        ``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
+        ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group);
+        ``sleep(seconds)`` waits between attempts (default ``time.sleep``; tests pass a fake clock's)."""
         self.provider = provider
         self.on_response = on_response or (lambda response: None)
         self.retry = retry or RetryPolicy()
         self.rate_limiter = rate_limiter
         self.rate_key = rate_key or (lambda path: "")
-        self.error_parser = error_parser
+        self.errors = errors or ErrorHook()
         self._secrets = secrets or (lambda: [])
         self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._sleep = sleep or time.sleep
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             auth=auth,
@@ -156,9 +120,9 @@ class ApiClient:
     def _key_for(self, url: str) -> str:
         return self.rate_key(httpx.URL(url).path if "://" in url else url)
 
-    def error_for(self, response: httpx.Response, method: str | None = None) -> ApiError:
-        """The perftel error for a failed ``response``."""
-        info = self.error_parser(response)
+    def error_for(self, response: httpx.Response, method: str | None = None) -> PerftelError:
+        """The perftel error for a failed ``response``: by status, then refined by the error hook."""
+        info = self.errors.parse(response)
         status = response.status_code
         url = redact_url(response.request.url) if response.request else None
         body = ""
@@ -174,15 +138,18 @@ class ApiClient:
             "body_excerpt": body,
             "error_code": info.code,
         }
+        error: ApiError
         if status in (401, 403):
-            return AuthError(message, **kwargs)
-        if status == 404:
-            return NotFoundError(message, **kwargs)
-        if status == 429:
-            return RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
-        if status >= 500:
-            return ServerError(message, **kwargs)
-        return ApiError(message, retryable=status in self.retry.statuses, **kwargs)
+            error = AuthError(message, **kwargs)
+        elif status == 404:
+            error = NotFoundError(message, **kwargs)
+        elif status == 429:
+            error = RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
+        elif status >= 500:
+            error = ServerError(message, **kwargs)
+        else:
+            error = ApiError(message, retryable=status in self.retry.statuses, **kwargs)
+        return self.errors.refine(error, response)
 
     def _network_error(self, exc: Exception, method: str, url: str) -> NetworkError:
         return NetworkError(
@@ -193,12 +160,31 @@ class ApiClient:
             url=redact_url(url),
         )
 
-    def _attempts(self, method: str, url: str) -> Iterator[int]:
-        """Attempt numbers, pacing each; the caller ``continue``s to retry or returns."""
-        for attempt in range(1, self.retry.max_attempts + 1):
-            if self.rate_limiter is not None:
-                self.rate_limiter.acquire(self._key_for(url))
-            yield attempt
+    def _with_retries(self, url: str, attempt_once: Callable[[], _T], *, retry: bool = True) -> _T:
+        """The one attempt loop: run ``attempt_once`` until it returns, retrying what the policy allows.
+
+        Pacing is not here: every HTTP request takes its one rate-limiter token as it is sent
+        (:meth:`_paced`), so a retried request takes one token per attempt and a GET that decodes JSON
+        takes one, not two. The request that gives a download attempt its fresh URL (any client's, e.g.
+        Aircall's API client for its media client) makes a single attempt and leaves the retrying to the
+        download's loop, so a failure is never retried ``max_attempts``² times.
+        """
+        single = getattr(_resolving_url, "active", False)
+        _resolving_url.active = False  # only the first loop inside a URL resolution (not a token refresh in it)
+        attempts = 1 if single or not retry else self.retry.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return attempt_once()
+            except PerftelError as error:
+                if attempt < attempts and self._should_retry(error, attempt, url):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _paced(self, url: str) -> None:
+        """Take one rate-limiter token for a request to ``url`` (blocks until it may go)."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(self._key_for(url))
 
     def _should_retry(self, error: PerftelError, attempt: int, url: str) -> bool:
         if not error.retryable or attempt >= self.retry.max_attempts:
@@ -206,11 +192,11 @@ class ApiClient:
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > self.retry.max_retry_after:
             return False
-        if retry_after is not None and self.rate_limiter is not None:
-            self.rate_limiter.pause(self._key_for(url), retry_after)
+        if retry_after is not None and self.rate_limiter is not None:  # the bucket of the request that failed
+            self.rate_limiter.pause(self._key_for(getattr(error, "url", None) or url), retry_after)
         delay = self.retry.delay(attempt, retry_after)
         log.info("%s: %s; retry %d in %.1fs", self.provider, error.message, attempt, delay)
-        threading.Event().wait(delay)
+        self._sleep(delay)
         return True
 
     # -- requests -----------------------------------------------------------------------------
@@ -227,47 +213,45 @@ class ApiClient:
         retry: bool = True,
     ) -> httpx.Response:
         """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure."""
+        return self._with_retries(
+            url,
+            lambda: self._send_once(method, url, params=params, data=data, json=json, headers=headers, auth=auth),
+            retry=retry,
+        )
+
+    def _send_once(self, method: str, url: str, *, auth: httpx.Auth | None = None, **options: Any) -> httpx.Response:
+        """One paced attempt: the response when it succeeded, else the perftel error raised."""
         extra = {"auth": auth} if auth is not None else {}
-        for attempt in self._attempts(method, url):
-            try:
-                with self._slots:
-                    response = self._http.request(
-                        method, url, params=params, data=data, json=json, headers=headers, **extra
-                    )
-                _release_stream(response)
-            except httpx.TransportError as exc:
-                error: PerftelError = self._network_error(exc, method, url)
-                if retry and self._should_retry(error, attempt, url):
-                    continue
-                raise error from exc
-            self.on_response(response)
-            if response.is_success:
-                return response
-            error = self.error_for(response, method)
-            if retry and self._should_retry(error, attempt, url):
-                continue
-            raise error
-        raise AssertionError("unreachable")  # pragma: no cover
+        self._paced(url)
+        try:
+            with self._slots:
+                response = self._http.request(method, url, **options, **extra)
+            _release_stream(response)
+        except httpx.TransportError as exc:
+            raise self._network_error(exc, method, url) from exc
+        self.on_response(response)
+        if not response.is_success:
+            raise self.error_for(response, method)
+        return response
 
     def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> Any:
         """GET ``url`` and decode its JSON body (a malformed body is a retryable ``ApiError``)."""
-        for attempt in self._attempts("GET", url):
-            response = self.request("GET", url, params=params)
+
+        def attempt_once() -> Any:
+            response = self._send_once("GET", url, params=params)
             try:
                 return response.json()
             except ValueError as exc:
-                error = ApiError(
+                raise ApiError(
                     f"{self.provider} answered with malformed JSON for GET {redact_url(response.request.url)}.",
                     provider=self.provider,
                     status_code=response.status_code,
                     url=redact_url(response.request.url),
                     body_excerpt=redact_text(response.text, self._secrets(), limit=120),
                     retryable=True,
-                )
-                if self._should_retry(error, attempt, url):
-                    continue
-                raise error from exc
-        raise AssertionError("unreachable")  # pragma: no cover
+                ) from exc
+
+        return self._with_retries(url, attempt_once)
 
     # -- downloads ----------------------------------------------------------------------------
     def download(
@@ -281,23 +265,21 @@ class ApiClient:
     ) -> Download:
         """Stream ``url`` to ``dest_stem`` + an extension from its content type, atomically.
 
-        ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs).
+        ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs); the
+        requests it makes are attempted once per download attempt (see :meth:`_with_retries`).
         The file appears under its final name only when complete and checked.
         """
-        key_url = url if isinstance(url, str) else "/"
-        for attempt in self._attempts("GET", key_url):
-            try:
-                target = url() if callable(url) else url
-                return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
-            except PerftelError as error:
-                if self._should_retry(error, attempt, key_url):
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def attempt_once() -> Download:
+            target = url if isinstance(url, str) else _resolve(url)
+            return self._download_once(target, Path(dest_stem), allowed_types, max_bytes, recording_id)
+
+        return self._with_retries(url if isinstance(url, str) else "/", attempt_once)
 
     def _download_once(
         self, url: str, dest_stem: Path, allowed_types: tuple[str, ...], max_bytes: int, recording_id: str | None
     ) -> Download:
+        self._paced(url)
         try:
             with self._slots, self._http.stream("GET", url, follow_redirects=True) as response:
                 self.on_response(response)
@@ -356,8 +338,20 @@ class ApiClient:
             ) from exc
 
 
+_resolving_url = threading.local()  # set while a download attempt asks its URL callable (see _with_retries)
+
+
+def _resolve(url: Callable[[], str]) -> str:
+    """Call a download's URL callable; the first request it makes is attempted once (the download retries)."""
+    _resolving_url.active = True
+    try:
+        return url()
+    finally:
+        _resolving_url.active = False
+
+
 def _extension(content_type: str, url: str) -> str:
     if content_type in AUDIO_EXTENSIONS:
         return AUDIO_EXTENSIONS[content_type]
     suffix = Path(httpx.URL(url).path).suffix.lower()
-    return suffix if suffix in set(AUDIO_EXTENSIONS.values()) else ".audio"
+    return suffix if suffix in AUDIO_SUFFIXES else UNKNOWN_AUDIO_SUFFIX

@@ -13,35 +13,75 @@ Everything a button does is a method, so notebooks run the same with and without
 
 from __future__ import annotations
 
+import os
+
 from perftel.notebook.charts import (
     CallTables,
     add_time_columns,
+    answered_chart,
     answered_figure,
     answered_per_day,
     call_figures,
     call_segments,
     calls_per_day,
+    calls_per_day_chart,
     calls_per_day_figure,
     calls_per_hour,
+    calls_per_hour_chart,
     calls_per_hour_figure,
+    calls_with_words,
+    duration_bins,
+    duration_chart,
     duration_figure,
+    empty_figure,
     filter_calls,
     filter_transcripts,
     load_tables,
     model_comparison_figure,
+    no_calls_message,
     period_summary,
     talk_time,
+    talk_time_chart,
     talk_time_figure,
+    timeline_figure,
+    use_offline_html_renderer,
 )
 from perftel.notebook.common import Secret
 from perftel.notebook.credentials_form import CredentialsForm
-from perftel.notebook.explore import CallExplorer, segments_html, transcript_table_html
+from perftel.notebook.explore import (
+    CallExplorer,
+    call_rows,
+    calls_table_html,
+    segments_html,
+    transcript_table_html,
+)
 from perftel.notebook.options import QUICK_RANGES, DateRange, RunOptions, quick_range
 from perftel.notebook.run_form import PipelineJob, SyncForm
-from perftel.notebook.sample_data import ensure_sandbox_data
+from perftel.notebook.sample_data import (
+    SANDBOX_COMPANIES,
+    ensure_sandbox_data,
+    is_sandbox_company,
+    prepare_sandbox_company,
+    require_sandbox_company,
+    start_sandbox,
+)
+from perftel.notebook.tables import (
+    calls_view,
+    clock,
+    local_times,
+    percent,
+    show_table,
+    talk_view,
+    transcripts_view,
+    yes_no,
+)
+
+if os.environ.get("PERFTEL_OFFLINE_HTML") == "1":  # set by perftel.report for the report's kernel
+    use_offline_html_renderer()
 
 __all__ = [
     "QUICK_RANGES",
+    "SANDBOX_COMPANIES",
     "CallExplorer",
     "CallTables",
     "CredentialsForm",
@@ -51,24 +91,49 @@ __all__ = [
     "Secret",
     "SyncForm",
     "add_time_columns",
+    "answered_chart",
     "answered_figure",
     "answered_per_day",
     "call_figures",
+    "call_rows",
     "call_segments",
     "calls_per_day",
+    "calls_per_day_chart",
     "calls_per_day_figure",
     "calls_per_hour",
+    "calls_per_hour_chart",
     "calls_per_hour_figure",
+    "calls_table_html",
+    "calls_view",
+    "calls_with_words",
+    "clock",
+    "duration_bins",
+    "duration_chart",
     "duration_figure",
+    "empty_figure",
     "ensure_sandbox_data",
     "filter_calls",
     "filter_transcripts",
+    "is_sandbox_company",
     "load_tables",
+    "local_times",
     "model_comparison_figure",
+    "no_calls_message",
+    "percent",
     "period_summary",
+    "prepare_sandbox_company",
     "quick_range",
+    "require_sandbox_company",
     "segments_html",
+    "start_sandbox",
+    "show_table",
     "talk_time",
+    "talk_time_chart",
     "talk_time_figure",
+    "talk_view",
+    "timeline_figure",
     "transcript_table_html",
+    "transcripts_view",
+    "use_offline_html_renderer",
+    "yes_no",
 ]

@@ -41,6 +41,14 @@ def field_error(message: str) -> str:
     return f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>" if message else ""
 
 
+def link(url: str, text: str) -> str:
+    """An HTML link that looks like one inside a widget (JupyterLab's widget styles drop the colour)."""
+    return (
+        f"<a href='{html.escape(url)}' target='_blank' rel='noopener' "
+        f"style='color:#0b57d0;text-decoration:underline'>{html.escape(text)}</a>"
+    )
+
+
 def status_html(ok: bool | None, message: str) -> str:
     colour = {True: "#1b5e20", False: "#b00020", None: "#555"}[ok]
     mark = {True: "✔ ", False: "✖ ", None: ""}[ok]

@@ -7,9 +7,11 @@ reaches a notebook output or saved widget state.
 
 from __future__ import annotations
 
-import html
+import re
+import socket
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import ipywidgets as w
 
@@ -17,10 +19,15 @@ from perftel.credentials import CredentialStore, validate_company_id
 from perftel.errors import ApiError, AuthError, ConfigError, CredentialsError, NetworkError, PerftelError
 from perftel.http.redact import redact_text
 from perftel.models import ConnectionStatus
-from perftel.notebook.common import ROW, STYLE, WIDGET, Secret, field_error, guarded, status_html
-from perftel.providers import Provider, create_provider, get_provider_class, provider_names
+from perftel.notebook.common import ROW, STYLE, WIDGET, Secret, field_error, guarded, link, status_html
+from perftel.notebook.sample_data import SANDBOX_COMPANIES, is_sandbox_company
+from perftel.providers import ConsentFlow, Provider, create_provider, get_provider_class, provider_names
 
-COMPANY, PROVIDER, BASE_URL, CODE = "company_id", "provider", "base_url", "code"
+COMPANY, PROVIDER, BASE_URL, CODE, REPLACE = "company_id", "provider", "base_url", "code", "replace"
+#: seconds the form waits for a base URL's host to accept a connection before saying it is unreachable
+CONNECT_TIMEOUT = 2.0
+# command-line advice inside provider messages: the form says what to do in the form instead
+_CLI_ADVICE = re.compile(r"\s*\(?`?perftel [a-z-]+ [^)`]*`?\)?(?=[.\s]|$)")
 
 
 class CredentialsForm:
@@ -39,8 +46,10 @@ class CredentialsForm:
         provider: str = "goto_connect",
         base_url: str = "",
         store: CredentialStore | None = None,
+        sandbox: Any = None,
     ) -> None:
         self.store = store or CredentialStore()
+        self.sandbox = sandbox  # a running perftel sandbox: offers its demo credentials (sandbox companies only)
         self.errors: dict[str, str] = {}
         self.status = ConnectionStatus(False, "")
         self.saved = False
@@ -66,9 +75,23 @@ class CredentialsForm:
             placeholder="empty: the provider's own API (set for a sandbox or proxy)",
         )
         self.save_button = w.Button(description="Save and test", button_style="primary", icon="plug")
+        self.replace = w.Checkbox(
+            value=False,
+            description="Replace the saved credentials",
+            indent=False,
+            layout=w.Layout(width="auto", display="none"),
+        )
+        self.sandbox_button = w.Button(
+            description="Use the sandbox's credentials",
+            icon="flask",
+            tooltip="Save and test the local sandbox's demo credentials (never shown) for a sandbox company",
+            layout=w.Layout(width="auto", display="none"),
+        )
         self.status_html = w.HTML()
         self.fields: dict[str, w.Text | w.Password] = {}
-        self._labels: dict[str, w.HTML] = {name: w.HTML() for name in (COMPANY, PROVIDER, BASE_URL, CODE)}
+        self._labels: dict[str, w.HTML] = {
+            name: w.HTML() for name in (COMPANY, PROVIDER, BASE_URL, CODE, REPLACE)
+        }
         self._fields_box = w.VBox()
         # one-time consent
         self.consent_link = w.HTML()
@@ -79,7 +102,10 @@ class CredentialsForm:
             placeholder="paste the address your browser was sent to after approving",
         )
         self.consent_button = w.Button(
-            description="Complete authorisation", button_style="warning", icon="key"
+            description="Complete authorisation",
+            button_style="warning",
+            icon="key",
+            layout=w.Layout(width="auto"),
         )
         self.consent_box = w.VBox(
             [self.consent_link, w.HBox([self.redirect_url, self._labels[CODE]]), self.consent_button],
@@ -87,8 +113,10 @@ class CredentialsForm:
         )
 
         self.provider.observe(guarded(self._build_fields, self.status_html), names="value")
-        self.company.observe(guarded(self._show_existing, self.status_html), names="value")
+        self.company.observe(guarded(self._company_changed, self.status_html), names="value")
+        self.base_url.observe(guarded(self._base_url_changed, self.status_html), names="value")
         self.save_button.on_click(guarded(self.save, self.status_html, self._pending_secrets))
+        self.sandbox_button.on_click(guarded(self.use_sandbox, self.status_html, self._pending_secrets))
         self.consent_button.on_click(
             guarded(self.complete_authorization, self.status_html, self._pending_secrets)
         )
@@ -100,7 +128,8 @@ class CredentialsForm:
                 self._row(self.provider, PROVIDER),
                 self._fields_box,
                 self._row(self.base_url, BASE_URL),
-                w.HBox([self.save_button, self.status_html]),
+                w.HBox([self.save_button, self.sandbox_button, self.replace, self._labels[REPLACE]]),
+                self.status_html,
                 self.consent_box,
             ],
             layout=ROW,
@@ -140,6 +169,7 @@ class CredentialsForm:
             )
             self.fields[spec.name] = widget
             self._labels[spec.name] = w.HTML()
+            widget.observe(guarded(lambda name=spec.name: self._field_changed(name), self.status_html), "value")
             rows.append(self._row(widget, spec.name))
         self._fields_box.children = tuple(rows)
         self._show_existing()
@@ -151,12 +181,54 @@ class CredentialsForm:
         except PerftelError:
             return
         info = next((i for i in infos if i.provider == self.provider.value), None)
+        self.replace.layout.display = "flex" if info is not None else "none"
+        self.replace.value = False
         if info is not None and not self.errors:
             self.status_html.value = status_html(
                 None,
-                f"Saved credentials found (updated {info.updated_at}); "
-                "fill the form again only to replace them.",
+                f"Saved credentials found (updated {info.updated_at}): Run uses them. To change them, fill "
+                "the form, tick “Replace the saved credentials” and press “Save and test”.",
             )
+        elif info is None and not self.errors:
+            self.status_html.value = ""
+        self._show_sandbox_button()
+
+    # -- live validation: an error goes the moment the input is valid ---------------------------
+    def _company_changed(self) -> None:
+        if COMPANY in self.errors:
+            self._set_error(COMPANY, self._company_problem())
+        self._show_existing()
+        self._errors_fixed()
+
+    def _base_url_changed(self) -> None:
+        if BASE_URL in self.errors:
+            self._set_error(BASE_URL, _url_problem(self.base_url_value))
+            self._errors_fixed()
+        self._show_sandbox_button()
+
+    def _field_changed(self, name: str) -> None:
+        if name in self.errors and self.fields[name].value.strip():
+            self._set_error(name, "")
+            self._errors_fixed()
+
+    def _errors_fixed(self) -> None:
+        """Once every marked field is fixed, the "Nothing was saved" line goes too."""
+        if not self.errors and self.status.message.startswith("Nothing was saved"):
+            self.status = ConnectionStatus(False, "")
+            self.status_html.value = ""
+
+    def _company_problem(self) -> str:
+        if not self.company_id:
+            return "Required."
+        try:
+            validate_company_id(self.company_id)
+        except ConfigError as exc:
+            return str(exc)
+        return ""
+
+    def _show_sandbox_button(self) -> None:
+        on_sandbox = self.sandbox is not None and (self.base_url_value or "") == self.sandbox.base_url
+        self.sandbox_button.layout.display = "flex" if on_sandbox else "none"
 
     def _set_error(self, name: str, message: str) -> None:
         if message:
@@ -175,6 +247,7 @@ class CredentialsForm:
     def fill(self, values: Mapping[str, Any] | None = None, **more: Any) -> CredentialsForm:
         """Put values into the fields (what a user types): company, provider, base_url, credential fields."""
         data = {**(values or {}), **more}
+        replace = data.pop(REPLACE, None)
         if PROVIDER in data:
             self.provider.value = data.pop(PROVIDER)
         for name, widget in ((COMPANY, self.company), ("company", self.company), (BASE_URL, self.base_url)):
@@ -183,6 +256,8 @@ class CredentialsForm:
         for name, value in data.items():
             if name in self.fields:
                 self.fields[name].value = str(value or "")
+        if replace is not None:
+            self.replace.value = bool(replace)
         return self
 
     @property
@@ -210,14 +285,46 @@ class CredentialsForm:
         values = self._take_values()  # secrets leave the widgets here, whatever happens next
         if not self._check(values):
             return self._finish(False, "Nothing was saved: fix the fields marked ⚠.")
+        if not self.replace.value and self._saved_already():
+            self._set_error(REPLACE, "Tick this to overwrite the credentials that work now.")
+            self.replace.layout.display = "flex"
+            return self._finish(
+                False,
+                f"Nothing was saved: company {self.company_id} already has saved "
+                f"{_display_name(self.provider_name)} credentials.",
+            )
         self.status_html.value = status_html(None, "Testing the connection…")
+        unreachable = _unreachable(self.base_url_value)
+        if unreachable:
+            self._set_error(BASE_URL, unreachable)
+            return self._finish(False, "Nothing was saved: the base URL does not answer.")
         try:
             provider = self._provider(values)
         except PerftelError as exc:
             return self._fail(exc, values)
-        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+        if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
             return self._start_consent(provider, values)
         return self._test_and_store(provider, values)
+
+    def use_sandbox(self) -> ConnectionStatus:
+        """Save and test the running sandbox's demo credentials (what "Use the sandbox's credentials" does).
+
+        Only for a sandbox company (:data:`~perftel.notebook.sample_data.SANDBOX_COMPANIES`), never a real
+        one; it replaces that company's saved sandbox credentials. The values go from the sandbox object to
+        the store without being shown. Never raises.
+        """
+        self._clear_errors()
+        if self.sandbox is None:
+            return self._finish(False, "No local sandbox is running in this notebook.")
+        if not is_sandbox_company(self.company_id):
+            self._set_error(
+                COMPANY,
+                f"Sandbox credentials only go to a sandbox company ({', '.join(SANDBOX_COMPANIES)}), "
+                "never to a real one.",
+            )
+            return self._finish(False, "Nothing was saved: type a sandbox company id.")
+        self.base_url.value = self.sandbox.base_url
+        return self.fill(self.sandbox.credentials, replace=True).save()
 
     def complete_authorization(self, redirected: str | None = None) -> ConnectionStatus:
         """Step 2 of the one-time consent: exchange the pasted URL, test, then store. Never raises."""
@@ -258,9 +365,8 @@ class CredentialsForm:
             validate_company_id(self.company_id)
         except ConfigError as exc:
             self._set_error(COMPANY, "Required." if not self.company_id else str(exc))
-        url = self.base_url_value
-        if url and not url.startswith(("http://", "https://")):
-            self._set_error(BASE_URL, "A base URL starts with http:// or https://.")
+        if _url_problem(self.base_url_value):
+            self._set_error(BASE_URL, _url_problem(self.base_url_value))
         try:
             specs = get_provider_class(self.provider_name).credential_fields
         except PerftelError as exc:
@@ -274,6 +380,12 @@ class CredentialsForm:
                     + (" (re-enter it: secrets are cleared after each try)" if spec.secret else ""),
                 )
         return not self.errors
+
+    def _saved_already(self) -> bool:
+        try:
+            return self.store.exists(self.company_id, self.provider_name)
+        except PerftelError:
+            return False
 
     def _provider(self, values: Mapping[str, Secret | str]) -> Provider:
         plain = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in values.items() if v}
@@ -289,9 +401,8 @@ class CredentialsForm:
         self._pending, self._pending_values = provider, values
         url = provider.authorization_url()  # type: ignore[attr-defined]
         self.consent_link.value = (
-            f"<b>One-time consent.</b> Open <a href='{html.escape(url)}' target='_blank' rel='noopener'>this "
-            f"{html.escape(provider.display_name)} authorisation page</a>, approve access, then paste below "
-            "the address your browser was sent to (it holds a one-time code)."
+            f"<b>One-time consent.</b> Open {link(url, f'the {provider.display_name} authorisation page')}, "
+            "approve access, then paste below the address your browser was sent to (it holds a one-time code)."
         )
         self.consent_box.layout.display = "flex"
         return self._finish(None, "Approve access with the link below; nothing is saved until that works.")
@@ -313,6 +424,8 @@ class CredentialsForm:
             provider.close()
         self._reset_pending(close=False)
         self.saved = True
+        self.replace.value = False
+        self.replace.layout.display = "flex"
         message = (
             f"Connected to {provider.display_name}{': ' + detail if detail else ''}. Credentials saved "
             f"(encrypted) for company {self.company_id}."
@@ -326,7 +439,7 @@ class CredentialsForm:
         if provider is not None:
             secrets += provider.secret_values()
             provider.close()
-        message = redact_text(str(exc), secrets, limit=400)
+        message = _in_form_words(redact_text(str(exc), secrets, limit=400), exc)
         field = _field_for(exc, self.fields, has_base_url=bool(self.base_url_value))
         if field:
             self._set_error(field, message)
@@ -352,6 +465,43 @@ class CredentialsForm:
         self._pending, self._pending_values = None, {}
         self.consent_box.layout.display = "none"
         self.consent_link.value = ""
+
+
+def _url_problem(url: str | None) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        return "A base URL starts with http:// or https://."
+    return ""
+
+
+def _unreachable(url: str | None, timeout: float = CONNECT_TIMEOUT) -> str:
+    """A plain sentence when nothing accepts a TCP connection at ``url``'s host and port within
+    ``timeout`` seconds ("" when it does, or when there is no base URL: the provider's own API)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    if not host:
+        return "The base URL has no host name."
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return ""
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+        return (
+            f"Nothing answers at {host}:{port} ({reason} within {timeout:g} s). Check the address, or start "
+            "the sandbox again by re-running the form's cell."
+        )
+
+
+def _in_form_words(message: str, exc: PerftelError) -> str:
+    """A provider message with its command-line advice replaced by what to do in this form."""
+    cleaned = _CLI_ADVICE.sub("", message).replace(" Run the consent again.", "").strip()
+    if isinstance(exc, (AuthError, CredentialsError)):
+        cleaned = cleaned.rstrip(".") + (
+            ". Re-enter the secret (and leave the refresh token empty to approve access again), then "
+            "press “Save and test”."
+        )
+    return cleaned
 
 
 def _display_name(name: str) -> str:

@@ -51,6 +51,7 @@ class StageBar:
         self.current, self.total = 0, None
         self.started: float | None = None
         self.finished: float | None = None
+        self.outcome = ""  # "done", "cancelled" or "failed" once the stage has ended
         self.bar.value, self.bar.max, self.bar.bar_style = 0, 1, ""
         self.label.value = "waiting"
 
@@ -65,7 +66,7 @@ class StageBar:
             self.bar.max = max(total, 1)
             self.bar.value = current if total else 1
             if current >= total:
-                self.finished, self.bar.bar_style = now, "success"
+                self.finished, self.bar.bar_style, self.outcome = now, "success", "done"
         self.refresh()
 
     def refresh(self) -> None:
@@ -73,12 +74,16 @@ class StageBar:
             return
         elapsed = _clock((self.finished or time.monotonic()) - self.started)
         count = f"{self.current} found" if self.total is None else f"{self.current} / {self.total}"
-        self.label.value = f"{count} · {elapsed}" + (" · done" if self.finished else "")
+        self.label.value = f"{count} · {elapsed}" + (f" · {self.outcome}" if self.outcome else "")
 
-    def stop(self, style: str) -> None:
+    def stop(self, outcome: str) -> None:
+        """End a stage that had not finished: ``outcome`` is "cancelled" or "failed" (said on the bar)."""
         if self.finished is None and self.started is not None:
-            self.finished = time.monotonic()
-            self.bar.bar_style = style
+            self.finished, self.outcome = time.monotonic(), outcome
+            self.bar.bar_style = "warning" if outcome == "cancelled" else "danger"
+        elif self.started is None and outcome == "cancelled":
+            self.label.value = "not started (cancelled)"
+            return
         self.refresh()
 
 
@@ -175,9 +180,12 @@ class SyncForm:
         data_dir: str | Path | None = None,
         store: CredentialStore | None = None,
         transcriber: Transcriber | None = None,
+        sandbox: Any = None,
     ) -> None:
         self.transcriber = transcriber  # a ready one (its model stays loaded between runs); else from `model`
-        self.credentials = CredentialsForm(company=company, provider=provider, base_url=base_url, store=store)
+        self.credentials = CredentialsForm(
+            company=company, provider=provider, base_url=base_url, store=store, sandbox=sandbox
+        )
         self.dates = DateRange(start, end)
         self.options = RunOptions(model=model, device=device, language=language, answered_only=answered_only)
         self.data_dir = data_dir
@@ -190,6 +198,9 @@ class SyncForm:
         self.bars = {step: StageBar(step) for step in STAGES}
         self.run_button.on_click(guarded(self.run, self.status))
         self.cancel_button.on_click(guarded(self.cancel, self.status))
+        # a "fix this first" message goes as soon as it is fixed
+        for widget in (self.dates.start, self.dates.end, self.credentials.company, self.credentials.status_html):
+            widget.observe(guarded(self._recheck, self.status), names="value")
         self.widget = w.VBox(
             [
                 self.credentials.widget,
@@ -229,7 +240,7 @@ class SyncForm:
             answered_only=self.options.answered_only.value,
             model=self.options.model.value,
             device=self.options.device.value,
-            language=self.options.language.value.strip() or None,
+            language=self._language(),
             data_dir=self.data_dir,
             base_url=creds.base_url_value,
             store=creds.store,
@@ -251,15 +262,38 @@ class SyncForm:
             self.cancel_button.disabled = True
             self.job.cancel()
 
-    def _check(self) -> str:
+    def _recheck(self) -> None:
+        """After a refused Run: say what is still wrong, or nothing once all is fixed."""
+        if not self.error or (self.job is not None and self.job.running):
+            return
+        problem = self._check(mark=False)
+        if problem != self.error:
+            self.error = problem
+            self.status.value = status_html(False, problem) if problem else ""
+
+    def _language(self) -> Any:
+        """The language option; empty against the local sandbox: each call pinned to its recorded language."""
+        typed = self.options.language_code
+        sandbox = self.credentials.sandbox
+        if not typed and sandbox is not None and self.credentials.base_url_value == sandbox.base_url:
+            from perftel._sandbox import require_sandbox
+
+            return require_sandbox().goto_connect_data.language_of
+        return typed
+
+    def _check(self, *, mark: bool = True) -> str:
         problem = self.dates.validate()
         if problem:
             return "Fix the dates: " + problem
+        problem = self.options.validate()
+        if problem:
+            return "Fix the language: " + problem
         creds = self.credentials
         if creds.errors.get("provider"):
             return creds.errors["provider"]
         if not creds.company_id:
-            creds._set_error("company_id", "Required.")
+            if mark:
+                creds._set_error("company_id", "Required.")
             return "Fill in the company id."
         try:
             saved = creds.store.exists(creds.company_id, creds.provider_name)
@@ -292,11 +326,11 @@ class SyncForm:
         if result is None:
             self.error = redact_text(job.error or "The run failed.", secrets, limit=600)
             for bar in self.bars.values():
-                bar.stop("danger")
+                bar.stop("failed")
             self.status.value = status_html(False, self.error)
             return
         for bar in self.bars.values():
-            bar.stop("warning" if result.cancelled else "danger")
+            bar.stop("cancelled" if result.cancelled else "failed")
         if result.cancelled:
             headline, ok = "Cancelled: what was done so far is kept; run again to go on.", None
         elif result.failed and not result.calls and any(f.step == LOGIN for f in result.failed):

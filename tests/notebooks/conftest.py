@@ -15,7 +15,7 @@ from perftel import cli
 from perftel.credentials import CredentialStore
 from perftel.pipeline import run_pipeline
 from perftel.report import ReportFiles
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -46,10 +46,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
 
 @pytest.fixture(scope="session")
 def synced(isolated_env: tuple[Path, Path]) -> Iterator[Synced]:
-    """Company ``report-co``: two days of sandbox calls listed, downloaded and transcribed (tiny.en)."""
+    """Company ``report-co``: a week of sandbox calls listed, downloaded and transcribed (tiny.en)."""
     config_dir, data_dir = isolated_env
     end = date.today()
-    start = end - timedelta(days=1)
+    start = end - timedelta(days=6)
     with start_sandbox("goto_connect", calls_per_day=2) as sandbox:
         store = CredentialStore(config_dir)
         store.save("report-co", "goto_connect", sandbox.credentials)

@@ -1,5 +1,8 @@
 """Real clicks: Debian's chromium, driven by Playwright, opens notebook 01 in JupyterLab on 127.0.0.1,
-fills the form, runs the pipeline against the sandbox and sees it finish; and opens a report offline.
+fills the form (errors appear, then go once fixed), runs the pipeline against the sandbox and sees it
+finish; serves the explorer with ``perftel dashboard`` (no code on the page, formatted values, an empty
+state); and opens a report offline with no request leaving the machine. Screenshots go to
+``PERFTEL_TEST_ARTIFACTS`` (default ``build/test-artifacts``).
 
 Needs /usr/bin/chromium (``make test`` installs it). Without it these tests are skipped, unless
 PERFTEL_REQUIRE_BROWSER=1 (what ``make test`` sets), where they fail instead.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -143,13 +147,21 @@ def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, syn
         return form.locator(".widget-text", has=page.locator(f"label:text-is('{label}')")).locator("input")
 
     assert field("Company id").input_value() == COMPANY
-    # bad input first: an empty required field is named next to it, nothing is saved
+    # bad input first: an empty required field and a bad company id are named next to them, nothing is saved
+    field("Company id").fill("bad id!")
     form.locator(".widget-button", has_text="Save and test").click()
     form.locator(".widget-html-content", has_text="Required.").first.wait_for()
+    form.locator(".widget-html-content", has_text="Invalid company id").first.wait_for()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    form.screenshot(path=str(ARTIFACTS / "notebook01_errors.png"))
     assert not (synced.config_dir / "credentials" / COMPANY).exists()
-
+    # ... and each goes the moment its input is valid
+    field("Company id").fill(COMPANY)
+    form.locator(".widget-html-content", has_text="Invalid company id").first.wait_for(state="detached")
     credentials = synced.sandbox.credentials
     field("OAuth client ID").fill(credentials["client_id"])
+    field("OAuth client ID").press("Tab")
+    assert form.locator(".widget-html-content", has_text="Required.").count() == 1  # only the secret's left
     field("OAuth client secret").fill(credentials["client_secret"])
     field("Refresh token (optional)").fill(credentials["refresh_token"])
     field("OAuth client secret").press("Tab")
@@ -161,12 +173,12 @@ def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, syn
     )
     assert (synced.config_dir / "credentials" / COMPANY / "goto_connect.enc").is_file()
 
-    # end before start: said next to the end field; then a valid two-day range
-    end, start = date.today(), date.today() - timedelta(days=1)
+    # end before start: said next to the end field; then a valid range (the notebook's week)
+    end = date.today()
     to_field = form.locator(".widget-datepicker", has=page.locator("label:text-is('To (included)')")).locator(
         "input"
     )
-    to_field.fill((start - timedelta(days=3)).isoformat())
+    to_field.fill((date.today() - timedelta(days=30)).isoformat())  # before the notebook's From
     to_field.press("Tab")
     form.get_by_text("The end is before the start").wait_for()
     to_field.fill(end.isoformat())
@@ -184,6 +196,8 @@ def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, syn
     status.wait_for()
     labels = [t for t in form.locator(".widget-label").all_inner_texts() if " · " in t]
     assert len(labels) == 3 and all("done" in t for t in labels), labels
+    # the table cell ran before Run (Run All, AUTO_RUN off): an empty state that says what to do
+    page.locator(".jp-OutputArea-output .perftel-empty", has_text="sync them in notebook 01").first.wait_for()
     summary = form.locator("pre").inner_text()
     assert "transcriptions:" in summary and "failures:" in summary
     for secret in synced.secrets:
@@ -212,10 +226,82 @@ def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, syn
 def test_report_opens_offline_with_its_charts_drawn(browser, report_files):
     context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
     page = context.new_page()
-    page.goto(report_files.html.as_uri())
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    started = time.monotonic()
+    page.goto(report_files.html.as_uri(), wait_until="load")
     page.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
+    print(f"report drawn offline in {time.monotonic() - started:.1f} s")  # measured, not asserted
     assert page.locator(".plotly-graph-div").count() >= 4
     assert page.locator(".plotly-graph-div .main-svg").count() >= 4
+    assert page.get_by_role("heading", level=1).first.inner_text().startswith("Calls of ")
+    page.locator("table.dataTable").first.wait_for()  # sortable tables, drawn without the internet
+    assert requests == [], requests
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard(synced) -> Iterator[str]:
+    """``perftel dashboard`` for the synced company, as a user starts it, on a free port of 127.0.0.1."""
+    port = _free_port()
+    log_path = ARTIFACTS / "dashboard.log"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("w")
+    command = [sys.executable, "-c", "from perftel.cli import main; raise SystemExit(main())", "dashboard",
+               "--company", synced.company, "--data-dir", str(synced.data_dir), "--port", str(port)]
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # a connection, not a page: each page load starts a kernel
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError(f"perftel dashboard did not start; see {log_path}")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def test_dashboard_serves_the_explorer_without_code(browser, dashboard, synced):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.set_default_timeout(120_000)
+    page.goto(dashboard)
+    page.get_by_role("heading", name=f"Calls of {synced.company}").wait_for()
+    table = page.locator("table.perftel-calls")
+    table.wait_for()
+    # no code anywhere: Voilà strips the sources
+    assert page.locator(".jp-InputArea, .jp-InputPrompt, .jp-CodeMirrorEditor, .cm-editor").count() == 0
+    assert "nb.CallExplorer" not in page.content() and "load_tables" not in page.content()
+    # formatted values: the zone in the header, m:ss, yes/no; a call opened with its timeline
+    header = table.locator("thead").inner_text()
+    assert "Started (UTC)" in header
+    body = table.locator("tbody").inner_text()
+    assert re.search(r"\b\d+:\d\d\b", body) and re.search(r"\b(yes|no)\b", body)
+    page.locator(".js-plotly-plot .main-svg").first.wait_for()  # charts and the call's timeline drawn
+    assert page.get_by_text("Who spoke when").count() >= 1
+    assert page.get_by_text("Calls per day").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    # the explorer lists missed calls
+    answered = page.locator(".widget-dropdown", has=page.locator("label:text-is('Answered')")).locator("select")
+    answered.select_option("missed")
+    page.get_by_text("missed: no recording").first.wait_for()
+    answered.select_option("any")
+    # an empty state that says what to do, in the list and in the charts
+    words = page.locator(".widget-text", has=page.locator("label:text-is('Words')")).locator("input")
+    words.fill("zzzz-nothing-like-this")
+    words.press("Enter")
+    page.locator(".perftel-empty", has_text="No calls match these filters").first.wait_for()
+    page.get_by_text("clear a filter or widen the dates").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dashboard_empty.png"), full_page=True)
+    page.close()

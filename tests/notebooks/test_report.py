@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 
 import nbformat
 
@@ -22,8 +23,17 @@ def test_report_is_standalone_html_with_the_executed_notebook_as_log(synced, rep
     assert "Plotly.newPlot" in html and len(re.findall(r"plotly-graph-div", html)) >= 4
     assert not re.search(r"<script[^>]+src=[\"']https?://cdn\.plot\.ly", html)
     assert len(html) > 3_000_000  # plotly.js itself is inside
-    assert "perftel-transcripts" in html and "answer rate" in html
-    assert f"{synced.company} · {synced.start} to {synced.end}" in html
+    assert "Answer rate" in html and "Transcripts" in html and "Started (UTC)" in html
+    # for its reader: a real title and an introduction, no instruction for the developer
+    start, end = date.fromisoformat(synced.start), date.fromisoformat(synced.end)
+    title = f"Calls of {synced.company}, {start:%d %b %Y} to {end:%d %b %Y}"
+    assert f"<title>Calls of {synced.company}, {synced.start} to {synced.end}</title>" in html
+    assert "<h1" in html and title in html and "Days and times are local to" in html
+    assert "perftel report" not in html and "standalone HTML" not in html
+    # offline: nothing fetched from the internet (no require.js, MathJax, widget manager, CDN), plotly.js once
+    assert not re.search(r"<script[^>]+src=[\"']https?://", html)
+    assert "cdnjs.cloudflare.com" not in html and "require.min.js" not in html and "html-manager" not in html
+    assert html.count("* plotly.js v") == 1
 
     # the log: papermill's parameters are the dates, company and data folder only
     notebook = nbformat.read(log, as_version=4)
@@ -47,7 +57,7 @@ def test_report_is_standalone_html_with_the_executed_notebook_as_log(synced, rep
     assert json.loads(log_text)["metadata"]["papermill"]["parameters"]["COMPANY"] == synced.company
 
 
-def test_report_of_an_empty_period_still_renders(synced, tmp_path):
+def test_report_of_an_empty_period_says_so(synced, tmp_path, capfd):
     output = tmp_path / "empty.html"
     code = cli.main(
         [
@@ -64,4 +74,9 @@ def test_report_of_an_empty_period_still_renders(synced, tmp_path):
             str(output),
         ]
     )
-    assert code == 0 and "No transcribed speech" in output.read_text("utf-8")
+    html = output.read_text("utf-8")
+    assert code == 0 and "No calls in this period" in html
+    assert "plotly-graph-div" not in html  # no empty charts
+    printed = capfd.readouterr()
+    assert printed.err.strip() == "", printed.err  # no papermill or kernel warnings
+    assert "Passed unknown parameter" not in printed.out and "WARNING" not in printed.out

@@ -11,16 +11,16 @@ import time
 import uuid
 import wave
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from perftel.errors import UnknownProviderError
-from perftel.sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
+from perftel_sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
+from perftel_sandbox.speech import MEDIA_DIR
 
-MEDIA = Path(__file__).resolve().parents[2] / "perftel" / "sandbox" / "media"
+MEDIA = MEDIA_DIR
 WEEK = ("2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z")
 SUMMARIES = "/call-events-report/v1/report-summaries"
 
@@ -90,7 +90,7 @@ def test_serve_prints_sandbox_only_credentials_and_stops_on_ctrl_c(monkeypatch, 
     def interrupt(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perftel.sandbox.time.sleep", interrupt)
+    monkeypatch.setattr("perftel_sandbox.time.sleep", interrupt)
     serve("goto_connect", host="127.0.0.1", port=0, seed=3)
     out = capsys.readouterr().out
     assert "SANDBOX-ONLY" in out and "client_secret" in out and "http://127.0.0.1:" in out
@@ -300,7 +300,7 @@ def test_generated_calls_are_deterministic_and_varied():
         parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
         return (parse(r["callEnded"]) - parse(r["callCreated"])).total_seconds()
 
-    assert all(20 <= seconds(r) <= 900 for r in answered)
+    assert all(15 <= seconds(r) <= 40 for r in answered)  # ring + the conversation + wrap-up
     assert all(5 <= seconds(r) <= 40 for r in missed)
     externals = [p["type"] for r in reports for p in r["participants"] if p["type"]["value"] == "EXTERNAL"]
     assert any("number" not in t for t in externals)  # anonymous callers
@@ -308,7 +308,7 @@ def test_generated_calls_are_deterministic_and_varied():
     names = {p["type"]["name"] for r in reports for p in r["participants"] if p["type"]["value"] == "LINE"}
     assert any(not n.isascii() for n in names)
     hours = [int(r["callCreated"][11:13]) for r in reports]
-    assert sum(8 <= h < 18 for h in hours) / len(hours) > 0.8 and any(h < 7 or h >= 20 for h in hours)
+    assert sum(11 <= h < 21 for h in hours) / len(hours) > 0.8 and any(h < 10 or h >= 22 for h in hours)
     assert all(uuid.UUID(r["conversationSpaceId"]).version == 4 for r in reports)
 
 
@@ -495,3 +495,37 @@ def test_committed_media_match_their_transcripts():
             spoken = frames[2 * lo + seg["channel"] : 2 * hi : 2]
             other = frames[2 * lo + 1 - seg["channel"] : 2 * hi : 2]
             assert max(map(abs, spoken)) > 1000 and max(map(abs, other)) == 0
+
+
+def test_calls_agree_with_their_recordings_and_agents_with_their_names():
+    """An answered, recorded call lasts its recording plus the ring before it (and a short wrap-up); an
+    agent's conversations never have another agent's name in them."""
+    import json
+
+    from perftel_sandbox.goto_connect_data import AGENTS, media_seconds
+    from perftel_sandbox.speech import MEDIA_DIR
+
+    parse = lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))  # noqa: E731
+    by_ext = {a.extension: a for a in AGENTS}
+    checked = 0
+    with start_sandbox("goto_connect", seed=7) as sb:
+        for report in sb.expected_calls(*WEEK):
+            line = next(p for p in report["participants"] if p["type"]["value"] == "LINE")
+            agent = by_ext[line["type"]["extensionNumber"]]
+            assert line["type"]["name"] == agent.name
+            for rec in line.get("recordings", []):
+                name = sb._media_name(sb._recording(rec["id"], visible_only=False))
+                assert name in agent.media
+                answered = next(s for s in report["callStates"] if s["type"] == "ANSWERED")
+                ring = (parse(answered["timestamp"]) - parse(report["callCreated"])).total_seconds()
+                after_start = (parse(report["callEnded"]) - parse(rec["startTimestamp"])).total_seconds()
+                assert media_seconds(name) + 0.5 <= after_start <= media_seconds(name) + 4.0
+                assert 3 <= ring <= 12
+                checked += 1
+    assert checked >= 10
+    texts = json.loads((MEDIA_DIR / "transcripts.json").read_text("utf-8"))
+    first_names = {a.name.split()[0] for a in AGENTS}
+    for agent in AGENTS:
+        for name in agent.media:
+            words = set(re.findall(r"\w+", json.dumps(texts[name], ensure_ascii=False)))
+            assert not (first_names - {agent.name.split()[0]}) & words, (agent.name, name)

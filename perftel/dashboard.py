@@ -1,0 +1,159 @@
+"""``perftel dashboard``: the call explorer as a web page for people who do not read code.
+
+::
+
+    perftel dashboard --company acme            # → http://127.0.0.1:8866/  (Ctrl-C stops it)
+
+Voilà runs a small generated notebook (the explorer of one company's saved calls) and serves only its
+outputs — no code cells, no editing — on 127.0.0.1, so only this machine can open it. It reads saved data;
+it never calls a provider, and it holds no secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, MutableMapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from perftel import config
+from perftel.company import validate_company_id
+from perftel.errors import ConfigError
+
+DEFAULT_PORT = 8866
+HOST = "127.0.0.1"
+
+
+def dashboard_notebook(company: str, data_dir: str | Path, *, start: date | None = None, end: date | None = None):
+    """The notebook Voilà serves: one cell showing a title, a line on what the page shows, and the explorer.
+
+    ``company`` and ``data_dir`` are written into it as text (never a secret). Raises ConfigError for an
+    invalid company id.
+    """
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    validate_company_id(company)
+    period = (
+        f", start=date.fromisoformat({start.isoformat()!r}), end=date.fromisoformat({end.isoformat()!r})"
+        if start and end
+        else ""
+    )
+    source = f"""from datetime import date
+
+from IPython.display import Markdown, display
+
+from perftel import notebook as nb
+
+tables = nb.load_tables({company!r}, {str(data_dir)!r})
+display(Markdown(
+    "# Calls of " + {company!r} + "\\n\\nFilter by date, direction, answered or missed and words said; open a call "
+    "to see who spoke when and play it. Times are local to **" + tables.timezone + "**; durations read "
+    "minutes:seconds. Only calls already synced are here."
+))
+nb.CallExplorer(tables{period})"""
+    notebook = new_notebook(
+        cells=[new_code_cell(source)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.validate(notebook)
+    return notebook
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def dashboard_command(notebook_path: Path, port: int) -> list[str]:
+    """The Voilà command line: 127.0.0.1 only, no browser opened, sources stripped, no tracebacks shown."""
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook_path),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={HOST}",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--theme=light",
+    ]
+
+
+def serve_dashboard(
+    company: str,
+    *,
+    data_dir: str | Path | None = None,
+    port: int = DEFAULT_PORT,
+    start: date | None = None,
+    end: date | None = None,
+) -> int:
+    """Serve the dashboard of ``company`` until Ctrl-C; returns Voilà's exit code.
+
+    Raises ConfigError for an invalid company id, a company without saved calls, or a port in use.
+    """
+    validate_company_id(company)
+    folder = config.data_dir(data_dir).resolve()
+    if not (folder / company).is_dir():
+        raise ConfigError(
+            f"No saved data for company {company!r} in {folder}: sync calls first (notebook 01 or "
+            f"`perftel run --company {company}`), or pass --data-dir.",
+            field="company_id",
+        )
+    if not _port_free(port):
+        raise ConfigError(f"Port {port} on {HOST} is in use: pass another with --port.", field="port")
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="perftel-dashboard-") as tmp:
+        path = Path(tmp) / f"{company}.ipynb"
+        nbformat.write(dashboard_notebook(company, folder, start=start, end=end), path)
+        print(f"perftel dashboard for {company}: http://{HOST}:{port}/  (this machine only; Ctrl-C stops it)",
+              flush=True)
+        process = subprocess.Popen(dashboard_command(path, port), cwd=tmp)
+        try:  # a SIGTERM to perftel stops Voilà too (and Voilà its kernels): nothing left running
+            previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        except ValueError:  # not the main thread: Ctrl-C only
+            previous = None
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            return 0
+        finally:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+# -- the command line ------------------------------------------------------------------------------
+def add_dashboard_command(sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]) -> None:
+    """Add ``perftel dashboard`` to the CLI's sub-commands and register its handler."""
+    p = sub.add_parser("dashboard", help="the call explorer as a local web page, code hidden (Voilà)")
+    p.add_argument(
+        "--company",
+        default=config.env("PERFTEL_COMPANY", "default"),
+        help="company id (default: $PERFTEL_COMPANY or 'default')",
+    )
+    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
+    p.add_argument("--start", type=date.fromisoformat, help="first day shown, YYYY-MM-DD (default: the first)")
+    p.add_argument("--end", type=date.fromisoformat, help="last day shown, YYYY-MM-DD (default: the last)")
+    commands["dashboard"] = cmd_dashboard
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    return serve_dashboard(args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end)
