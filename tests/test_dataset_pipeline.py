@@ -7,7 +7,7 @@ import pytest
 from perftel import create_provider, open_dataset, run_pipeline
 from perftel.dataset import index
 from perftel.errors import StorageError
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 from tests.test_pipeline import DAY, WaveHeaderTranscriber
 
 
