@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 import perftel
-from perftel.dataset import index, open_dataset, schema, search_text, update_dataset
+from perftel.dataset import compact, index, open_dataset, schema, search_text, update_dataset
 from perftel.errors import ConfigError
 from perftel.storage import CompanyStorage
 from tests.dataset_helpers import add_call
@@ -184,7 +184,7 @@ def test_compaction_keeps_few_parts_and_retired_parts_go_after_the_grace(storage
     assert retired and all(
         (root / "parts" / r).is_dir() for r in retired
     )  # a reader on the old manifest still works
-    monkeypatch.setattr(index, "RETIRED_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(compact, "RETIRED_GRACE_SECONDS", 0.0)
     update_dataset("acme", storage.data_dir)
     assert not any((root / "parts" / r).exists() for r in retired)
     with _ds(storage) as ds:

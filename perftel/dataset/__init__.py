@@ -12,8 +12,8 @@ The JSON files under ``<data_dir>/<company>/calls/`` stay the source of truth; t
 ``<data_dir>/<company>/dataset/`` is derived from them, updated incrementally (:func:`update_dataset`, run
 at the end of every pipeline run and by ``perftel index``) and rebuildable (``rebuild=True``). This package
 is the only place perftel imports duckdb. Modules: ``schema`` (tables, row builders, the per-transcript
-table registry), ``index`` (incremental update, compaction), ``views``, ``reader`` (queries, search,
-aggregates), ``export``.
+table registry), ``index`` (incremental update), ``worker`` (reads a chunk of files in its own process),
+``compact`` (merging parts, clean-up), ``views``, ``reader`` (queries, search, aggregates), ``export``.
 """
 
 from __future__ import annotations

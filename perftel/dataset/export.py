@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from perftel.dataset import index, schema
+from perftel.dataset.compact import quote
 from perftel.dataset.views import create_views
 from perftel.errors import ConfigError, StorageError
 
@@ -42,7 +43,7 @@ def export_tables(
     try:
         con.execute("SET TimeZone='UTC'")
         create_views(con, root, manifest, company_id, tz_name)
-        tz = index._quote(tz_name)
+        tz = quote(tz_name)
         for name in schema.all_schemas():
             moment = _MONTH.get(
                 name, "(SELECT x.call_start_utc FROM transcripts x WHERE x.recording_id = t.recording_id)"
@@ -56,7 +57,7 @@ def export_tables(
             target.mkdir(parents=True, exist_ok=True)
             options = "FORMAT parquet, COMPRESSION zstd" if format == "parquet" else "FORMAT csv, HEADER true"
             con.execute(
-                f"COPY ({query}) TO '{index._quote(str(target))}' "
+                f"COPY ({query}) TO '{quote(str(target))}' "
                 f"(PARTITION_BY (company_id, month), {options}, OVERWRITE_OR_IGNORE true)"
             )
             written.append(target)

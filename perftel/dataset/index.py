@@ -17,8 +17,8 @@ still on the old manifest keeps working, then deleted.
 Cost of an update: one ``stat`` per source file (``os.scandir``) plus reading only the new and changed
 files (a file saved again with the same bytes — a rerun re-saves every call it lists — is recognised by
 its BLAKE2 digest and not re-indexed); a changed or deleted file's old rows are retired by a tombstone (its ``_vid``), not by rewriting.
-Compaction keeps the part count small: whenever :data:`MERGE_FANOUT` parts below
-:data:`PART_MAX_SOURCES` files fall in the same size tier (powers of :data:`MERGE_FANOUT`) they are merged
+Compaction keeps the part count small: whenever :data:`~perftel.dataset.compact.MERGE_FANOUT` parts below
+:data:`PART_MAX_SOURCES` files fall in the same size tier (powers of :data:`~perftel.dataset.compact.MERGE_FANOUT`) they are merged
 into one, and a part whose rows are more than a quarter dead is rewritten — so a row is rewritten a few
 times (log₄ of the part size) over its life, parts number about history ÷ 10,000 files plus a handful, and
 one update's cost follows the size of the run, not of the history (``benchmarks/bench_dataset.py``).
@@ -39,7 +39,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 import shutil
 import time
@@ -53,6 +52,7 @@ import pyarrow.parquet as pq
 from filelock import FileLock
 
 from perftel.dataset import schema
+from perftel.dataset.compact import collect_garbage, compact
 from perftel.errors import StorageError
 from perftel.files import write_json_atomic
 from perftel.storage import CompanyStorage
@@ -60,9 +60,6 @@ from perftel.storage import CompanyStorage
 log = logging.getLogger("perftel.dataset")
 
 FORMAT = "perftel-dataset"
-MERGE_FANOUT = 4
-DEAD_SHARE_REWRITE = 0.25
-RETIRED_GRACE_SECONDS = 3600.0
 PART_MAX_SOURCES = 10_000  # an update writes parts of at most this many source files (bounded memory)
 PARALLEL_MIN_FILES = 4_000  # above this many files to read, an update reads them in worker processes
 MAX_WORKERS = 4
@@ -318,7 +315,7 @@ def _apply(
     gone = [rel for rel in files if rel not in on_disk]
     report.unchanged = len(on_disk) - len(todo)
     if not todo and not gone and manifest["generation"]:
-        _collect_garbage(root, manifest)  # nothing changed: the manifest stays as it is
+        collect_garbage(root, manifest)  # nothing changed: the manifest stays as it is
         return
     dead: dict[str, list[int]] = {k: list(v) for k, v in manifest["dead"].items()}
     parts_dir = root / "parts"
@@ -375,7 +372,7 @@ def _apply(
                 files[rel] = (size_, mtime, vid, part["id"], digest)
     report.parts_written = len(new_parts)
     parts = [p for p in manifest["parts"]] + new_parts
-    parts, dead, merged, retired = _compact(root, parts, dead, files, manifest)
+    parts, dead, merged, retired = compact(root, PART_MAX_SOURCES, parts, dead, files, manifest)
     report.parts_merged = merged
     now = time.time()
     manifest["retired"] = manifest.get("retired", []) + [{"id": p, "at": now} for p in retired]
@@ -392,7 +389,7 @@ def _apply(
     if old_index and old_index != manifest["files_index"]:
         with contextlib.suppress(FileNotFoundError):
             (root / old_index).unlink()
-    _collect_garbage(root, manifest)
+    collect_garbage(root, manifest)
 
 
 def _index_chunk(
@@ -469,119 +466,3 @@ def _in_worker(modules: list[str], tables: list[str], chunk: tuple) -> tuple[dic
         )
         return _index_chunk(*chunk)
     return pickle.loads(done.stdout)
-
-
-def _tier(part: dict[str, Any]) -> int:
-    return int(math.log(max(1, part["sources"]), MERGE_FANOUT))
-
-
-def _compact(
-    root: Path,
-    parts: list[dict[str, Any]],
-    dead: dict[str, list[int]],
-    files: dict[str, tuple[int, int, int, str, str]],
-    manifest: dict[str, Any],
-) -> tuple[list, dict, int, list[str]]:
-    """Merge same-tier parts and rewrite mostly-dead ones; returns (parts, dead, merged count, retired ids)."""
-    retired: list[str] = []
-    merged = 0
-    while True:
-        by_tier: dict[int, list[dict[str, Any]]] = {}
-        for part in parts:
-            if part["sources"] < PART_MAX_SOURCES:  # full parts stay as they are (unless mostly dead)
-                by_tier.setdefault(_tier(part), []).append(part)
-        group = next((g for _, g in sorted(by_tier.items()) if len(g) >= MERGE_FANOUT), None)
-        if group is None:
-            group = [
-                p
-                for p in parts
-                if p["sources"] and len(dead.get(p["id"], [])) > DEAD_SHARE_REWRITE * p["sources"]
-            ][:1]
-            group += [p for p in parts if p["sources"] == 0 or len(dead.get(p["id"], [])) >= p["sources"]]
-            group = list({p["id"]: p for p in group}.values())
-        if not group:
-            return parts, dead, merged, retired
-        part_id = f"p{manifest['next_part']:08d}"
-        manifest["next_part"] += 1
-        new = _merge(root, group, dead, part_id)
-        ids = {p["id"] for p in group}
-        parts = [p for p in parts if p["id"] not in ids] + ([new] if new["sources"] else [])
-        for pid in ids:
-            dead.pop(pid, None)
-        for rel, (size, mtime, vid, where, digest) in list(files.items()):
-            if where in ids:
-                files[rel] = (size, mtime, vid, new["id"], digest)
-        retired += sorted(ids)
-        if not new["sources"]:
-            shutil.rmtree(root / "parts" / new["id"], ignore_errors=True)
-        merged += len(group)
-
-
-def _merge(
-    root: Path, group: list[dict[str, Any]], dead: dict[str, list[int]], part_id: str
-) -> dict[str, Any]:
-    """One new part holding the live rows of ``group`` (DuckDB in memory: no database file, no lock)."""
-    import duckdb
-
-    tmp = root / "parts" / f".tmp-{part_id}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    gone = sorted({v for p in group for v in dead.get(p["id"], [])})
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone='UTC'")
-        con.execute("CREATE TABLE _dead(vid BIGINT)")
-        if gone:
-            con.executemany("INSERT INTO _dead VALUES (?)", [(v,) for v in gone])
-        tables, counts = [], {}
-        for name in schema.all_schemas():
-            files = [str(root / "parts" / p["id"] / f"{name}.parquet") for p in group if name in p["tables"]]
-            if not files:
-                continue
-            target = tmp / f"{name}.parquet"
-            rel = con.sql(
-                f"SELECT * FROM read_parquet({_sql_list(files)}) WHERE _vid NOT IN (SELECT vid FROM _dead)"
-            )
-            count = con.execute(f"SELECT count(*) FROM ({rel.sql_query()})").fetchone()[0]
-            if not count:
-                continue
-            con.execute(
-                f"COPY ({rel.sql_query()}) TO '{_quote(str(target))}' (FORMAT parquet, COMPRESSION zstd, "
-                "ROW_GROUP_SIZE 256000)"
-            )
-            tables.append(name)
-            counts[name] = count
-        sources = sum(p["sources"] for p in group) - len(gone)
-    finally:
-        con.close()
-    os.replace(tmp, root / "parts" / part_id)
-    return {"id": part_id, "tables": tables, "rows": counts, "sources": max(0, sources)}
-
-
-def _collect_garbage(root: Path, manifest: dict[str, Any]) -> None:
-    """Delete parts retired more than the grace period ago, and leftovers of a crashed writer."""
-    now = time.time()
-    keep = []
-    for item in manifest.get("retired", []):
-        if now - item["at"] >= RETIRED_GRACE_SECONDS:
-            shutil.rmtree(root / "parts" / item["id"], ignore_errors=True)
-        else:
-            keep.append(item)
-    live = {p["id"] for p in manifest["parts"]} | {r["id"] for r in keep}
-    for entry in (root / "parts").iterdir():
-        if entry.name not in live and now - entry.stat().st_mtime >= RETIRED_GRACE_SECONDS:
-            shutil.rmtree(entry, ignore_errors=True)
-    for entry in root.glob(".*.part"):
-        with contextlib.suppress(FileNotFoundError):
-            entry.unlink()
-    if keep != manifest.get("retired"):
-        manifest["retired"] = keep
-        write_json_atomic(root / "manifest.json", manifest)
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def _sql_list(items: Iterable[str]) -> str:
-    return "[" + ", ".join(f"'{_quote(i)}'" for i in items) + "]"

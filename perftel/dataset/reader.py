@@ -25,6 +25,7 @@ import duckdb
 from perftel import dates
 from perftel.company import company_settings
 from perftel.dataset import index, schema
+from perftel.dataset.compact import quote
 from perftel.dataset.views import create_views
 from perftel.errors import ConfigError, StorageError
 from perftel.storage import CompanyStorage
@@ -247,7 +248,7 @@ class Dataset:
                 FROM segments s WHERE {" AND ".join(clauses)}
             )
             SELECT h.call_id, h.recording_id, t.call_start_utc,
-                   timezone('{index._quote(self.tz.key)}', t.call_start_utc) AS call_start_local,
+                   timezone('{quote(self.tz.key)}', t.call_start_utc) AS call_start_local,
                    h.segment_index, h.start_seconds, h.end_seconds, h.speaker, h.text,
                    h.text_before AS context_before, h.text_after AS context_after
             FROM hits h LEFT JOIN transcripts t USING (recording_id)

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from perftel.dataset import schema
-from perftel.dataset.index import _quote, _sql_list
+from perftel.dataset.compact import quote, sql_list
 
 _EXTRA = {
     "calls": (
@@ -38,16 +38,16 @@ def create_views(
     for name, table_schema in schema.all_schemas().items():
         files = [str(root / "parts" / p["id"] / f"{name}.parquet") for p in parts if name in p["tables"]]
         columns = ", ".join(f'"{f.name}"' for f in table_schema if f.name != "_vid")
-        extra = f", {_EXTRA[name].format(tz=_quote(tz_name))}" if name in _EXTRA else ""
+        extra = f", {_EXTRA[name].format(tz=quote(tz_name))}" if name in _EXTRA else ""
         if files:
-            source = f"read_parquet({_sql_list(files)})"
+            source = f"read_parquet({sql_list(files)})"
         else:
             empty = f"_empty_{name}"
             con.register("_arrow_empty", pa.Table.from_pylist([], schema=table_schema))
             con.execute(f"CREATE OR REPLACE TABLE {empty} AS SELECT * FROM _arrow_empty")
             con.unregister("_arrow_empty")
             source = empty
-        where = f"company_id = '{_quote(company_id)}'"
+        where = f"company_id = '{quote(company_id)}'"
         if gone:
             where += " AND _vid NOT IN (SELECT vid FROM _dead)"
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {columns}{extra} FROM {source} WHERE {where}")
