@@ -7,6 +7,7 @@ The verbs::
     calls = provider.fetch_calls("2026-11-01", "2026-11-07")
     transcriber = perftel.create_transcriber("base")
     result = perftel.run_pipeline("goto_connect", "acme", days=7)
+    dataset = perftel.open_dataset("acme")        # calls, segments, search and SQL over the saved calls
 """
 
 from __future__ import annotations
@@ -47,14 +48,20 @@ from perftel.providers import create_provider, provider_names
 from perftel.storage import CompanyStorage
 
 if TYPE_CHECKING:
+    from perftel.dataset import Dataset, open_dataset
     from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
 
 __version__ = "0.1.0"
 
 _LAZY = {"create_transcriber", "Transcriber", "TranscribeOptions"}  # importing faster-whisper takes a while
+_LAZY_DATASET = {"open_dataset", "Dataset"}  # duckdb and pyarrow load on first use
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_DATASET:
+        from perftel import dataset
+
+        return getattr(dataset, name)
     if name in _LAZY:
         from perftel import transcribe
 
@@ -72,6 +79,7 @@ __all__ = [
     "ConnectionStatus",
     "CredentialStore",
     "CredentialsError",
+    "Dataset",
     "Direction",
     "DownloadError",
     "Failure",
@@ -94,6 +102,7 @@ __all__ = [
     "__version__",
     "create_provider",
     "create_transcriber",
+    "open_dataset",
     "provider_names",
     "run_pipeline",
 ]

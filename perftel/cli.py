@@ -7,6 +7,8 @@
     perftel credentials set|list|delete --company acme --provider goto_connect
     perftel sandbox --provider goto_connect
     perftel demo
+    perftel index --company acme [--rebuild]
+    perftel export --company acme --format parquet --out exports/
     perftel report --start 2026-11-01 --end 2026-11-07 --company acme
     perftel dashboard --company acme
 """
@@ -139,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None, help="default: ./data")
     _add_model(p)
     _add_quiet(p)
+
+    p = sub.add_parser("index", help="bring the company's dataset (its calls as tables) up to date with its files")
+    _add_common(p, provider=False)
+    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+    p.add_argument("--rebuild", action="store_true", help="rebuild the dataset from the JSON files alone")
+
+    p = sub.add_parser("export", help="write the company's tables as Parquet or CSV, partitioned by company and month")
+    _add_common(p, provider=False)
+    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--out", required=True, type=Path, help="destination folder")
 
     p = sub.add_parser("report", help="a period's call report: standalone HTML + the executed notebook as its log")
     p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
@@ -367,6 +380,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if result.only_retryable_failures and not result.cancelled else 1
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    from perftel.dataset import update_dataset
+
+    report = update_dataset(args.company, args.data_dir, rebuild=args.rebuild)
+    print(report.summary())
+    return 0 if not report.skipped else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from perftel.dataset import open_dataset
+
+    with open_dataset(args.company, args.data_dir) as dataset:
+        folders = dataset.export(args.out, format=args.format)
+    print(f"exported {len(folders)} tables of company {args.company} to {args.out}")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from perftel.report import build_report  # papermill + nbconvert, loaded only for this command
 
@@ -385,6 +415,8 @@ COMMANDS = {
     "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
+    "index": cmd_index,
+    "export": cmd_export,
     "report": cmd_report,
 }
 

@@ -1,4 +1,4 @@
-"""The pipeline: login → fetch (and save metadata) → download → transcribe → store.
+"""The pipeline: login → fetch (and save metadata) → download → transcribe → store → update the dataset.
 
 Reruns are cheap and safe: recordings already on disk are not downloaded again, recordings
 already transcribed are not transcribed again, and nothing is written half-way. Each step
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from perftel.transcribe import Transcriber
 
 log = logging.getLogger("perftel.pipeline")
+INDEX = "index"
 
 
 def run_pipeline(
@@ -112,6 +113,7 @@ def run_pipeline(
     if executor is not None and transcribe and download:
         executor.check()
     stack = contextlib.ExitStack()
+    locked = False
     try:
         # 1. login: nothing is written when the credentials do not work.
         on_progress(LOGIN, 0, 1)
@@ -122,6 +124,7 @@ def run_pipeline(
             return result
         on_progress(LOGIN, 1, 1)
         stack.enter_context(storage.exclusive())  # one run per company at a time; clears crash leftovers
+        locked = True
 
         # 2. fetch: each call's detail is saved as it arrives; the listing file at the end.
         complete = _fetch(driver, storage, start, end, answered_only, result, on_progress, cancel)
@@ -150,9 +153,27 @@ def run_pipeline(
         result.cancelled = cancel.cancelled
         return result
     finally:
+        if locked:
+            _update_dataset(storage, result)
         stack.close()
         if owned:
             driver.close()
+
+
+def _update_dataset(storage: CompanyStorage, result: PipelineResult) -> None:
+    """Bring the company's dataset up to date with the files this run wrote. The files are already
+    saved: a failure here is one more ``Failure`` (step "index"), never a lost run."""
+    try:
+        from perftel.dataset.index import update
+
+        report = update(storage)
+    except Exception as exc:  # noqa: BLE001 - the run's files are safe; say what went wrong and go on
+        log.warning("Updating the dataset failed: %s", exc)
+        result.failed.append(Failure(INDEX, storage.company_id, f"dataset update failed: {exc}; "
+                                     "run `perftel index --company ...` to retry", retryable=True))
+        return
+    for path, reason in report.skipped:
+        result.failed.append(Failure(INDEX, path, f"not indexed: {reason}"))
 
 
 def _fetch(
