@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ class TranscriptionJob:
     channel_roles: dict[int, str] = field(default_factory=dict)
     language: str | None = None
     audio: bytes | None = None
+    options: TranscribeOptions | None = None  # this call's decoding options (e.g. its company's vocabulary)
 
 
 class LocalExecutor:
@@ -57,9 +58,10 @@ class LocalExecutor:
             if cancel.cancelled:
                 return
             try:
+                extra = {"options": job.options} if job.options is not None else {}
                 yield job, self.transcriber.transcribe(
                     job.path, recording_id=job.recording_id, channel_roles=job.channel_roles or None,
-                    language=job.language,
+                    language=job.language, **extra,
                 )
             except PerftelError as exc:
                 yield job, exc
@@ -116,11 +118,13 @@ def transcribe_on_worker(
             handle.write(job.audio)
             handle.flush()
             result = transcriber.transcribe(handle.name, recording_id=job.recording_id,
-                                            channel_roles=job.channel_roles or None, language=job.language)
+                                            channel_roles=job.channel_roles or None, language=job.language,
+                                            options=job.options)
         result.audio_path = job.path
     else:
         result = transcriber.transcribe(job.path, recording_id=job.recording_id,
-                                        channel_roles=job.channel_roles or None, language=job.language)
+                                        channel_roles=job.channel_roles or None, language=job.language,
+                                        options=job.options)
     return result.to_dict()
 
 
@@ -211,8 +215,7 @@ class DaskExecutor:
         share = self._workers_share(jobs[0].path)
         futures = {}
         for job in jobs:
-            payload = job if share else TranscriptionJob(job.path, job.recording_id, job.channel_roles,
-                                                         job.language, Path(job.path).read_bytes())
+            payload = job if share else replace(job, audio=Path(job.path).read_bytes())
             future = self.client.submit(transcribe_on_worker, payload, self.model, self.device, self.compute_type,
                                         self.options, self.cpu_threads, retries=self.retries, pure=False,
                                         key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}")

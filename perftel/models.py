@@ -200,6 +200,8 @@ class TranscriptionResult:
     channels: int = 1
     language_probability: float | None = None
     processing_seconds: float | None = None
+    #: what the decoder did: encoder_windows, decoded_seconds, detection_windows, vocabulary (perftel.transcribe)
+    decoding: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -24,7 +24,7 @@ from perftel.providers import Provider, create_provider
 from perftel.storage import CompanyStorage
 
 if TYPE_CHECKING:
-    from perftel.transcribe import Transcriber
+    from perftel.transcribe import TranscribeOptions, Transcriber
 
 log = logging.getLogger("perftel.pipeline")
 
@@ -54,6 +54,7 @@ def run_pipeline(
     cancel: CancelToken | None = None,
     max_downloads: int = 4,
     executor: LocalExecutor | DaskExecutor | None = None,
+    options: TranscribeOptions | None = None,
 ) -> PipelineResult:
     """Run the whole pipeline for one company and date range.
 
@@ -76,6 +77,9 @@ def run_pipeline(
         cancel: a ``CancelToken``; when set, the run stops between items and says so.
         executor: where transcription runs: ``None`` for this process, or a ``DaskExecutor`` (checked
             before any work starts: an unreachable cluster or a worker without the model is a ``ConfigError``).
+        options: Whisper decoding options for every call (default: the transcriber's/executor's). The
+            company's vocabulary (``[vocabulary]`` in its settings file, :mod:`perftel.vocabulary`) is added
+            as hotwords unless ``options`` already sets them; a bad vocabulary is warned about and left out.
 
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
@@ -140,13 +144,37 @@ def run_pipeline(
 
         # 4. transcribe
         _transcribe(report.recordings, storage, prefix, result, on_progress, cancel, executor=executor,
-                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language)
+                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language,
+                    options=_company_options(company_id, data_dir, options, executor, transcriber))
         result.cancelled = cancel.cancelled
         return result
     finally:
         stack.close()
         if owned:
             driver.close()
+
+
+def _company_options(
+    company_id: str, data_dir: str | Path | None, options: TranscribeOptions | None,
+    executor: LocalExecutor | DaskExecutor | None, transcriber: Transcriber | None,
+) -> TranscribeOptions | None:
+    """The options every call of this run is decoded with: the given ones plus the company's vocabulary."""
+    from dataclasses import replace
+
+    from perftel.vocabulary import company_vocabulary
+
+    vocabulary, problem = company_vocabulary(company_id, data_dir)
+    base = options or getattr(executor, "options", None) or getattr(getattr(executor, "transcriber", None), "options", None)
+    base = base or getattr(transcriber, "options", None)
+    if (vocabulary is None and problem is None) or (base is not None and (base.hotwords or base.initial_prompt)):
+        return options
+    if base is None:
+        from perftel.transcribe import TranscribeOptions
+
+        base = TranscribeOptions()
+    if vocabulary is None:
+        return replace(base, vocabulary_problem=problem)
+    return replace(base, hotwords=vocabulary.prompt, vocabulary_source=vocabulary.source)
 
 
 def _fetch(
@@ -177,7 +205,7 @@ def _transcribe(
     recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
     on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
-    language: str | None,
+    language: str | None, options: TranscribeOptions | None = None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -199,7 +227,7 @@ def _transcribe(
             return
     by_id = {d.recording.id: d for d in todo}
     jobs = [
-        TranscriptionJob(str(d.path), d.recording.id, dict(d.recording.channel_roles), language)
+        TranscriptionJob(str(d.path), d.recording.id, dict(d.recording.channel_roles), language, options=options)
         for d in sorted(todo, key=lambda d: d.call.started_at)
     ]
     for job, outcome in executor.run(jobs, cancel=cancel):

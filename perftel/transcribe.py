@@ -20,12 +20,13 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ class TranscribeOptions:
     same_signal_correlation: float = 0.99
     block_seconds: float = audio_io.BLOCK_SECONDS
     language_detection_windows: int = 1  # windows the language is detected on (more: slower, surer)
+    hotwords: str | None = None  # company vocabulary (perftel.vocabulary), given to every window
+    initial_prompt: str | None = None  # text Whisper reads as if said before each window
+    vocabulary_source: str | None = None  # where hotwords/initial_prompt came from (named in warnings)
+    vocabulary_problem: str | None = None  # why a company vocabulary was left out (kept in results)
 
     def whisper_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``WhisperModel.transcribe`` on one packed window (language excluded)."""
@@ -93,6 +98,8 @@ class TranscribeOptions:
             "log_prob_threshold": self.log_prob_threshold,
             "no_speech_threshold": self.no_speech_threshold,
             "without_timestamps": False,
+            "hotwords": self.hotwords or None,
+            "initial_prompt": self.initial_prompt or None,
         }
 
     def vad_options(self) -> Any:
@@ -189,6 +196,7 @@ class Transcriber:
         self.model_name = model if model in WHISPER_MODELS else Path(model).expanduser().name
         self.model_path: str | None = None
         self._whisper: Any = None
+        self._prompt_problems: dict[str, str | None] = {}  # prompt text → problem (checked once per text)
 
     def __repr__(self) -> str:
         return (
@@ -249,13 +257,30 @@ class Transcriber:
         recording_id: str | None = None,
         channel_roles: dict[int, str] | None = None,
         language: str | None = None,
+        options: TranscribeOptions | None = None,
     ) -> TranscriptionResult:
-        """Transcribe one audio file. Raises TranscriptionError (file unreadable, undecodable, model failure)."""
+        """Transcribe one audio file. Raises TranscriptionError (file unreadable, undecodable, model failure).
+
+        ``options`` replaces this transcriber's options for this call only (same model); safe to call from
+        several threads at once (see :class:`perftel.executors.LocalExecutor`).
+        """
+        if options is not None and options is not self.options:
+            other = copy.copy(self)  # shares the loaded model; self.options untouched for other threads
+            other.options = options
+            return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles, language=language)
         started = time.perf_counter()
         path = Path(path)
         info = audio_io.scan(path, same_signal_correlation=self.options.same_signal_correlation,
                              block_seconds=self.options.block_seconds)
         self.initialize()
+        if self.options.hotwords or self.options.initial_prompt:
+            checked = self._vocabulary_checked(self.options)
+            if checked is not self.options:
+                other = copy.copy(self)
+                other.options = checked
+                return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles,
+                                        language=language)
+        stats = {"encoder_windows": 0, "decoded_seconds": 0.0, "detection_windows": 0, "speech_pieces": 0}
         pinned, candidates = _parse_language(language or self.options.language)
         probability: float | None = 1.0 if pinned else None
         roles = channel_roles or {}
@@ -268,13 +293,17 @@ class Transcriber:
                     if len(waiting) < self.options.language_detection_windows:
                         continue
                     pinned, probability = self._detect(waiting, candidates)
+                    stats["detection_windows"] += len(waiting)
                 for ready in waiting or [window]:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
+                    _count(stats, ready)
                 waiting = []
             if waiting:
                 pinned, probability = self._detect(waiting, candidates)
+                stats["detection_windows"] += len(waiting)
                 for ready in waiting:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
+                    _count(stats, ready)
         except TranscriptionError:
             raise
         except Exception as exc:
@@ -292,7 +321,39 @@ class Transcriber:
             channels=info.channels,
             language_probability=probability if segments else None,
             processing_seconds=round(time.perf_counter() - started, 3),
+            decoding=self._decoding_record(stats),
         )
+
+    def _decoding_record(self, stats: dict[str, Any]) -> dict[str, Any]:
+        """What the decoder did for one call (the work counts do not depend on machine load)."""
+        opts = self.options
+        record = dict(stats, decoded_seconds=round(stats["decoded_seconds"], 3))
+        if opts.hotwords or opts.initial_prompt:
+            record["vocabulary"] = opts.vocabulary_source or "given"
+        if opts.vocabulary_problem:
+            record["vocabulary_problem"] = opts.vocabulary_problem
+        return record
+
+    def _vocabulary_checked(self, options: TranscribeOptions) -> TranscribeOptions:
+        """``options`` when its hotwords/prompt fit Whisper's prompt, else without them (warned, recorded)."""
+        from perftel import vocabulary
+
+        tokenizer = getattr(self._whisper, "hf_tokenizer", None)
+        count = (lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)) if tokenizer else None
+        for name in ("hotwords", "initial_prompt"):
+            text = getattr(options, name)
+            if not text:
+                continue
+            if text not in self._prompt_problems:
+                source = options.vocabulary_source or name
+                problem = vocabulary.check_length(vocabulary.Vocabulary((text,), source), count)
+                self._prompt_problems[text] = problem
+                if problem:
+                    vocabulary.warn(problem)
+            problem = self._prompt_problems[text]
+            if problem:
+                return replace(options, hotwords=None, initial_prompt=None, vocabulary_problem=problem)
+        return options
 
     def _windows(self, path: Path, info: audio_io.AudioInfo) -> Iterator[_Window]:
         """Packed windows of levelled speech, streaming through the file block by block."""
@@ -431,6 +492,13 @@ class _SpeechFinder:
                     continue  # VAD fired on near-digital silence
                 out.append((offset + start, speech))
         return out
+
+
+def _count(stats: dict[str, Any], window: _Window) -> None:
+    """Add one decoded window to a call's work counts."""
+    stats["encoder_windows"] += 1
+    stats["decoded_seconds"] += window.samples / SAMPLE_RATE
+    stats["speech_pieces"] += len(window.pieces)
 
 
 def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
