@@ -153,12 +153,12 @@ class _Window:
         return best, (best.start + inside) / SAMPLE_RATE
 
 
-_models: dict[tuple[str, str, str, int], Any] = {}
+_models: dict[tuple[str, str, str, int, int], Any] = {}
 _models_lock = threading.Lock()
 
 
-def loaded_models() -> dict[tuple[str, str, str, int], Any]:
-    """A copy of the process-wide model cache: (model dir, device, compute type, threads) → WhisperModel."""
+def loaded_models() -> dict[tuple[str, str, str, int, int], Any]:
+    """The process-wide model cache: (model dir, device, compute type, threads, workers) → WhisperModel."""
     with _models_lock:
         return dict(_models)
 
@@ -187,16 +187,31 @@ class Transcriber:
         *,
         options: TranscribeOptions | None = None,
         cpu_threads: int = 0,
+        num_workers: int = 0,
     ) -> None:
         self.model = model
         self.device = validate_device(device)
         self.compute_type = validate_compute_type(compute_type)
         self.options = options or TranscribeOptions()
-        self.cpu_threads = cpu_threads if cpu_threads > 0 else _default_threads()
+        #: calls this model may decode at once from different threads (faster-whisper's num_workers);
+        #: :class:`perftel.executors.LocalExecutor` raises it to ``PERFTEL_TRANSCRIBE_WORKERS`` for many calls
+        self.num_workers = max(1, num_workers)
+        self.cpu_threads = cpu_threads if cpu_threads > 0 else max(1, _default_threads() // self.num_workers)
         self.model_name = model if model in WHISPER_MODELS else Path(model).expanduser().name
         self.model_path: str | None = None
         self._whisper: Any = None
         self._prompt_problems: dict[str, str | None] = {}  # prompt text → problem (checked once per text)
+
+    def concurrent(self, workers: int, threads: int) -> Transcriber:
+        """This transcriber (same model, options) set up for ``workers`` calls at once, ``threads`` each.
+
+        The model is loaded on first use with faster-whisper's ``num_workers=workers, cpu_threads=threads``
+        (one copy of the weights, ``workers`` CTranslate2 workers).
+        """
+        other = copy.copy(self)
+        other.num_workers, other.cpu_threads = max(1, workers), max(1, threads)
+        other._whisper, other.model_path = None, None
+        return other
 
     def __repr__(self) -> str:
         return (
@@ -230,14 +245,15 @@ class Transcriber:
                 path = faster_whisper.download_model(path)
             except Exception as exc:
                 raise model_unavailable_error(path, exc) from exc
-        key = (path, device, self.compute_type, self.cpu_threads)
+        key = (path, device, self.compute_type, self.cpu_threads, self.num_workers)
         with _models_lock:
             whisper = _models.get(key)
             if whisper is None:
                 log.info("loading Whisper model %s on %s (%s)", path, device, self.compute_type)
                 try:
                     whisper = faster_whisper.WhisperModel(
-                        path, device=device, compute_type=self.compute_type, cpu_threads=self.cpu_threads
+                        path, device=device, compute_type=self.compute_type, cpu_threads=self.cpu_threads,
+                        num_workers=self.num_workers,
                     )
                 except (RuntimeError, ValueError, OSError) as exc:
                     raise ConfigError(

@@ -215,7 +215,7 @@ def test_model_loads_once_per_process(base: Transcriber, monkeypatch: pytest.Mon
     second.initialize()
     assert first._whisper is second._whisper is base._whisper
     assert [key for key in transcribe.loaded_models() if key[0] == base.model_path] == [
-        (base.model_path, "cpu", "int8", base.cpu_threads)
+        (base.model_path, "cpu", "int8", base.cpu_threads, base.num_workers)
     ]
 
 
