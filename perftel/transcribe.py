@@ -11,9 +11,12 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
    is ever decoded, so pauses, hold silence and line noise cannot produce text.
 3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
    mono channel with a loud agent is heard as clearly as the agent.
-4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; each
-   window is one Whisper pass (one encoder run) without conditioning on earlier text, so one turn's
-   decode cannot swallow or bias the next; word times map every word back to its place in the call.
+4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; both
+   sides of a two-channel call share windows (in call order), so a call costs what its speech costs however
+   it is spread over the channels. Each window is one Whisper pass (one encoder run) without conditioning
+   on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
+   its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
+   decoded seconds).
 5. The language is pinned when known, else detected once per call on its first speech windows
    (``"en,pt"`` restricts detection to those languages).
 """
@@ -50,7 +53,9 @@ class TranscribeOptions:
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
-    silence. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
+    silence (both channels in the same windows unless ``share_windows`` is False). ``hotwords`` /
+    ``initial_prompt`` (e.g. a company vocabulary, :mod:`perftel.vocabulary`) are given to every window;
+    longer than Whisper's prompt (223 tokens) they are left out with a warning. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
     ``avg_logprob < log_prob_threshold``; ``temperatures`` is the fallback ladder for a window that
     decodes badly (``compression_ratio_threshold``). Stereo sides correlating above
     ``same_signal_correlation`` are one signal. Blocks whose peak is under ``silence_floor_db`` are
@@ -68,6 +73,7 @@ class TranscribeOptions:
     window_seconds: float = 28.0
     pack_gap_seconds: float = 0.5
     pack_regions: bool = True  # False: one speech region per Whisper window (more encoder passes)
+    share_windows: bool = True  # both channels' speech packed into the same windows (False: per channel)
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4
@@ -131,11 +137,11 @@ class _Window:
     chunks: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
 
-    def add(self, start: int, speech: np.ndarray, gap: int) -> None:
+    def add(self, start: int, speech: np.ndarray, gap: int, channel: int | None = None) -> None:
         if self.chunks and gap:
             self.chunks.append(np.zeros(gap, dtype=np.float32))
             self.samples += gap
-        self.pieces.append(_Piece(self.channel, start, self.samples, len(speech)))
+        self.pieces.append(_Piece(self.channel if channel is None else channel, start, self.samples, len(speech)))
         self.chunks.append(speech)
         self.samples += len(speech)
 
@@ -376,20 +382,25 @@ class Transcriber:
         opts = self.options
         limit = int(opts.window_seconds * SAMPLE_RATE)
         gap = int(opts.pack_gap_seconds * SAMPLE_RATE)
-        open_windows = [_Window(channel) for channel in range(info.channels)]
+        slots = 1 if opts.share_windows else info.channels  # shared: both sides' speech in the same windows
+        open_windows = [_Window(channel) for channel in range(slots)]
         finders = [_SpeechFinder(opts) for _ in range(info.channels)]
         blocks = audio_io.iter_blocks(path, info, block_seconds=opts.block_seconds)
         for block in _with_last(blocks):
             samples, last = block
+            found = []
             for channel, finder in enumerate(finders):
                 for start, speech in finder.feed(samples[channel], last=last):
-                    if opts.normalize_level:
-                        speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
-                    current = open_windows[channel]
-                    if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
-                        yield current
-                        current = open_windows[channel] = _Window(channel)
-                    current.add(start, speech, gap)
+                    found.append((start, channel, speech))
+            for start, channel, speech in sorted(found, key=lambda item: item[:2]):  # call order across sides
+                if opts.normalize_level:
+                    speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
+                slot = 0 if opts.share_windows else channel
+                current = open_windows[slot]
+                if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
+                    yield current
+                    current = open_windows[slot] = _Window(channel)
+                current.add(start, speech, gap, channel)
         for window in open_windows:
             if window.pieces:
                 yield window
@@ -419,8 +430,6 @@ class Transcriber:
         """One Whisper pass over a packed window; words are placed back on the call's timeline."""
         opts = self.options
         found, _ = self._whisper.transcribe(window.audio(), language=language, **opts.whisper_kwargs())
-        channel = window.channel if channels > 1 else None
-        speaker = roles.get(window.channel, f"channel {window.channel}") if channel is not None else roles.get(0)
         out: list[TranscriptionSegment] = []
         for s in found:
             if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
@@ -435,10 +444,12 @@ class Transcriber:
                     groups[-1][1].append((begin, end, word))
                 else:
                     groups.append((piece, [(begin, end, word)]))
-            for _, words in groups:
+            for piece, words in groups:
                 text = "".join(w.word for _, _, w in words).strip()
                 if not text:
                     continue
+                channel = piece.channel if channels > 1 else None  # a shared window holds both sides
+                speaker = roles.get(piece.channel, f"channel {piece.channel}") if channel is not None else roles.get(0)
                 out.append(
                     TranscriptionSegment(
                         start=round(words[0][0], 3),
