@@ -435,7 +435,7 @@ class Transcriber:
             if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
                 continue
             groups: list[tuple[_Piece, list[tuple[float, float, Any]]]] = []
-            for word in s.words or []:
+            for word in _without_prompt_echo(s.words or [], opts.hotwords or opts.initial_prompt):
                 piece, middle = window.place((word.start + word.end) / 2)
                 first, begin = window.place(word.start)
                 begin = begin if first is piece else piece.start / SAMPLE_RATE
@@ -519,6 +519,18 @@ class _SpeechFinder:
                     continue  # VAD fired on near-digital silence
                 out.append((offset + start, speech))
         return out
+
+
+def _without_prompt_echo(words: list[Any], prompt: str | None) -> list[Any]:
+    """The words of a segment minus a vocabulary prompt read back (:func:`perftel.vocabulary.prompt_echo`)."""
+    if not prompt or not words:
+        return list(words)
+    from perftel.vocabulary import prompt_echo
+
+    echo = prompt_echo([w.word for w in words], prompt)
+    if echo:
+        log.debug("dropped %d words reading the vocabulary prompt back", len(echo))
+    return [w for i, w in enumerate(words) if i not in echo]
 
 
 def _count(stats: dict[str, Any], window: _Window) -> None:

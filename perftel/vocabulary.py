@@ -151,3 +151,46 @@ def warn(problem: str) -> None:
     """Log and ``warnings.warn`` a vocabulary problem as a :class:`VocabularyWarning`."""
     log.warning("%s", problem)
     warnings.warn(problem, VocabularyWarning, stacklevel=3)
+
+
+#: a run of this many vocabulary terms, in the prompt's order, inside a transcript is the prompt read back
+ECHO_TERMS = 3
+
+
+def _fold(word: str) -> str:
+    import unicodedata
+
+    word = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in word if c.isalnum() and not unicodedata.combining(c))
+
+
+def prompt_echo(words: list[str], prompt: str, min_terms: int = ECHO_TERMS) -> set[int]:
+    """Indices of ``words`` that read the prompt back: a run covering ``min_terms`` or more whole terms of
+    ``prompt`` (``", "``-separated) in its order, case, accents and punctuation ignored.
+
+    Whisper given hotwords sometimes writes them out over unclear audio ("…, Portabilidade, Boleto Fácil,
+    Ribeirão Preto,"): measured on espeak-ng Portuguese calls in ``benchmarks/bench_vocabulary.py``. A caller
+    saying three of the company's terms in exactly the vocabulary's order is rare; such words are dropped.
+    """
+    import difflib
+
+    term_of: list[int] = []  # for each prompt word, the index of its term
+    prompt_words: list[str] = []
+    for index, term in enumerate(t for t in prompt.split(SEPARATOR.strip()) if t.strip()):
+        for word in term.split():
+            if _fold(word):
+                prompt_words.append(_fold(word))
+                term_of.append(index)
+    mine = [_fold(w) for w in words]
+    keep = [i for i, w in enumerate(mine) if w]  # punctuation-only words are skipped when matching
+    folded = [mine[i] for i in keep]
+    out: set[int] = set()
+    matcher = difflib.SequenceMatcher(None, folded, prompt_words, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        if not block.size:
+            continue
+        terms = term_of[block.b : block.b + block.size]
+        whole = [t for t in set(terms) if terms.count(t) == term_of.count(t)]
+        if len(whole) >= min_terms:
+            out.update(keep[block.a : block.a + block.size])
+    return out

@@ -139,3 +139,30 @@ def test_pipeline_passes_the_company_vocabulary(tmp_path: Path, monkeypatch) -> 
     with pytest.warns(VocabularyWarning):
         options = _company_options("acme", tmp_path, None, None, None)
     assert options.hotwords is None and "empty" in options.vocabulary_problem
+
+
+def test_the_prompt_read_back_is_dropped_real_mentions_kept() -> None:
+    prompt = "Vivo Fibra, Plano Controle, Zaptel Max, Portabilidade, Boleto Fácil, Ribeirão Preto, Claro Flex"
+    echo = ["Eu", "moro", "em", "Kimé,", "Portabilidade,", "Boleto", "Fácil,", "Ribeirão", "Preto,"]
+    assert vocabulary.prompt_echo(echo, prompt) == {4, 5, 6, 7, 8}
+    said = ["quero", "o", "Plano", "Controle", "com", "Vivo", "Fibra", "e", "Portabilidade"]
+    assert vocabulary.prompt_echo(said, prompt) == set()
+    assert vocabulary.prompt_echo(["vivo", "fibra", "plano", "controle"], prompt) == set()  # two terms: kept
+
+
+def test_transcripts_do_not_keep_the_prompt_read_back(tmp_path: Path, audio_dir: Path) -> None:
+    from types import SimpleNamespace
+
+    class Echo(FakeWhisper):
+        def transcribe(self, audio, language=None, **kwargs):  # noqa: ANN001, ANN201
+            found, info = super().transcribe(audio, language, **kwargs)
+            out = []
+            for segment in found:
+                end = segment.words[-1].end
+                extra = [SimpleNamespace(start=end, end=end, word=f" {t},", probability=0.5) for t in ("A", "B", "C")]
+                out.append(SimpleNamespace(**{**vars(segment), "words": segment.words + extra}))
+            return iter(out), info
+
+    transcriber = fake_transcriber(TranscribeOptions(hotwords="A, B, C, D"), Echo())
+    text = transcriber.transcribe(speech_file(tmp_path, audio_dir), language="en").text
+    assert text and "A," not in text and "C," not in text
