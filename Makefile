@@ -16,19 +16,20 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[models]'
+# perftel itself, and the local provider emulators (a separate distribution, sandbox/pyproject.toml)
+$(VENV)/.installed-run: pyproject.toml sandbox/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[models]' -e ./sandbox
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[models,eval,notebook,dask,dev]'
+$(VENV)/.installed-dev: pyproject.toml sandbox/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[models,eval,notebook,dask,dev]' -e ./sandbox
 	@touch $@ $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run
 	$(BIN)/perftel demo --days $(DAYS)
 
 test: $(VENV)/.installed-dev /usr/bin/chromium
-	$(BIN)/ruff check perftel tests
+	$(BIN)/ruff check perftel sandbox tests
 	PERFTEL_REQUIRE_BROWSER=1 $(BIN)/pytest
 	@# every notebook, executed top to bottom in its own kernel (cells assert), with throwaway config/data
 	tmp=$$(mktemp -d) && PERFTEL_CONFIG_DIR=$$tmp/config PERFTEL_DATA_DIR=$$tmp/data \
@@ -40,8 +41,8 @@ test: $(VENV)/.installed-dev /usr/bin/chromium
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check perftel tests
-	$(BIN)/ruff format --check perftel tests
+	$(BIN)/ruff check perftel sandbox tests
+	$(BIN)/ruff format --check perftel sandbox tests
 
 clean-data:
 	rm -rf data/demo

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dask.py [--model base] [--copies 2] [--no-dask] [--rounds 1]
 
-Transcribes the sandbox's six two-channel calls (``perftel/sandbox/media``) ``--copies`` times each,
+Transcribes the sandbox's six two-channel calls (``sandbox/perftel_sandbox/media``) ``--copies`` times each,
 in one run: in-process one call at a time on all cores (``LocalExecutor`` with 1 worker: the executor
 before issue 20), in-process with the automatic concurrency (``PERFTEL_TRANSCRIBE_WORKERS=auto``: N calls
 at once, one model loaded with ``num_workers=N``), then Dask with 1 and 2 worker processes (1 thread per
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MEDIA = Path(__file__).resolve().parents[1] / "perftel" / "sandbox" / "media"
+from perftel_sandbox.speech import MEDIA_DIR as MEDIA
 
 
 def main() -> None:

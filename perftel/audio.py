@@ -4,12 +4,17 @@
 codec → :class:`~perftel.errors.TranscriptionError` naming the file and the cause) and to learn its length
 and whether the two sides of a stereo file carry the same signal. :func:`iter_blocks` then streams it in
 blocks of ``block_seconds``: memory stays one block (plus one codec frame) whatever the file's length.
+A file whose header announces a length (:func:`announced_seconds`) but decodes shorter is truncated.
+
+:func:`probe` and :func:`find_audio_files` decide what is audio by opening it (any container and codec
+FFmpeg decodes: AMR, GSM, 3GP, CAF, WebM, …), never by its name; the suffixes below only name downloads.
 PyAV (FFmpeg) only; no Whisper here.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,24 +23,55 @@ from pathlib import Path
 import numpy as np
 
 from perftel.errors import TranscriptionError
+from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX  # noqa: F401 (re-exported)
 
 SAMPLE_RATE = 16_000
 BLOCK_SECONDS = 30.0
 
-# Containers whose declared duration is exact, so a shorter decode means a truncated file.
-_EXACT_DURATION_FORMATS = {"wav", "flac", "mov", "mp4", "m4a", "aiff", "w64", "caf"}
+# Audio file names (suffixes by content type) live in perftel.files, standard library only.
+
+# Containers whose header states the length of the audio, so a shorter decode means a truncated file
+# (see :func:`announced_seconds`). Others (raw AAC/ADTS, MP3 without a Xing/Info/VBRI frame, GSM, AMR,
+# Ogg Opus/Vorbis, Matroska without a Duration) only let FFmpeg *estimate* it from the file's size or
+# its last page, which is no promise and is never checked.
+_HEADER_DURATION_FORMATS = {"wav", "aiff", "w64", "mov", "mp4", "m4a", "3gp", "caf"}
+
+
+def truncation_tolerance(announced: float) -> float:
+    """Seconds a decode may fall short of the announced length and still count as whole: codec priming,
+    encoder padding and MP3 frame rounding are well under this (0.25 s, or 0.5 % of a long file)."""
+    return max(0.25, 0.005 * announced)
 
 
 @dataclass(frozen=True)
 class AudioInfo:
     """What :func:`scan` found. ``channels`` is what transcription should use: 2 only for a stereo file
-    whose sides differ (``source_channels`` is the file's own count)."""
+    whose sides differ (``source_channels`` is the file's own count). ``announced_seconds`` is the length
+    the header states (None when it states none)."""
 
     path: Path
     seconds: float
     channels: int
     source_channels: int
     format: str
+    announced_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What :func:`probe` found: ``audio`` is True when FFmpeg opens the file and it has an audio stream
+    it can decode (``format`` and ``codec`` then name them); else ``reason`` says why not."""
+
+    path: Path
+    audio: bool
+    reason: str = ""
+    format: str = ""
+    codec: str = ""
+
+    @property
+    def claims_audio(self) -> bool:
+        """The file's suffix is an audio one (a file that claims audio but is not is a failure, not noise)."""
+        return self.path.suffix.lower() in AUDIO_SUFFIXES
 
 
 def fail(path: Path, cause: str) -> TranscriptionError:
@@ -43,7 +79,7 @@ def fail(path: Path, cause: str) -> TranscriptionError:
 
 
 def _open(path: Path):  # noqa: ANN202 - av types
-    """(container, audio stream, channel count, declared seconds or None, exact-duration container)."""
+    """(container, audio stream, channel count). Raises TranscriptionError for a file with no usable audio."""
     import av
 
     container = av.open(str(path), metadata_errors="ignore")
@@ -54,12 +90,57 @@ def _open(path: Path):  # noqa: ANN202 - av types
         if stream.codec_context is None:
             raise fail(path, f"unsupported audio codec in this {container.format.name} file (no FFmpeg decoder)")
         channels = stream.codec_context.channels
-        declared = float(stream.duration * stream.time_base) if stream.duration else None
-        exact = bool(set(container.format.name.split(",")) & _EXACT_DURATION_FORMATS)
     except BaseException:
         container.close()
         raise
-    return container, stream, channels, declared, exact
+    return container, stream, channels
+
+
+def probe(path: str | os.PathLike[str]) -> Probe:
+    """Whether a file is audio perftel can transcribe: FFmpeg (PyAV) opens it and finds a decodable audio
+    stream. Reads only the file's start; never raises (the reason is in the result)."""
+    import av
+
+    path = Path(path)
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # a FIFO or device would block the decoder
+            return Probe(path, False, "not a regular file")
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return Probe(path, False, f"unreadable ({exc.strerror or type(exc).__name__})")
+    if status.st_size == 0:
+        return Probe(path, False, "empty file (0 bytes)")
+    try:
+        container, stream, _ = _open(path)
+    except TranscriptionError as exc:
+        return Probe(path, False, "not audio: " + str(exc).split(": ", 1)[-1])
+    except av.FFmpegError as exc:
+        return Probe(path, False, f"not audio (FFmpeg cannot read it: {getattr(exc, 'strerror', None) or exc})")
+    except Exception as exc:  # noqa: BLE001 - whatever the decoder throws, the answer is "not audio"
+        return Probe(path, False, f"not audio ({type(exc).__name__})")
+    with container:
+        return Probe(path, True, format=container.format.name, codec=stream.codec_context.name)
+
+
+def find_audio_files(folder: str | os.PathLike[str]) -> tuple[list[Path], list[Probe]]:
+    """The audio files of a folder (by :func:`probe`, sorted by name) and the files that are not, each with
+    its reason. Hidden files, unfinished downloads (``.part``) and the ``.json``/``.txt`` transcripts
+    perftel writes next to a recording are left out of both."""
+    entries = sorted(p for p in Path(folder).iterdir() if not p.name.startswith(".") and not p.is_dir())
+    stems = {p.stem for p in entries if p.suffix.lower() not in (".json", ".txt")}
+    audio: list[Path] = []
+    skipped: list[Probe] = []
+    for path in entries:
+        if path.suffix.lower() == ".part" or (path.suffix.lower() in (".json", ".txt") and path.stem in stems):
+            continue
+        found = probe(path)
+        if found.audio:
+            audio.append(path)
+        else:
+            skipped.append(found)
+    return audio, skipped
 
 
 def _raw_blocks(path: Path, block_seconds: float, split_stereo: bool) -> Iterator[np.ndarray]:
@@ -67,7 +148,7 @@ def _raw_blocks(path: Path, block_seconds: float, split_stereo: bool) -> Iterato
     import av
 
     block = max(1, int(block_seconds * SAMPLE_RATE))
-    container, stream, channels, _, _ = _open(path)
+    container, stream, channels = _open(path)
     layout = "stereo" if split_stereo and channels == 2 else "mono"
     width = 2 if layout == "stereo" else 1
     resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
@@ -134,9 +215,10 @@ def scan(
     except OSError as exc:
         raise fail(path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it ({exc})") from exc
     try:
-        container, _, source_channels, declared, exact = _open(path)
-        format_name = container.format.name
-        container.close()
+        container, stream, source_channels = _open(path)
+        with container:
+            format_name = container.format.name
+            announced = announced_seconds(path, container, stream)
         stats = _SideStats()
         samples = 0
         for block in _raw_blocks(path, block_seconds, split_stereo=source_channels == 2):
@@ -151,13 +233,103 @@ def scan(
     seconds = samples / SAMPLE_RATE
     if samples == 0:
         raise fail(path, "no audio samples could be decoded (truncated or corrupt file)")
-    wav_seconds = wav_data_seconds(path)
-    if exact and wav_seconds is not None:
-        declared = max(declared or 0.0, wav_seconds)
-    if exact and declared and seconds < declared - max(0.25, 0.01 * declared):
-        raise fail(path, f"truncated file: its header declares {declared:.2f} s of audio but only {seconds:.2f} s decode")
+    if announced and seconds < announced - truncation_tolerance(announced):
+        raise fail(path, f"truncated file: its header declares {announced:.2f} s of audio but only {seconds:.2f} s decode")
     channels = 2 if source_channels == 2 and not stats.same(same_signal_correlation) else 1
-    return AudioInfo(path, round(seconds, 3), channels, source_channels, format_name)
+    return AudioInfo(path, round(seconds, 3), channels, source_channels, format_name,
+                     round(announced, 3) if announced else None)
+
+
+def announced_seconds(path: Path, container, stream) -> float | None:  # noqa: ANN001 - av types
+    """The length of audio a file's header promises, in seconds, or None when it promises none.
+
+    - WAV: the ``data`` chunk size over the byte rate (:func:`wav_data_seconds`);
+    - AIFF, W64, MP4/M4A/3GP/MOV (``mvhd``/``mdhd``), CAF (valid frames): the stream's duration;
+    - FLAC and FLAC in Ogg: STREAMINFO's total samples (0 means unknown);
+    - MP3: the frame count of a Xing/Info or VBRI frame (LAME and most encoders write one);
+    - Matroska/WebM: the Segment's Duration element (live recordings often have none).
+
+    FFmpeg's own guesses (from bit rate or the last Ogg page) are not promises and give None.
+    """
+    names = set(container.format.name.split(","))
+    rate = stream.codec_context.sample_rate or 0
+    if "wav" in names:
+        return wav_data_seconds(path) or _stream_seconds(stream)
+    if "caf" in names:
+        return stream.frames / rate if stream.frames and rate else None
+    if names & _HEADER_DURATION_FORMATS:
+        return _stream_seconds(stream) or (container.duration / 1e6 if container.duration else None)
+    if "flac" in names or ("ogg" in names and stream.codec_context.name == "flac"):
+        return flac_streaminfo_seconds(path)
+    if "mp3" in names:
+        return mp3_header_seconds(path)
+    if "matroska" in names or "webm" in names:
+        return container.duration / 1e6 if container.duration and container.duration > 0 else None
+    return None
+
+
+def _stream_seconds(stream) -> float | None:  # noqa: ANN001
+    return float(stream.duration * stream.time_base) if stream.duration and stream.duration > 0 else None
+
+
+def flac_streaminfo_seconds(path: Path) -> float | None:
+    """Seconds FLAC's STREAMINFO declares (total samples / sample rate); also inside an Ogg FLAC stream.
+    None without a STREAMINFO or with total samples 0 ("unknown", e.g. a streamed encode). Source: the
+    FLAC format, https://xiph.org/flac/format.html#metadata_block_streaminfo."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+    except OSError:
+        return None
+    at = head.find(b"fLaC")
+    if at < 0 or len(head) < at + 8 + 18 or head[at + 4] & 0x7F != 0:  # first block must be STREAMINFO
+        return None
+    bits = int.from_bytes(head[at + 8 + 10 : at + 8 + 18], "big")  # 20 bits rate, 3+5 bits, 36 bits samples
+    rate, total = bits >> 44, bits & ((1 << 36) - 1)
+    return total / rate if rate and total else None
+
+
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}  # by version bits
+
+
+def mp3_header_seconds(path: Path) -> float | None:
+    """Seconds an MP3's Xing/Info or VBRI frame declares (frame count × samples per frame / rate).
+
+    None when the first frame carries neither (then only the file size hints at the length). Sources:
+    the Xing header layout (Gabriel Bouvigne, "MP3 info tag", gabriel.bouvigne.free.fr/mp3/) and
+    Fraunhofer's VBRI header; frame header fields per ISO/IEC 11172-3.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(10)
+            start = 0
+            if head[:3] == b"ID3" and len(head) == 10:  # ID3v2: syncsafe size, then an optional footer
+                start = 10 + ((head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9])
+                start += 10 if head[5] & 0x10 else 0
+            handle.seek(start)
+            data = handle.read(4096)
+    except OSError:
+        return None
+    at = next((i for i in range(len(data) - 4) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0), None)
+    if at is None:
+        return None
+    b1, b2, b3 = data[at + 1], data[at + 2], data[at + 3]
+    version, layer, rate_index = (b1 >> 3) & 3, (b1 >> 1) & 3, (b2 >> 2) & 3
+    if version == 1 or layer == 0 or rate_index == 3:
+        return None
+    rate = _MP3_RATES[version][rate_index]
+    mono = (b3 >> 6) == 3
+    per_frame = {3: 384, 2: 1152, 1: 1152 if version == 3 else 576}[layer]
+    side = (17 if mono else 32) if version == 3 else (9 if mono else 17)
+    frames = None
+    xing = at + 4 + side
+    if data[xing : xing + 4] in (b"Xing", b"Info") and len(data) >= xing + 12:
+        flags = struct.unpack(">I", data[xing + 4 : xing + 8])[0]
+        if flags & 1:
+            frames = struct.unpack(">I", data[xing + 8 : xing + 12])[0]
+    elif data[at + 36 : at + 40] == b"VBRI" and len(data) >= at + 36 + 18:
+        frames = struct.unpack(">I", data[at + 36 + 14 : at + 36 + 18])[0]
+    return frames * per_frame / rate if frames else None
 
 
 class _SideStats:

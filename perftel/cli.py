@@ -24,9 +24,8 @@ from perftel.credentials import CredentialStore
 from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
 from perftel.progress import STEPS, CancelToken
-from perftel.providers import create_provider, get_provider_class, normalise_name, provider_names
+from perftel.providers import ConsentFlow, create_provider, get_provider_class, normalise_name, provider_names
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".flac", ".m4a", ".aac", ".webm", ".audio"}
 STEP_LABELS = {"login": "login", "fetch": "listing calls", "download": "downloading", "transcribe": "transcribing"}
 
 
@@ -85,7 +84,19 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="Whisper model size or directory (default: $WHISPER_MODEL or base)")
     parser.add_argument("--device", help="cpu or cuda (default: $WHISPER_DEVICE or cpu)")
     parser.add_argument("--compute-type", help="int8, float16, float32 (default: $WHISPER_COMPUTE_TYPE or int8)")
-    parser.add_argument("--language", help="pin the language (e.g. en, pt); default: detect per call")
+    parser.add_argument("--language", type=_language_arg,
+                        help="pin the language (pt, pt-BR, Portuguese), or detect among a list (en,pt); "
+                             "default: detect per call")
+
+
+def _language_arg(value: str) -> str | None:
+    """``--language`` checked before any work: Whisper's code(s), or exit 2 with the valid choices."""
+    from perftel.languages import canonical_language
+
+    try:
+        return canonical_language(value)
+    except PerftelError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from perftel.audio import find_audio_files
     from perftel.storage import write_transcription
     from perftel.transcribe import create_transcriber
 
@@ -234,15 +246,25 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise PerftelError(f"{folder} is not a folder.")
     output = args.output or (folder.parent / "transcriptions" if folder.name == "recordings" else folder)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
-                   and not p.name.startswith("."))
+    failures: list[Failure] = []
+    files, not_audio = find_audio_files(folder)
+    for probe in not_audio:  # a file named as audio that does not decode is a failure; anything else is noise
+        if probe.claims_audio:
+            failures.append(Failure("transcribe", probe.path.name, probe.reason))
+    ignored = [p for p in not_audio if not p.claims_audio]
+    if ignored:
+        print(f"skipped {len(ignored)} file(s) that are not audio:")
+        for probe in ignored:
+            print(f"  - {probe.path.name}: {probe.reason}")
     if not files:
         print(f"No audio files in {folder}.")
-        return 0
+        for failure in failures:
+            print(f"  - {failure.item}: {failure.reason}")
+        return 0 if not failures else 1
     transcriber = create_transcriber(args.model, args.device, args.compute_type)
     transcriber.initialize()
-    failures: list[Failure] = []
     done = skipped = 0
+    outside: list[str] = []
     from tqdm import tqdm
 
     for path in tqdm(files, desc="transcribing", unit=" files", file=sys.stderr, dynamic_ncols=True):
@@ -254,9 +276,13 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             result = transcriber.transcribe(path, language=args.language)
             write_transcription(result, json_path, txt_path)
             done += 1
+            if result.language_outside_list:
+                outside.append(f"{path.name} ({result.language})")
         except PerftelError as exc:
             failures.append(Failure("transcribe", path.name, str(exc)))
     print(f"transcribed {done}, already done {skipped}, failed {len(failures)} → {output}")
+    if outside:
+        print(f"outside the language list {args.language}, transcribed in their own language: {', '.join(outside)}")
     for failure in failures:
         print(f"  - {failure.item}: {failure.reason}")
     return 0 if not failures else 1
@@ -296,7 +322,7 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     print(f"saved {cls.display_name} credentials for company {args.company} (encrypted in {store.root})")
     provider = create_provider(name, args.company, base_url=args.base_url, store=store)
     with provider:
-        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+        if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
             print("One-time consent: open this link, approve access, then paste the address you were sent to.")
             print(provider.authorization_url())
             provider.complete_authorization(input("Redirected URL (or code): "))
@@ -326,9 +352,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from perftel.sandbox import serve
+    from perftel._sandbox import require_sandbox
 
-    serve(args.provider, port=args.port, seed=args.seed)
+    require_sandbox().serve(args.provider, port=args.port, seed=args.seed)
     return 0
 
 

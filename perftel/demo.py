@@ -11,12 +11,12 @@ from pathlib import Path
 
 import httpx
 
+from perftel._sandbox import require_sandbox
 from perftel.credentials import CredentialStore
 from perftel.models import PipelineResult
 from perftel.pipeline import run_pipeline
 from perftel.progress import ProgressCallback, no_progress
 from perftel.providers import create_provider
-from perftel.sandbox import start_sandbox
 
 DEMO_COMPANY = "demo"
 
@@ -33,6 +33,7 @@ def run_demo(
     on_progress: ProgressCallback = no_progress,
     echo=print,
 ) -> PipelineResult:
+    start_sandbox = require_sandbox().start_sandbox  # ConfigError naming the install when missing
     store = store or CredentialStore()
     with start_sandbox("goto_connect", calls_per_day=4) as sandbox:
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")

@@ -25,6 +25,38 @@ from perftel.errors import StorageError
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 PARTIAL_SUFFIX = ".part"
 
+# The one home of audio file-name knowledge. Which files are audio is decided by probing
+# (:func:`perftel.audio.probe`),
+# never by these suffixes; they name downloaded files and say whether a file *claims* to be audio.
+CONTENT_TYPE_SUFFIXES: dict[str, str] = {
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/vnd.wave": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/flac": ".flac",
+    "audio/x-flac": ".flac",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/webm": ".webm",
+    "audio/amr": ".amr",
+    "audio/3gpp": ".3gp",
+    "audio/x-caf": ".caf",
+    "audio/gsm": ".gsm",
+    "audio/basic": ".au",
+    "audio/aiff": ".aiff",
+    "audio/x-aiff": ".aiff",
+}
+UNKNOWN_AUDIO_SUFFIX = ".audio"  # a download whose type and URL name no known format
+AUDIO_SUFFIXES: frozenset[str] = frozenset(CONTENT_TYPE_SUFFIXES.values()) | {
+    UNKNOWN_AUDIO_SUFFIX, ".oga", ".mka", ".wma", ".awb", ".3g2", ".aif", ".aifc", ".w64", ".mp4", ".mp2", ".spx",
+}
+
+
 
 def safe_name(value: str, *, max_length: int = 80) -> str:
     """A file-name-safe form of ``value``: same value → same name, different values → different names."""

@@ -187,7 +187,8 @@ class TranscriptionSegment:
 
 @dataclass
 class TranscriptionResult:
-    """A transcribed recording."""
+    """A transcribed recording. ``language`` is Whisper's code of the language it was transcribed in;
+    ``language_outside_list`` flags a call outside the languages it was asked to choose from."""
 
     recording_id: str
     text: str
@@ -200,6 +201,9 @@ class TranscriptionResult:
     channels: int = 1
     language_probability: float | None = None
     processing_seconds: float | None = None
+    # True when a language list was given ("en,pt") and the call is in another language: it was then
+    # transcribed in its own (detected) language, never translated into a listed one.
+    language_outside_list: bool = False
     #: what the decoder did: encoder_windows, decoded_seconds, detection_windows, vocabulary (perftel.transcribe)
     decoding: dict[str, Any] | None = None
 
@@ -271,6 +275,11 @@ class PipelineResult:
             f"  transcriptions:      {len(self.transcribed)} new, {self.skipped_transcriptions} already on disk",
             f"  failures:            {len(self.failed)}",
         ]
+        outside = [r for r in self.transcribed if r.language_outside_list]
+        if outside:
+            named = ", ".join(f"{r.recording_id} ({r.language})" for r in outside[:10])
+            more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
+            lines.append(f"  outside the language list: {len(outside)}, transcribed in their own language: {named}{more}")
         for failure in self.failed[:20]:
             later = " (retried on the next run)" if failure.retryable else ""
             lines.append(f"    - [{failure.step}] {failure.item}: {failure.reason}{later}")

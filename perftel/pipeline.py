@@ -18,6 +18,7 @@ from perftel.dates import DateLike, ZoneLike, last_days, utc_range
 from perftel.download import DownloadedRecording, download_recordings
 from perftel.errors import ConfigError, PerftelError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
+from perftel.languages import canonical_language
 from perftel.models import Failure, PipelineResult
 from perftel.progress import FETCH, LOGIN, TRANSCRIBE, CancelToken, ProgressCallback, no_progress
 from perftel.providers import Provider, create_provider
@@ -70,7 +71,9 @@ def run_pipeline(
         download, transcribe: stop after listing / after downloading when False.
         transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
             (defaults from ``WHISPER_*`` settings) when there is something to transcribe.
-        language: pin the transcription language (else detected per call).
+        language: pin the transcription language (``"pt"``, ``"pt-BR"``, ``"Portuguese"``), or a list to
+            detect among (``"en,pt"``); None detects per call. An unknown one is a ConfigError, raised
+            before any work.
         data_dir: where company folders live (default ``PERFTEL_DATA_DIR`` or ``./data``).
         filename_prefix: prefix of file names (default: the provider name).
         on_progress: called as ``(step, current, total)`` for login, fetch, download, transcribe.
@@ -84,6 +87,7 @@ def run_pipeline(
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
     """
+    language = canonical_language(language)  # checked before any work
     if isinstance(provider, Provider):
         driver, owned = provider, False
         company_id = company_id or provider.company_id

@@ -145,6 +145,7 @@ class CompanyStorage:
                     "recording_id": data.get("recording_id"),
                     "call_id": (data.get("call") or {}).get("id"),
                     "language": data.get("language"),
+                    "language_outside_list": bool(data.get("language_outside_list", False)),
                     "duration": data.get("duration"),
                     "model": data.get("model"),
                     "segments": len(data.get("segments") or []),
@@ -152,7 +153,9 @@ class CompanyStorage:
                     "transcribed_at": data.get("transcribed_at"),
                 }
             )
-        return pd.DataFrame(rows, columns=["recording_id", "call_id", "language", "duration", "model", "segments", "text", "transcribed_at"])
+        columns = ["recording_id", "call_id", "language", "language_outside_list", "duration", "model", "segments",
+                   "text", "transcribed_at"]
+        return pd.DataFrame(rows, columns=columns)
 
 
 def write_transcription(

@@ -17,8 +17,11 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
    on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
    its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
    decoded seconds).
-5. The language is pinned when known, else detected once per call on its first speech windows
-   (``"en,pt"`` restricts detection to those languages).
+5. The language is pinned when known, else detected once per call on its first speech windows.
+   A list (``"en,pt"``) chooses among those languages, unless Whisper's full language distribution says
+   the call is in another one: then it is transcribed in that language (never translated into a listed
+   one) and flagged ``language_outside_list``. Any spelling of a language is accepted and checked up
+   front (:mod:`perftel.languages`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,7 @@ import numpy as np
 from perftel import audio as audio_io
 from perftel.config import WHISPER_MODELS, WhisperSettings, validate_compute_type, validate_device
 from perftel.errors import ConfigError, TranscriptionError
+from perftel.languages import canonical_language, parse_languages
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word, utcnow
 from perftel.whisper_models import model_unavailable_error, resolve_model
 
@@ -49,7 +53,12 @@ log = logging.getLogger(__name__)
 class TranscribeOptions:
     """Decoding options; the defaults were measured on telephone calls (``benchmarks/RESULTS.md``).
 
-    ``language`` pins the language (else detected once per call); the ``vad_*`` fields tune Silero VAD
+    ``language`` pins the language (else detected once per call); any spelling :mod:`perftel.languages`
+    reads is accepted and stored as Whisper's code(s) (``"pt-BR, en-US"`` → ``"pt,en"``; an unknown one is
+    a ConfigError at construction). With a list, a call whose listed languages together get less than
+    ``language_list_min_share`` of Whisper's language probability, and whose most likely language is not
+    listed, is outside the list: it is transcribed in its own language and flagged. The ``vad_*`` fields
+    tune Silero VAD
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
@@ -62,7 +71,7 @@ class TranscribeOptions:
     skipped without VAD.
     """
 
-    language: str | None = None  # "pt" pins it; "en,pt" detects among these only; None detects freely
+    language: str | None = None  # "pt" pins it; "en,pt" detects among these; None detects freely
     word_timestamps: bool = False  # keep per-word times in the result (they are always used for segment times)
     split_gap_seconds: float = 1.5  # a pause this long inside a Whisper segment starts a new segment
     beam_size: int = 5
@@ -91,6 +100,10 @@ class TranscribeOptions:
     initial_prompt: str | None = None  # text Whisper reads as if said before each window
     vocabulary_source: str | None = None  # where hotwords/initial_prompt came from (named in warnings)
     vocabulary_problem: str | None = None  # why a company vocabulary was left out (kept in results)
+    language_list_min_share: float = 0.2  # below this share the listed languages lose to an unlisted top one
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "language", canonical_language(self.language))
 
     def whisper_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``WhisperModel.transcribe`` on one packed window (language excluded)."""
@@ -183,7 +196,11 @@ def _default_threads() -> int:
 
 
 class Transcriber:
-    """Transcribes audio files with one Whisper model; cheap to create, the model is shared per process."""
+    """Transcribes audio files with one Whisper model; cheap to create, the model is shared per process.
+
+    ``language`` (or ``options.language``): ``"pt"``, ``"pt-BR"``, ``"Portuguese"`` pin it; a list such as
+    ``"en,pt"`` detects among those; None detects freely. Raises ConfigError for an unknown language.
+    """
 
     def __init__(
         self,
@@ -194,6 +211,7 @@ class Transcriber:
         options: TranscribeOptions | None = None,
         cpu_threads: int = 0,
         num_workers: int = 0,
+        language: str | Iterable[str] | None = None,
     ) -> None:
         self.model = model
         self.device = validate_device(device)
@@ -202,6 +220,8 @@ class Transcriber:
         #: calls this model may decode at once from different threads (faster-whisper's num_workers);
         #: :class:`perftel.executors.LocalExecutor` raises it to ``PERFTEL_TRANSCRIBE_WORKERS`` for many calls
         self.num_workers = max(1, num_workers)
+        if language is not None:  # any spelling; an unknown language is a ConfigError here, before any work
+            self.options = replace(self.options, language=canonical_language(language))
         self.cpu_threads = cpu_threads if cpu_threads > 0 else max(1, _default_threads() // self.num_workers)
         self.model_name = model if model in WHISPER_MODELS else Path(model).expanduser().name
         self.model_path: str | None = None
@@ -278,19 +298,23 @@ class Transcriber:
         *,
         recording_id: str | None = None,
         channel_roles: dict[int, str] | None = None,
-        language: str | None = None,
+        language: str | Iterable[str] | None = None,
         options: TranscribeOptions | None = None,
     ) -> TranscriptionResult:
-        """Transcribe one audio file. Raises TranscriptionError (file unreadable, undecodable, model failure).
+        """Transcribe one audio file. ``language`` overrides the transcriber's for this call.
 
         ``options`` replaces this transcriber's options for this call only (same model); safe to call from
         several threads at once (see :class:`perftel.executors.LocalExecutor`).
+
+        Raises ConfigError for an unknown language (before reading the file), TranscriptionError for a
+        file that is unreadable, undecodable or truncated, or a model failure.
         """
         if options is not None and options is not self.options:
             other = copy.copy(self)  # shares the loaded model; self.options untouched for other threads
             other.options = options
             return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles, language=language)
         started = time.perf_counter()
+        pinned, candidates = _parse_language(language or self.options.language)
         path = Path(path)
         info = audio_io.scan(path, same_signal_correlation=self.options.same_signal_correlation,
                              block_seconds=self.options.block_seconds)
@@ -303,8 +327,8 @@ class Transcriber:
                 return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles,
                                         language=language)
         stats = {"encoder_windows": 0, "decoded_seconds": 0.0, "detection_windows": 0, "speech_pieces": 0}
-        pinned, candidates = _parse_language(language or self.options.language)
         probability: float | None = 1.0 if pinned else None
+        outside = False
         roles = channel_roles or {}
         segments: list[TranscriptionSegment] = []
         waiting: list[_Window] = []  # windows held until the language is known
@@ -314,14 +338,14 @@ class Transcriber:
                     waiting.append(window)
                     if len(waiting) < self.options.language_detection_windows:
                         continue
-                    pinned, probability = self._detect(waiting, candidates)
+                    pinned, probability, outside = self._detect(waiting, candidates)
                     stats["detection_windows"] += len(waiting)
                 for ready in waiting or [window]:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
                     _count(stats, ready)
                 waiting = []
             if waiting:
-                pinned, probability = self._detect(waiting, candidates)
+                pinned, probability, outside = self._detect(waiting, candidates)
                 stats["detection_windows"] += len(waiting)
                 for ready in waiting:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
@@ -343,6 +367,7 @@ class Transcriber:
             channels=info.channels,
             language_probability=probability if segments else None,
             processing_seconds=round(time.perf_counter() - started, 3),
+            language_outside_list=outside and bool(segments),
             decoding=self._decoding_record(stats),
         )
 
@@ -405,24 +430,41 @@ class Transcriber:
             if window.pieces:
                 yield window
 
-    def _detect(self, windows: list[_Window], candidates: tuple[str, ...]) -> tuple[str | None, float | None]:
-        """The call's language from its first windows, summing Whisper's probabilities over them.
+    def _detect(
+        self, windows: list[_Window], candidates: tuple[str, ...]
+    ) -> tuple[str | None, float | None, bool]:
+        """(language, probability, outside the list) of a call, from Whisper's language probabilities
+        summed over its first windows.
 
-        With ``candidates`` (e.g. ("en", "pt")) only those are considered, which avoids the classic
-        mistakes on short telephone speech (Portuguese heard as Spanish or Galician).
+        Without ``candidates`` the most likely language wins. With them (e.g. ("en", "pt")) the choice is
+        among those, which avoids the classic mistakes on short telephone speech (Portuguese heard as
+        Galician or Spanish) and the probability is renormalised over the list; but when the most likely
+        language is not listed and the listed ones together get less than ``language_list_min_share`` of
+        the probability, the call is in another language: that language is returned (with its share of
+        the full distribution) and flagged, so it is transcribed as spoken instead of being forced into,
+        and so translated into, a listed language.
         """
         if not self._whisper.model.is_multilingual:
-            return "en", 1.0
+            return "en", 1.0, False
         scores: dict[str, float] = {}
         for window in windows:
             _, _, probabilities = self._whisper.detect_language(window.audio())
             for code, probability in probabilities:
-                if not candidates or code in candidates:
-                    scores[code] = scores.get(code, 0.0) + probability
-        if not scores:
-            return None, None
+                scores[code] = scores.get(code, 0.0) + probability
+        total = sum(scores.values())
+        if not total:
+            return None, None, False
         best = max(scores, key=scores.__getitem__)
-        return best, round(scores[best] / sum(scores.values()), 4)
+        if not candidates:
+            return best, round(scores[best] / total, 4), False
+        listed = {code: scores.get(code, 0.0) for code in candidates}
+        listed_total = sum(listed.values())
+        if best not in listed and listed_total / total < self.options.language_list_min_share:
+            log.info("call language %s (p=%.2f) is outside the list %s (p=%.2f together)",
+                     best, scores[best] / total, ",".join(candidates), listed_total / total)
+            return best, round(scores[best] / total, 4), True
+        choice = max(listed, key=listed.__getitem__)
+        return choice, round(listed[choice] / listed_total, 4) if listed_total else None, False
 
     def _decode(
         self, window: _Window, language: str | None, channels: int, roles: dict[int, str]
@@ -557,24 +599,29 @@ def create_transcriber(
     compute_type: str | None = None,
     *,
     options: TranscribeOptions | None = None,
+    language: str | Iterable[str] | None = None,
 ) -> Transcriber:
-    """A Transcriber; arguments left as None come from WHISPER_MODEL / WHISPER_DEVICE / WHISPER_COMPUTE_TYPE."""
+    """A Transcriber; arguments left as None come from WHISPER_MODEL / WHISPER_DEVICE / WHISPER_COMPUTE_TYPE.
+
+    ``language``: see :class:`Transcriber` (any spelling; an unknown one raises ConfigError at once).
+    """
     if model is None or device is None or compute_type is None:
         settings = WhisperSettings.from_env()
         model = model or settings.model
         device = device or settings.device
         compute_type = compute_type or settings.compute_type
-    return Transcriber(model, device, compute_type, options=options)
+    return Transcriber(model, device, compute_type, options=options, language=language)
 
 
 
 
 
-def _parse_language(value: str | None) -> tuple[str | None, tuple[str, ...]]:
-    """``"pt"`` pins Portuguese; ``"en,pt"`` detects, choosing only between English and Portuguese."""
-    if not value:
+def _parse_language(value: str | Iterable[str] | None) -> tuple[str | None, tuple[str, ...]]:
+    """``"pt"`` (or ``"pt-BR"``, ``"Portuguese"``) pins Portuguese; ``"en,pt"`` detects, choosing between
+    English and Portuguese unless the call is in neither. Raises ConfigError for an unknown language."""
+    codes = parse_languages(value)
+    if not codes:
         return None, ()
-    codes = tuple(code.strip().lower() for code in value.split(",") if code.strip())
     return (codes[0], ()) if len(codes) == 1 else (None, codes)
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 PERFTEL = [sys.executable, "-m", "perftel.cli"]
 
@@ -132,3 +132,59 @@ def test_killed_run_resumes_without_duplicates_or_partials(env, sandbox, tmp_pat
     assert sorted(p.name for p in recordings.iterdir() if not p.name.startswith(".")) == clean
     for name in clean:
         assert (recordings / name).read_bytes() == (tmp_path / "clean" / "acme" / "calls" / "recordings" / name).read_bytes()
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True, timeout=120)
+
+
+def test_transcribe_language_is_checked_before_any_work(tmp_path):
+    """Exit 2 at once, with the valid codes, for a language Whisper does not know (no model is loaded)."""
+    for spelling in ("klingon", "pt-BR,xx"):
+        out = perftel("transcribe", "--dir", str(tmp_path), "--language", spelling, env=os.environ, check=False)
+        assert out.returncode == 2 and "Unknown language" in out.stderr and "pt, ro, ru" in out.stderr
+
+
+def test_transcribe_dir_with_nothing_audio_names_what_it_skipped(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a call\n")
+    (tmp_path / "call.pdf").write_bytes(b"%PDF-1.4\n")
+    out = perftel("transcribe", "--dir", str(tmp_path), env=os.environ, check=False)
+    assert out.returncode == 0 and "No audio files" in out.stdout
+    assert "notes.txt: not audio" in out.stdout and "call.pdf: not audio" in out.stdout
+    (tmp_path / "empty.wav").write_bytes(b"")  # named as audio: a failure, not noise
+    out = perftel("transcribe", "--dir", str(tmp_path), env=os.environ, check=False)
+    assert out.returncode == 1 and "empty.wav: empty file" in out.stdout
+
+
+@pytest.mark.model
+def test_transcribe_dir_takes_every_codec_the_decoder_opens(tmp_path, audio_dir):
+    """AMR, GSM, 3GP, CAF, WebM and an MP3 named .wav are transcribed; the rest is named with its reason;
+    a Spanish call under "pt-BR, en-US" is transcribed in Spanish and reported as outside the list."""
+    from tests.test_audio import encode_amr
+
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    speech = audio_dir / "pt_fleurs_002.ogg"  # 8.4 s of Brazilian Portuguese
+    encode_amr(speech, folder / "a.amr")
+    _ffmpeg("-i", str(speech), "-ar", "8000", "-ac", "1", "-c:a", "libgsm", str(folder / "b.gsm"))
+    _ffmpeg("-i", str(speech), "-ar", "8000", "-ac", "1", "-c:a", "aac", str(folder / "c.3gp"))
+    _ffmpeg("-i", str(speech), "-c:a", "pcm_s16le", str(folder / "d.caf"))
+    _ffmpeg("-i", str(speech), "-c:a", "libopus", str(folder / "e.webm"))
+    _ffmpeg("-i", str(speech), "-c:a", "libmp3lame", "-f", "mp3", str(folder / "f-really-mp3.wav"))
+    subprocess.run(["espeak-ng", "-v", "es", "-w", str(folder / "g-spanish.wav"),
+                    "Buenos días, le llamo del banco para confirmar su cita del próximo martes."], check=True)
+    (folder / "text.wav").write_text("a note saved with the wrong name\n")
+    (folder / "readme.md").write_text("# exported calls\n")
+    out = perftel("transcribe", "--dir", str(folder), "--model", "base", "--language", "pt-BR, en-US",
+                  env=os.environ, check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "transcribed 7, already done 0, failed 1" in out.stdout
+    assert "text.wav: not audio" in out.stdout and "readme.md: not audio" in out.stdout
+    assert "outside the language list pt,en" in out.stdout and "g-spanish.wav (es)" in out.stdout
+    results = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "transcriptions").glob("*.json")}
+    assert sorted(results) == ["a", "b", "c", "d", "e", "f-really-mp3", "g-spanish"]
+    for stem, result in results.items():
+        spanish = stem == "g-spanish"
+        assert result["language"] == ("es" if spanish else "pt"), stem
+        assert result["language_outside_list"] is spanish, stem
+        assert result["segments"], stem

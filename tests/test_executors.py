@@ -11,8 +11,8 @@ from perftel import create_provider, run_pipeline
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob, transcribe_frame
 from perftel.progress import CancelToken
-from perftel.sandbox import start_sandbox
 from perftel.transcribe import Transcriber
+from perftel_sandbox import start_sandbox
 from tests.transcripts import WORD_RATIO, assert_nearly_same, word_ratio
 
 pytestmark = pytest.mark.model

@@ -21,7 +21,7 @@ import pytest
 
 from perftel import create_provider, run_pipeline
 from perftel.company import save_setting
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 SP, NY = "America/Sao_Paulo", "America/New_York"
 UTC = timezone.utc

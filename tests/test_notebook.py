@@ -26,8 +26,8 @@ from perftel.models import (
     TranscriptionResult,
     TranscriptionSegment,
 )
-from perftel.sandbox import start_sandbox
 from perftel.storage import CompanyStorage
+from perftel_sandbox import start_sandbox
 
 DAY = "2026-11-17"
 

@@ -15,7 +15,8 @@ import pytest
 from perftel import CancelToken, create_provider, run_pipeline
 from perftel.errors import TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
+from perftel_sandbox.speech import MEDIA_DIR
 from tests.snapshots import snapshot
 
 DAY = "2026-11-17"
@@ -198,7 +199,7 @@ def test_tenants_do_not_mix(sandbox, tmp_path):
 @pytest.mark.model
 def test_real_model_end_to_end(sandbox, tmp_path):
     """The bundled base model transcribes the sandbox's two-channel calls: words and speakers."""
-    media = json.loads((Path(__file__).parents[1] / "perftel" / "sandbox" / "media" / "transcripts.json").read_text())
+    media = json.loads((MEDIA_DIR / "transcripts.json").read_text())
     provider = create_provider("goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
     calls = provider.fetch_calls(DAY, DAY)
     recorded = [c for c in calls if c.recordings and not sandbox.is_processing(c.recordings[0].id)]

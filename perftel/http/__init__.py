@@ -1,9 +1,10 @@
 """One HTTP layer for every provider: retries, rate limits, pagination, OAuth2 tokens, downloads.
 
-This package is the only place (with the provider drivers) that imports httpx.
+This package is the only place (with the providers' connections and drivers) that imports httpx.
 """
 
-from perftel.http.client import ApiClient, ErrorInfo
+from perftel.http.api_errors import ErrorHook, ErrorInfo
+from perftel.http.client import ApiClient
 from perftel.http.oauth import MemoryTokenStore, OAuth2Auth, TokenManager
 from perftel.http.pagination import CursorPaginator, NextUrlPaginator, Paginator, paginate
 from perftel.http.ratelimit import RateLimiter
@@ -13,6 +14,7 @@ from perftel.http.retry import RetryPolicy
 __all__ = [
     "ApiClient",
     "CursorPaginator",
+    "ErrorHook",
     "ErrorInfo",
     "MemoryTokenStore",
     "NextUrlPaginator",

@@ -28,7 +28,8 @@ from perftel.errors import (
     RateLimitError,
     ServerError,
 )
-from perftel.files import atomic_open
+from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX, atomic_open
+from perftel.http.api_errors import ErrorHook
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after
@@ -38,50 +39,7 @@ install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
-AUDIO_EXTENSIONS = {
-    "audio/wav": ".wav",
-    "audio/x-wav": ".wav",
-    "audio/wave": ".wav",
-    "audio/vnd.wave": ".wav",
-    "audio/mpeg": ".mp3",
-    "audio/mp3": ".mp3",
-    "audio/ogg": ".ogg",
-    "audio/opus": ".opus",
-    "audio/flac": ".flac",
-    "audio/x-flac": ".flac",
-    "audio/mp4": ".m4a",
-    "audio/aac": ".aac",
-    "audio/webm": ".webm",
-}
-
-
-@dataclass(frozen=True)
-class ErrorInfo:
-    """What a provider's error body says: its own code and message."""
-
-    code: str | None = None
-    message: str | None = None
-
-
-ErrorParser = Callable[[httpx.Response], ErrorInfo]
-
-
-def error_body(response: httpx.Response) -> dict[str, Any] | None:
-    """An error response's JSON object, or None when the body is not one (every error parser starts here)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def parse_generic_error(response: httpx.Response) -> ErrorInfo:
-    body = error_body(response)
-    if body is None:
-        return ErrorInfo(None, None)
-    code = body.get("errorCode") or body.get("error") or body.get("code")
-    message = body.get("message") or body.get("error_description") or body.get("detail")
-    return ErrorInfo(str(code) if code is not None else None, str(message) if message is not None else None)
+AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.audio
 
 
 @dataclass(frozen=True)
@@ -108,7 +66,7 @@ class ApiClient:
         provider: str,
         base_url: str,
         auth: httpx.Auth | None = None,
-        error_parser: ErrorParser = parse_generic_error,
+        errors: ErrorHook | None = None,
         retry: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
         rate_key: Callable[[str], str] | None = None,
@@ -119,14 +77,15 @@ class ApiClient:
         secrets: Callable[[], list[str]] | None = None,
         on_response: Callable[[httpx.Response], None] | None = None,
     ) -> None:
-        """``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
+        """``errors`` parses the provider's error bodies and refines the errors (the one error hook);
+        ``on_response`` sees every response before it is judged (e.g. to pace by rate-limit headers);
         ``rate_key`` maps a request path to its rate-limit bucket (an API, a RingCentral group)."""
         self.provider = provider
         self.on_response = on_response or (lambda response: None)
         self.retry = retry or RetryPolicy()
         self.rate_limiter = rate_limiter
         self.rate_key = rate_key or (lambda path: "")
-        self.error_parser = error_parser
+        self.errors = errors or ErrorHook()
         self._secrets = secrets or (lambda: [])
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._http = httpx.Client(
@@ -156,9 +115,9 @@ class ApiClient:
     def _key_for(self, url: str) -> str:
         return self.rate_key(httpx.URL(url).path if "://" in url else url)
 
-    def error_for(self, response: httpx.Response, method: str | None = None) -> ApiError:
-        """The perftel error for a failed ``response``."""
-        info = self.error_parser(response)
+    def error_for(self, response: httpx.Response, method: str | None = None) -> PerftelError:
+        """The perftel error for a failed ``response``: by status, then refined by the error hook."""
+        info = self.errors.parse(response)
         status = response.status_code
         url = redact_url(response.request.url) if response.request else None
         body = ""
@@ -174,15 +133,18 @@ class ApiClient:
             "body_excerpt": body,
             "error_code": info.code,
         }
+        error: ApiError
         if status in (401, 403):
-            return AuthError(message, **kwargs)
-        if status == 404:
-            return NotFoundError(message, **kwargs)
-        if status == 429:
-            return RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
-        if status >= 500:
-            return ServerError(message, **kwargs)
-        return ApiError(message, retryable=status in self.retry.statuses, **kwargs)
+            error = AuthError(message, **kwargs)
+        elif status == 404:
+            error = NotFoundError(message, **kwargs)
+        elif status == 429:
+            error = RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
+        elif status >= 500:
+            error = ServerError(message, **kwargs)
+        else:
+            error = ApiError(message, retryable=status in self.retry.statuses, **kwargs)
+        return self.errors.refine(error, response)
 
     def _network_error(self, exc: Exception, method: str, url: str) -> NetworkError:
         return NetworkError(
@@ -360,4 +322,4 @@ def _extension(content_type: str, url: str) -> str:
     if content_type in AUDIO_EXTENSIONS:
         return AUDIO_EXTENSIONS[content_type]
     suffix = Path(httpx.URL(url).path).suffix.lower()
-    return suffix if suffix in set(AUDIO_EXTENSIONS.values()) else ".audio"
+    return suffix if suffix in AUDIO_SUFFIXES else UNKNOWN_AUDIO_SUFFIX

@@ -17,12 +17,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from perftel.credentials import TokenState
-from perftel.errors import CredentialsError
+from perftel.errors import AuthError, CredentialsError
+
+if TYPE_CHECKING:
+    from perftel.http.client import ApiClient
 
 
 class TokenStore(Protocol):
@@ -124,3 +127,23 @@ class OAuth2Auth(httpx.Auth):
         if response.status_code == 401:
             request.headers["Authorization"] = f"Bearer {self.manager.refresh_after_rejection(token)}"
             yield request
+
+
+def request_token(
+    client: ApiClient, path: str, form: dict[str, str], *, client_id: str, client_secret: str, provider: str
+) -> dict[str, Any]:
+    """POST a token request to ``path`` with HTTP Basic client authentication (RFC 6749 §2.3.1) and
+    return the JSON answer (``access_token``, ``expires_in`` seconds, maybe ``refresh_token``).
+
+    What a refusal raises is the client's error hook's call (an ``AuthError`` saying what to check).
+    Raises :class:`~perftel.errors.AuthError` when the answer holds no access token.
+    """
+    auth = httpx.BasicAuth(client_id, client_secret)
+    response = client.request("POST", path, data=form, auth=auth)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not body.get("access_token"):
+        raise AuthError(f"{provider}'s token endpoint answered without an access token.", provider=provider)
+    return body

@@ -38,7 +38,7 @@ from perftel.notebook.credentials_form import CredentialsForm
 from perftel.notebook.explore import CallExplorer, segments_html, transcript_table_html
 from perftel.notebook.options import QUICK_RANGES, DateRange, RunOptions, quick_range
 from perftel.notebook.run_form import PipelineJob, SyncForm
-from perftel.notebook.sample_data import ensure_sandbox_data
+from perftel.notebook.sample_data import ensure_sandbox_data, start_sandbox
 
 __all__ = [
     "QUICK_RANGES",
@@ -68,6 +68,7 @@ __all__ = [
     "period_summary",
     "quick_range",
     "segments_html",
+    "start_sandbox",
     "talk_time",
     "talk_time_figure",
     "transcript_table_html",

@@ -18,7 +18,7 @@ from perftel.errors import ApiError, AuthError, ConfigError, CredentialsError, N
 from perftel.http.redact import redact_text
 from perftel.models import ConnectionStatus
 from perftel.notebook.common import ROW, STYLE, WIDGET, Secret, field_error, guarded, status_html
-from perftel.providers import Provider, create_provider, get_provider_class, provider_names
+from perftel.providers import ConsentFlow, Provider, create_provider, get_provider_class, provider_names
 
 COMPANY, PROVIDER, BASE_URL, CODE = "company_id", "provider", "base_url", "code"
 
@@ -215,7 +215,7 @@ class CredentialsForm:
             provider = self._provider(values)
         except PerftelError as exc:
             return self._fail(exc, values)
-        if not values.get("refresh_token") and hasattr(provider, "authorization_url"):
+        if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
             return self._start_consent(provider, values)
         return self._test_and_store(provider, values)
 

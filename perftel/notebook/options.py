@@ -8,6 +8,8 @@ import ipywidgets as w
 
 from perftel.config import DEVICES, WHISPER_MODELS
 from perftel.dates import to_day
+from perftel.errors import ConfigError
+from perftel.languages import canonical_language, describe_languages
 from perftel.notebook.common import STYLE, WIDGET, field_error
 
 QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
@@ -80,7 +82,11 @@ class DateRange:
 
 
 class RunOptions:
-    """Answered only, model size, device, language."""
+    """Answered only, model size, device, language.
+
+    The language field takes any spelling :mod:`perftel.languages` reads (``pt-BR``, ``Portuguese``,
+    ``en,pt``); beside it, what it will mean ("Portuguese (pt)") or why it is not valid.
+    """
 
     def __init__(
         self, *, model: str = "base", device: str = "cpu", language: str = "", answered_only: bool = False
@@ -96,10 +102,35 @@ class RunOptions:
         self.device = w.Dropdown(options=DEVICES, value=device, description="Device", style=STYLE)
         self.language = w.Combobox(
             value=language or "",
-            options=["en", "pt", "es", "en,pt"],
+            options=["pt-BR", "en", "es", "pt-BR,en", "pt,en,es"],
             style=STYLE,
             description="Language",
             placeholder="empty: detect per call",
             layout=WIDGET,
         )
-        self.widget = w.VBox([w.HBox([self.model, self.device]), w.HBox([self.language, self.answered_only])])
+        self.language_note = w.HTML()
+        self.language.observe(lambda _: self.validate(), names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([self.model, self.device]),
+                w.HBox([self.language, self.answered_only]),
+                self.language_note,
+            ]
+        )
+        self.validate()
+
+    def validate(self) -> str:
+        """The problem with the options ("" when fine); a bad language is explained beside its field."""
+        try:
+            meaning = describe_languages(self.language.value)
+        except ConfigError as exc:
+            message = str(exc)
+            self.language_note.value = field_error(message)
+            return message
+        self.language_note.value = f"<span style='color:#555'>Language: {meaning}</span>"
+        return ""
+
+    @property
+    def language_code(self) -> str | None:
+        """The language as Whisper code(s) (``"pt"``, ``"pt,en"``) or None to detect. Raises ConfigError."""
+        return canonical_language(self.language.value)

@@ -229,7 +229,7 @@ class SyncForm:
             answered_only=self.options.answered_only.value,
             model=self.options.model.value,
             device=self.options.device.value,
-            language=self.options.language.value.strip() or None,
+            language=self.options.language_code,
             data_dir=self.data_dir,
             base_url=creds.base_url_value,
             store=creds.store,
@@ -255,6 +255,9 @@ class SyncForm:
         problem = self.dates.validate()
         if problem:
             return "Fix the dates: " + problem
+        problem = self.options.validate()
+        if problem:
+            return "Fix the language: " + problem
         creds = self.credentials
         if creds.errors.get("provider"):
             return creds.errors["provider"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from perftel.models import PipelineResult
 from perftel.notebook.charts import filter_calls
@@ -24,13 +25,13 @@ def ensure_sandbox_data(
 
     Returns the run's result, or ``None`` when the data was already there.
     """
+    from perftel._sandbox import require_sandbox
     from perftel.pipeline import run_pipeline
-    from perftel.sandbox import start_sandbox
 
     storage = CompanyStorage(company, data_dir)
     if storage.metadata_dir.is_dir() and len(filter_calls(storage.calls_frame(), start=start, end=end)):
         return None
-    with start_sandbox("goto_connect", calls_per_day=calls_per_day) as sandbox:
+    with require_sandbox().start_sandbox("goto_connect", calls_per_day=calls_per_day) as sandbox:
         return run_pipeline(
             "goto_connect",
             company,
@@ -41,3 +42,16 @@ def ensure_sandbox_data(
             data_dir=data_dir,
             model=model,
         )
+
+
+def start_sandbox(provider: str = "goto_connect", **options: Any):
+    """Start ``provider``'s local emulator (from perftel-sandbox) in the background; it stays up while the
+    kernel runs (or until ``.stop()``). ``options`` go to ``perftel_sandbox.start_sandbox``
+    (``seed``, ``calls_per_day``, …).
+
+    Raises:
+        ConfigError: perftel-sandbox is not installed (the message says how to install it).
+    """
+    from perftel._sandbox import require_sandbox
+
+    return require_sandbox().start_sandbox(provider, **options)

@@ -27,8 +27,7 @@ from perftel import config
 from perftel.credentials import CredentialStore, TokenState, validate_company_id
 from perftel.dates import DateLike, ZoneLike, utc_range
 from perftel.errors import CredentialsError, PerftelError
-from perftel.files import PARTIAL_SUFFIX, inside, safe_name
-from perftel.http.client import AUDIO_EXTENSIONS
+from perftel.files import AUDIO_SUFFIXES, PARTIAL_SUFFIX, inside, safe_name
 from perftel.http.oauth import MemoryTokenStore, TokenStore
 from perftel.models import CallMetadata, ConnectionStatus, Recording
 
@@ -90,10 +89,17 @@ class Provider(abc.ABC):
         return self._secrets_cache
 
     @classmethod
-    def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
-        """Keep the known fields; raise ``CredentialsError`` naming any required one that is missing."""
+    def known_values(cls, values: Mapping[str, Any] | None) -> dict[str, str]:
+        """The credential fields (and a stored ``access_token``/``expires_at``) in ``values``, stripped;
+        blank ones dropped, unknown keys ignored."""
         known = {f.name for f in cls.credential_fields} | {"access_token", "expires_at"}
-        clean = {k: str(v).strip() for k, v in values.items() if k in known and v not in (None, "")}
+        return {k: str(v).strip() for k, v in (values or {}).items() if k in known and v is not None and str(v).strip()}
+
+    @classmethod
+    def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
+        """Keep the known fields; raise ``CredentialsError`` naming any required one that is missing.
+        Drivers whose fields are alternatives (one pair or another) override this."""
+        clean = cls.known_values(values)
         missing = [f.name for f in cls.credential_fields if f.required and not clean.get(f.name)]
         if missing:
             raise CredentialsError(
@@ -177,7 +183,7 @@ class Provider(abc.ABC):
     def existing_recording(cls, output_dir: str | Path, filename_prefix: str, recording_id: str) -> Path | None:
         """The finished file of a recording downloaded earlier, if any."""
         stem = cls.recording_stem(output_dir, filename_prefix, recording_id)
-        for ext in sorted(set(AUDIO_EXTENSIONS.values()) | {".audio"}):
+        for ext in sorted(AUDIO_SUFFIXES):
             candidate = stem.with_name(stem.name + ext)
             if candidate.is_file() and not candidate.name.endswith(PARTIAL_SUFFIX) and candidate.stat().st_size > 0:
                 return candidate

@@ -1,8 +1,9 @@
 """A small thread-safe mapping that keeps only its most recent entries.
 
-Drivers remember things from a listing for the downloads that follow (a recording's status, a media
-URL). Keeping all of them would make memory grow with the number of calls; keeping the last few
-thousand costs little, and a miss only means one more request (or the caller passes the listed
+The one bounded cache of the providers. Drivers remember things from a listing for the downloads that
+follow (a recording's status, a media URL) and the ids a listing already gave (to drop repeated rows).
+Keeping all of them would make memory grow with the number of calls; keeping the last few thousand
+costs little, and a miss only means one more request (or the caller passes the listed
 :class:`~perftel.models.Recording` again through ``Provider.remember``).
 """
 

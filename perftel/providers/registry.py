@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from perftel.providers.base import Provider
 
 _REGISTRY: dict[str, str] = {
-    "aircall": "perftel.providers.aircall:AircallProvider",
-    "goto_connect": "perftel.providers.goto_connect:GoToConnectProvider",
-    "ringcentral": "perftel.providers.ringcentral:RingCentralProvider",
-    "twilio": "perftel.providers.twilio:TwilioProvider",
+    "aircall": "perftel.providers.aircall.driver:AircallProvider",
+    "goto_connect": "perftel.providers.goto_connect.driver:GoToConnectProvider",
+    "ringcentral": "perftel.providers.ringcentral.driver:RingCentralProvider",
+    "twilio": "perftel.providers.twilio.driver:TwilioProvider",
 }
 _ALIASES = {
     "goto": "goto_connect",

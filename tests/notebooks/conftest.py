@@ -15,7 +15,7 @@ from perftel import cli
 from perftel.credentials import CredentialStore
 from perftel.pipeline import run_pipeline
 from perftel.report import ReportFiles
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"

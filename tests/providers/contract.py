@@ -18,7 +18,7 @@ from perftel import create_provider, run_pipeline
 from perftel.credentials import CredentialStore
 from perftel.errors import AuthError, PerftelError, RecordingNotReadyError
 from perftel.models import CallMetadata, Direction
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 START, END = "2026-11-16", "2026-11-18"  # a fixed past window: three whole days
 

@@ -23,10 +23,10 @@ from perftel.errors import (
 )
 from perftel.http.ratelimit import RateLimiter
 from perftel.models import CallMetadata, Direction
-from perftel.providers.aircall import AircallProvider
-from perftel.providers.aircall_mapping import parse_aircall_error, reset_wait
-from perftel.sandbox import start_sandbox
-from perftel.sandbox.aircall import AircallSandbox, _s3_error
+from perftel.providers.aircall.connection import parse_aircall_error, reset_wait
+from perftel.providers.aircall.driver import AircallProvider
+from perftel_sandbox import start_sandbox
+from perftel_sandbox.aircall import AircallSandbox, _s3_error
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 DAY = 86400
@@ -101,7 +101,7 @@ PINS = [LO, LO, HI, HI, LO + DAY, LO + DAY, LO + DAY // 2, LO + DAY // 2, LO + 3
 
 def test_a_repeated_page_does_not_hide_a_listing_cut_short_by_the_cap(monkeypatch):
     """Repeated rows must not count as more rows listed: the window the cap cut short is still split."""
-    monkeypatch.setattr("perftel.providers.aircall.PER_PAGE", 5)
+    monkeypatch.setattr("perftel.providers.aircall.driver.PER_PAGE", 5)
     with start_sandbox("aircall", seed=21, calls_per_day=45, listing_cap=40, enforce_rate_limit=False) as sb:
         sb.faults.repeat_pages = 3
         ids = [c.external_id for c in unpaced(AircallProvider("acme", base_url=sb.base_url,

@@ -11,7 +11,7 @@ import pytest
 from perftel import create_provider
 from perftel.credentials import CredentialStore
 from perftel.errors import AuthError
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
@@ -53,7 +53,7 @@ def test_media_redirect_does_not_receive_our_bearer_token(sandbox, make_provider
 
 
 def test_report_not_ready_is_waited_for(monkeypatch):
-    import perftel.providers.goto_connect as goto
+    import perftel.providers.goto_connect.driver as goto
 
     monkeypatch.setattr(goto, "REPORT_WAIT_SECONDS", 0.01)
     with start_sandbox("goto_connect", seed=11, report_delay=2) as sb:

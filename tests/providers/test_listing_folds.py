@@ -10,9 +10,9 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from perftel.errors import ApiError
-from perftel.providers import goto_connect
-from perftel.providers.goto_connect import GoToConnectProvider
-from perftel.providers.twilio import TwilioProvider
+from perftel.providers.goto_connect import driver as goto_connect
+from perftel.providers.goto_connect.driver import GoToConnectProvider
+from perftel.providers.twilio.driver import TwilioProvider
 
 S, E = datetime(2026, 11, 9, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo=timezone.utc)
 

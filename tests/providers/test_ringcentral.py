@@ -16,8 +16,9 @@ from perftel import create_provider, run_pipeline
 from perftel.credentials import CredentialStore
 from perftel.errors import ApiError, AuthError, PerftelError
 from perftel.models import Direction
-from perftel.providers.ringcentral import RingCentralProvider
-from perftel.sandbox import start_sandbox
+from perftel.providers.ringcentral.driver import RingCentralProvider
+from perftel_sandbox import start_sandbox
+from perftel_sandbox.speech import MEDIA_DIR
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 FAST = {"heavy_limit": 1000, "light_limit": 1000, "auth_limit": 1000}  # the real defaults are 10/50/5 per minute
@@ -211,7 +212,6 @@ def test_download_without_listing_asks_the_recording_resource(make_provider, san
 
 
 def _media(sb, rec_id):
-    from perftel.sandbox.speech import MEDIA_DIR
 
     return (MEDIA_DIR / sb.recording_media(rec_id)).read_bytes()
 
@@ -331,7 +331,7 @@ def test_reference_example_page_and_media_host_bearer(tmp_path):
 
     example = Path(__file__).resolve().parents[2].parent / "shared" / "providers" / "examples"
     page = json.loads((example / "ringcentral_call_log_page.json").read_text())
-    wav = (Path(__file__).resolve().parents[2] / "perftel" / "sandbox" / "media" / "en_billing_question.wav").read_bytes()
+    wav = (MEDIA_DIR / "en_billing_question.wav").read_bytes()
 
     def handler(request):
         if request.url.path.endswith("/call-log"):

@@ -14,12 +14,13 @@ from io import BytesIO
 import httpx
 import pytest
 
-import perftel.providers.twilio as twilio
+import perftel.providers.twilio.connection as twilio_connection
+import perftel.providers.twilio.driver as twilio
 from perftel import create_provider, run_pipeline
 from perftel.errors import ApiError, AuthError, CredentialsError, PerftelError, RecordingNotReadyError
 from perftel.models import Direction
-from perftel.providers.twilio_mapping import build_call, direction_of, parse_seconds, parse_twilio_time
-from perftel.sandbox import start_sandbox
+from perftel.providers.twilio.mapping import build_call, direction_of, parse_seconds, parse_twilio_time
+from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
@@ -229,7 +230,7 @@ def test_concurrency_429s_are_survived(fast_retries, tmp_path):
             paths = list(pool.map(lambda r: provider.download_recording(r.id, tmp_path, "t"), recs[:8]))
         assert len(paths) == len(recs[:8]) and all(p.stat().st_size > 0 for p in paths)
         assert any(r.status == 429 for r in sb.requests)
-        assert sb.max_in_flight <= twilio.MAX_CONCURRENCY
+        assert sb.max_in_flight <= twilio_connection.MAX_CONCURRENCY
 
 
 def test_rate_limit_server_errors_and_truncated_media_are_retried(fast_retries, tmp_path):

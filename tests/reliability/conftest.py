@@ -10,7 +10,7 @@ import pytest
 from perftel import create_provider
 from perftel.errors import TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 # Each provider's sandbox, with its own pacing opened up so the suite stays quick (the pacing has its
 # own tests in tests/providers).

@@ -24,10 +24,10 @@ RECOVERABLE = {
     "stall_requests": 2,  # answers slower than the client's time-out
 }
 PAGE_SIZES = {  # module constant per driver: pages of two, so that one day's listing has many pages
-    "goto_connect": ("perftel.providers.goto_connect", "PAGE_SIZE"),
-    "twilio": ("perftel.providers.twilio", "PAGE_SIZE"),
-    "aircall": ("perftel.providers.aircall", "PER_PAGE"),
-    "ringcentral": ("perftel.providers.ringcentral", "PAGE_SIZE"),
+    "goto_connect": ("perftel.providers.goto_connect.driver", "PAGE_SIZE"),
+    "twilio": ("perftel.providers.twilio.driver", "PAGE_SIZE"),
+    "aircall": ("perftel.providers.aircall.driver", "PER_PAGE"),
+    "ringcentral": ("perftel.providers.ringcentral.driver", "PAGE_SIZE"),
 }
 
 

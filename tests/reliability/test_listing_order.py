@@ -12,7 +12,7 @@ import json
 import pytest
 
 from perftel import create_provider
-from perftel.sandbox import start_sandbox
+from perftel_sandbox import start_sandbox
 
 CASES = {
     "twilio": {"calls_per_day": 120},

@@ -21,7 +21,7 @@ LONG = bool(os.environ.get("PERFTEL_LONG_TESTS"))
 
 
 def _serve(queue, name, options):
-    from perftel.sandbox import start_sandbox
+    from perftel_sandbox import start_sandbox
 
     sandbox = start_sandbox(name, seed=1, **options)
     queue.put((sandbox.base_url, sandbox.credentials))
@@ -95,7 +95,7 @@ def _fds() -> tuple[int, int]:
 
 
 def test_many_downloads_bounded_concurrency_no_leaked_handles(tmp_path, fast_retries):
-    from perftel.sandbox import start_sandbox
+    from perftel_sandbox import start_sandbox
 
     target = 1_000 if LONG else 150
     with start_sandbox("twilio", seed=5, calls_per_day=target / 3) as sandbox:

@@ -12,7 +12,7 @@ import av
 import httpx
 import pytest
 
-from perftel.sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
+from perftel_sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
 
 LO = int(datetime(2025, 3, 3, tzinfo=timezone.utc).timestamp())
 HI = LO + 7 * 86400  # one week
@@ -68,7 +68,7 @@ def test_serve_prints_sandbox_only_credentials_and_stops_on_ctrl_c(monkeypatch, 
     def interrupt(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perftel.sandbox.time.sleep", interrupt)
+    monkeypatch.setattr("perftel_sandbox.time.sleep", interrupt)
     serve("aircall", host="127.0.0.1", port=0, seed=3)
     out = capsys.readouterr().out
     assert "SANDBOX-ONLY" in out and "api_token" in out and "http://127.0.0.1:" in out

@@ -11,16 +11,16 @@ import time
 import uuid
 import wave
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
 from perftel.errors import UnknownProviderError
-from perftel.sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
+from perftel_sandbox import SANDBOX_PROVIDERS, serve, start_sandbox
+from perftel_sandbox.speech import MEDIA_DIR
 
-MEDIA = Path(__file__).resolve().parents[2] / "perftel" / "sandbox" / "media"
+MEDIA = MEDIA_DIR
 WEEK = ("2025-03-03T00:00:00Z", "2025-03-10T00:00:00Z")
 SUMMARIES = "/call-events-report/v1/report-summaries"
 
@@ -90,7 +90,7 @@ def test_serve_prints_sandbox_only_credentials_and_stops_on_ctrl_c(monkeypatch, 
     def interrupt(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perftel.sandbox.time.sleep", interrupt)
+    monkeypatch.setattr("perftel_sandbox.time.sleep", interrupt)
     serve("goto_connect", host="127.0.0.1", port=0, seed=3)
     out = capsys.readouterr().out
     assert "SANDBOX-ONLY" in out and "client_secret" in out and "http://127.0.0.1:" in out

@@ -13,9 +13,9 @@ import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 
-from perftel.sandbox import serve, start_sandbox
-from perftel.sandbox.ringcentral import JWT_GRANT
-from perftel.sandbox.speech import MEDIA_DIR
+from perftel_sandbox import serve, start_sandbox
+from perftel_sandbox.ringcentral import JWT_GRANT
+from perftel_sandbox.speech import MEDIA_DIR
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "providers" / "specs" / "ringcentral" / "rc-public-openapi.yml"
 EXAMPLES = SPEC.parents[2] / "examples"

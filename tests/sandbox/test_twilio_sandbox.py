@@ -20,8 +20,8 @@ from jsonschema import FormatChecker
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 
 from perftel import create_provider
-from perftel.sandbox import serve, start_sandbox
-from perftel.sandbox.twilio_data import EXTRA_CALL_FIELDS, UNKNOWN_DIRECTION
+from perftel_sandbox import serve, start_sandbox
+from perftel_sandbox.twilio_data import EXTRA_CALL_FIELDS, UNKNOWN_DIRECTION
 
 SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "providers" / "specs" / "twilio" / "twilio_api_v2010.json"
 P = "/2010-04-01/Accounts/{AccountSid}"
@@ -315,7 +315,7 @@ def test_serve_prints_sandbox_only_credentials(monkeypatch, capsys):
     def interrupt(_seconds):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("perftel.sandbox.time.sleep", interrupt)
+    monkeypatch.setattr("perftel_sandbox.time.sleep", interrupt)
     serve("twilio", host="127.0.0.1", port=0, seed=3)
     out = capsys.readouterr().out
     assert "SANDBOX-ONLY" in out and "auth_token" in out and "api_key_secret" in out and "http://127.0.0.1:" in out

@@ -1,0 +1,1 @@
+"""Aircall: ``driver`` (the provider), ``connection`` (auth, clients, errors, pacing), ``mapping`` (calls)."""

@@ -1,0 +1,1 @@
+"""GoTo Connect: ``driver`` (the provider), ``connection`` (OAuth, clients, errors), ``mapping`` (reports → calls)."""

@@ -1,0 +1,1 @@
+"""RingCentral: ``driver`` (the provider), ``connection`` (OAuth, clients, errors, throttling, paging), ``mapping``."""

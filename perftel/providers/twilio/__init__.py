@@ -1,0 +1,1 @@
+"""Twilio: ``driver`` (the provider), ``connection`` (client, errors, paging), ``mapping`` (legs → calls)."""
