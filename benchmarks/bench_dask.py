@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--dask-workers", type=int, nargs="*", default=[1, 2], help="Dask cluster sizes to run")
     args = parser.parse_args()
 
     if not args.no_dask:
@@ -63,7 +64,7 @@ def main() -> None:
         rows.append((f"in-process, 1 call × {cores} threads{suffix}", audio, wall))
         audio, wall = run(LocalExecutor(Transcriber(args.model)))
         rows.append((f"in-process, {workers} calls × {threads} thread(s){suffix}", audio, wall))
-    for workers in () if args.no_dask else (1, 2):
+    for workers in () if args.no_dask else args.dask_workers:
         threads = max(1, cores // workers)
         with (
             distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
