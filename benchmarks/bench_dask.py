@@ -1,10 +1,13 @@
-"""Throughput of transcription on a Dask LocalCluster with 1 and 2 worker processes, vs in-process.
+"""Throughput of transcription: in-process one call at a time, in-process several calls at once, Dask.
 
-    .venv/bin/python benchmarks/bench_dask.py [--model base] [--copies 2]
+    .venv/bin/python benchmarks/bench_dask.py [--model base] [--copies 2] [--no-dask] [--rounds 1]
 
 Transcribes the sandbox's six two-channel calls (``sandbox/perftel_sandbox/media``) ``--copies`` times each,
-in one run: in-process (LocalExecutor), then Dask with 1 and 2 workers (1 thread per worker, model
-loaded once per worker before timing). Prints audio seconds per wall second for each.
+in one run: in-process one call at a time on all cores (``LocalExecutor`` with 1 worker: the executor
+before issue 20), in-process with the automatic concurrency (``PERFTEL_TRANSCRIBE_WORKERS=auto``: N calls
+at once, one model loaded with ``num_workers=N``), then Dask with 1 and 2 worker processes (1 thread per
+worker, model loaded once per worker before timing). ``--rounds`` repeats the in-process pair, alternating,
+so a busy machine's noise shows. Prints audio seconds per wall second for each.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="base")
     parser.add_argument("--copies", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--dask-workers", type=int, nargs="*", default=[1, 2], help="Dask cluster sizes to run")
     args = parser.parse_args()
 
-    import distributed
+    if not args.no_dask:
+        import distributed
 
     from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
     from perftel.progress import CancelToken
@@ -46,11 +53,19 @@ def main() -> None:
         audio = sum(r.duration for _, r in executor.run(jobs, cancel=CancelToken()) if hasattr(r, "duration"))
         return audio, time.perf_counter() - start
 
+    from perftel.config import transcription_concurrency
+
+    workers, threads = transcription_concurrency()
+    cores = os.cpu_count() or 1
     rows = []
-    audio, wall = run(LocalExecutor(Transcriber(args.model, cpu_threads=os.cpu_count() or 1)))
-    rows.append(("in-process, all cores", audio, wall))
-    for workers in (1, 2):
-        threads = max(1, (os.cpu_count() or 1) // workers)
+    for round_ in range(args.rounds):
+        suffix = f" (round {round_ + 1})" if args.rounds > 1 else ""
+        audio, wall = run(LocalExecutor(Transcriber(args.model, cpu_threads=cores), workers=1))
+        rows.append((f"in-process, 1 call × {cores} threads{suffix}", audio, wall))
+        audio, wall = run(LocalExecutor(Transcriber(args.model)))
+        rows.append((f"in-process, {workers} calls × {threads} thread(s){suffix}", audio, wall))
+    for workers in () if args.no_dask else args.dask_workers:
+        threads = max(1, cores // workers)
         with (
             distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                      dashboard_address=None) as cluster,
@@ -62,9 +77,13 @@ def main() -> None:
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"model {args.model} int8, {len(jobs)} calls")
-    print(f"{'executor':24} {'audio s':>8} {'wall s':>8} {'audio s / wall s':>17}")
+    print(f"{'executor':40} {'audio s':>8} {'wall s':>8} {'audio s / wall s':>17}")
     for name, audio, wall in rows:
-        print(f"{name:24} {audio:8.1f} {wall:8.1f} {audio / wall:17.2f}")
+        print(f"{name:40} {audio:8.1f} {wall:8.1f} {audio / wall:17.2f}")
+    print()
+    print("| executor | audio s | wall s | audio s per wall s |\n|---|---|---|---|")
+    for name, audio, wall in rows:
+        print(f"| {name} | {audio:.1f} | {wall:.1f} | {audio / wall:.2f} |")
 
 
 if __name__ == "__main__":

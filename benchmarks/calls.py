@@ -34,6 +34,7 @@ class Call:
     clips: tuple[str, ...]
     seconds: float
     speech_seconds: float
+    turns: tuple[tuple[int, float, float, str], ...] = ()  # (side 0 agent / 1 customer, start s, end s, clip)
 
 
 def load_clip(name: str, audio_dir: Path = AUDIO_DIR) -> np.ndarray:
@@ -116,7 +117,10 @@ def build_call(
     calls = []
     for layout, channels in (("stereo", [left, right]), ("mono", [left + right])):
         path = telephone(channels, out_dir / f"{stem}_{layout}.wav")
-        calls.append(Call(f"{stem}_{layout}", language, layout, path, reference, tuple(names), total / RATE, speech))
+        turns = tuple((who, start / RATE, (start + len(clip)) / RATE, name)
+                      for (who, start, clip), name in zip(placed, names, strict=True))
+        calls.append(Call(f"{stem}_{layout}", language, layout, path, reference, tuple(names), total / RATE, speech,
+                          turns))
     return calls[0], calls[1]
 
 

@@ -12,6 +12,8 @@ PERFTEL_CONFIG_DIR         credentials store and key file              ~/.config
 PERFTEL_SECRET_KEY         Fernet key for the store (else a key file)  (unset)
 PERFTEL_MODEL_CACHE        where joined model weights are cached       ~/.cache/perftel/models
 PERFTEL_<PROVIDER>_BASE_URL  point a provider at a sandbox or proxy    the provider's
+PERFTEL_TRANSCRIBE_WORKERS calls transcribed at once in this process  auto (see
+                           (one model; each gets cores ÷ N threads)    transcription_concurrency)
 =========================  ==========================================  ==================
 """
 
@@ -120,6 +122,41 @@ def config_dir(explicit: str | os.PathLike | None = None) -> Path:
 def model_cache_dir() -> Path:
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "perftel" / "models"
     return Path(env("PERFTEL_MODEL_CACHE") or default).expanduser()
+
+
+#: most calls in flight chosen by ``auto`` (more workers than this mostly adds memory; measured on 2 cores only)
+MAX_AUTO_WORKERS = 4
+
+
+def transcription_concurrency(cores: int | None = None) -> tuple[int, int]:
+    """``(workers, threads per worker)`` for transcribing many calls in one process.
+
+    ``PERFTEL_TRANSCRIBE_WORKERS`` = N overrides the worker count (1: one call at a time on all cores, as
+    before). ``auto`` (the default): one worker per core up to :data:`MAX_AUTO_WORKERS`, the cores shared out
+    as threads. Measured on 2 cores (``benchmarks/bench_dask.py``): 2 calls × 1 thread move more audio per
+    second than 1 call × 2 threads, because one call's decoding does not keep two cores busy.
+    Raises ConfigError for a value that is not ``auto`` or a positive integer.
+    """
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cores = os.cpu_count() or 1
+    cores = max(1, cores)
+    value = (env("PERFTEL_TRANSCRIBE_WORKERS", "auto") or "auto").strip().lower()
+    if value == "auto":
+        workers = min(cores, MAX_AUTO_WORKERS)
+    else:
+        try:
+            workers = int(value)
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise ConfigError(
+                f"PERFTEL_TRANSCRIBE_WORKERS={value!r} is not valid: use auto or a whole number ≥ 1 "
+                "(calls transcribed at once).", field="PERFTEL_TRANSCRIBE_WORKERS",
+            )
+    return workers, max(1, cores // workers)
 
 
 def provider_base_url(provider: str, explicit: str | None = None) -> str | None:

@@ -3,7 +3,7 @@
 An executor takes :class:`TranscriptionJob` s and yields ``(job, result_or_error)`` as each finishes;
 the pipeline stores results and reports errors the same way whichever executor ran them.
 
-* :class:`LocalExecutor` — one ``Transcriber`` in this process, one job after another.
+* :class:`LocalExecutor` — one model in this process, a few calls at once (``PERFTEL_TRANSCRIBE_WORKERS``).
 * :class:`DaskExecutor` — one task per recording on a ``dask.distributed`` cluster. Each worker
   process builds the model once from its directory and keeps it (models cannot be pickled); audio
   reaches workers by path when they share storage with us, else as bytes. Failed tasks are retried
@@ -17,7 +17,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,29 +40,87 @@ class TranscriptionJob:
     channel_roles: dict[int, str] = field(default_factory=dict)
     language: str | None = None
     audio: bytes | None = None
+    options: TranscribeOptions | None = None  # this call's decoding options (e.g. its company's vocabulary)
 
 
 class LocalExecutor:
-    """Transcribe in this process with one shared ``Transcriber``."""
+    """Transcribe in this process with one shared model, several calls at once.
 
-    def __init__(self, transcriber: Transcriber) -> None:
+    ``workers`` calls are decoded at the same time from Python threads, each with ``threads`` CTranslate2
+    threads, by one model loaded with faster-whisper's ``num_workers`` (one copy of the weights). Default:
+    :func:`perftel.config.transcription_concurrency` (``PERFTEL_TRANSCRIBE_WORKERS``; 2 × 1 on 2 cores).
+    Results come out in job order (what finishes early waits for the jobs before it), a failing call is
+    yielded as its ``PerftelError``, and after ``cancel`` no new call starts (calls already running finish
+    and are yielded). A transcriber whose model is already loaded is used as it is.
+    """
+
+    def __init__(self, transcriber: Transcriber, *, workers: int | None = None, threads: int | None = None) -> None:
+        from perftel.config import transcription_concurrency
+
+        auto_workers, auto_threads = transcription_concurrency()
+        self.workers = max(1, workers or auto_workers)
+        threads = threads or (auto_threads if workers is None else max(1, _cores() // self.workers))
+        if self.workers > 1 and getattr(transcriber, "_whisper", True) is None and transcriber.num_workers < self.workers:
+            transcriber = transcriber.concurrent(self.workers, threads)
+        self.workers = min(self.workers, getattr(transcriber, "num_workers", 1))
         self.transcriber = transcriber
 
     def check(self) -> None:
         """Load the model now, so a missing model fails before any work (raises ``ConfigError``)."""
         self.transcriber.initialize()
 
+    def _one(self, job: TranscriptionJob) -> Any:
+        extra = {"options": job.options} if job.options is not None else {}
+        try:
+            return self.transcriber.transcribe(
+                job.path, recording_id=job.recording_id, channel_roles=job.channel_roles or None,
+                language=job.language, **extra,
+            )
+        except PerftelError as exc:
+            return exc
+
     def run(self, jobs: list[TranscriptionJob], *, cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
-        for job in jobs:
-            if cancel.cancelled:
-                return
+        if self.workers <= 1:
+            for job in jobs:
+                if cancel.cancelled:
+                    return
+                yield job, self._one(job)
+            return
+        from collections import deque
+        from concurrent.futures import ThreadPoolExecutor
+
+        pending: deque = deque()
+        todo = iter(jobs)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="perftel-transcribe") as pool:
             try:
-                yield job, self.transcriber.transcribe(
-                    job.path, recording_id=job.recording_id, channel_roles=job.channel_roles or None,
-                    language=job.language,
-                )
-            except PerftelError as exc:
-                yield job, exc
+                yield from self._ordered(pool, todo, pending, cancel)
+            finally:  # also when the caller stops reading: queued calls never start
+                for _, future in pending:
+                    future.cancel()
+
+    def _ordered(self, pool: Any, todo: Iterator[TranscriptionJob], pending: Any,
+                 cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+        while True:
+            while not cancel.cancelled and len(pending) < 2 * self.workers:  # a few queued keep all busy
+                job = next(todo, None)
+                if job is None:
+                    break
+                pending.append((job, pool.submit(self._one, job)))
+            if not pending:
+                return
+            if cancel.cancelled:
+                for _, future in pending:
+                    future.cancel()  # not started yet: never starts
+            job, future = pending.popleft()
+            if not future.cancelled():
+                yield job, future.result()  # _one turns PerftelError into a value; anything else is a bug
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 # -- Dask ------------------------------------------------------------------------------------------
@@ -87,7 +145,7 @@ def _worker_transcriber(
     except ImportError as exc:
         raise ConfigError(f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
                           "perftel with faster-whisper on every worker.") from exc
-    transcriber = Transcriber(model, device, compute_type, options=options, cpu_threads=cpu_threads)
+    transcriber = Transcriber(model, device, compute_type, options=options, cpu_threads=cpu_threads, num_workers=1)
     try:
         transcriber.initialize()
     except ConfigError as exc:
@@ -116,11 +174,13 @@ def transcribe_on_worker(
             handle.write(job.audio)
             handle.flush()
             result = transcriber.transcribe(handle.name, recording_id=job.recording_id,
-                                            channel_roles=job.channel_roles or None, language=job.language)
+                                            channel_roles=job.channel_roles or None, language=job.language,
+                                            options=job.options)
         result.audio_path = job.path
     else:
         result = transcriber.transcribe(job.path, recording_id=job.recording_id,
-                                        channel_roles=job.channel_roles or None, language=job.language)
+                                        channel_roles=job.channel_roles or None, language=job.language,
+                                        options=job.options)
     return result.to_dict()
 
 
@@ -211,8 +271,7 @@ class DaskExecutor:
         share = self._workers_share(jobs[0].path)
         futures = {}
         for job in jobs:
-            payload = job if share else TranscriptionJob(job.path, job.recording_id, job.channel_roles,
-                                                         job.language, Path(job.path).read_bytes())
+            payload = job if share else replace(job, audio=Path(job.path).read_bytes())
             future = self.client.submit(transcribe_on_worker, payload, self.model, self.device, self.compute_type,
                                         self.options, self.cpu_threads, retries=self.retries, pure=False,
                                         key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}")

@@ -204,6 +204,8 @@ class TranscriptionResult:
     # True when a language list was given ("en,pt") and the call is in another language: it was then
     # transcribed in its own (detected) language, never translated into a listed one.
     language_outside_list: bool = False
+    #: what the decoder did: encoder_windows, decoded_seconds, detection_windows, vocabulary (perftel.transcribe)
+    decoding: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -25,7 +25,7 @@ from perftel.providers import Provider, create_provider
 from perftel.storage import CompanyStorage
 
 if TYPE_CHECKING:
-    from perftel.transcribe import Transcriber
+    from perftel.transcribe import TranscribeOptions, Transcriber
 
 log = logging.getLogger("perftel.pipeline")
 INDEX = "index"
@@ -56,6 +56,7 @@ def run_pipeline(
     cancel: CancelToken | None = None,
     max_downloads: int = 4,
     executor: LocalExecutor | DaskExecutor | None = None,
+    options: TranscribeOptions | None = None,
 ) -> PipelineResult:
     """Run the whole pipeline for one company and date range.
 
@@ -81,6 +82,9 @@ def run_pipeline(
         cancel: a ``CancelToken``; when set, the run stops between items and says so.
         executor: where transcription runs: ``None`` for this process, or a ``DaskExecutor`` (checked
             before any work starts: an unreachable cluster or a worker without the model is a ``ConfigError``).
+        options: Whisper decoding options for every call (default: the transcriber's/executor's). The
+            company's vocabulary (``[vocabulary]`` in its settings file, :mod:`perftel.vocabulary`) is added
+            as hotwords unless ``options`` already sets them; a bad vocabulary is warned about and left out.
 
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
@@ -149,7 +153,8 @@ def run_pipeline(
 
         # 4. transcribe
         _transcribe(report.recordings, storage, prefix, result, on_progress, cancel, executor=executor,
-                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language)
+                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language,
+                    options=_company_options(company_id, data_dir, options, executor, transcriber))
         result.cancelled = cancel.cancelled
         return result
     finally:
@@ -174,6 +179,29 @@ def _update_dataset(storage: CompanyStorage, result: PipelineResult) -> None:
         return
     for path, reason in report.skipped:
         result.failed.append(Failure(INDEX, path, f"not indexed: {reason}"))
+
+
+def _company_options(
+    company_id: str, data_dir: str | Path | None, options: TranscribeOptions | None,
+    executor: LocalExecutor | DaskExecutor | None, transcriber: Transcriber | None,
+) -> TranscribeOptions | None:
+    """The options every call of this run is decoded with: the given ones plus the company's vocabulary."""
+    from dataclasses import replace
+
+    from perftel.vocabulary import company_vocabulary
+
+    vocabulary, problem = company_vocabulary(company_id, data_dir)
+    base = options or getattr(executor, "options", None) or getattr(getattr(executor, "transcriber", None), "options", None)
+    base = base or getattr(transcriber, "options", None)
+    if (vocabulary is None and problem is None) or (base is not None and (base.hotwords or base.initial_prompt)):
+        return options
+    if base is None:
+        from perftel.transcribe import TranscribeOptions
+
+        base = TranscribeOptions()
+    if vocabulary is None:
+        return replace(base, vocabulary_problem=problem)
+    return replace(base, hotwords=vocabulary.prompt, vocabulary_source=vocabulary.source)
 
 
 def _fetch(
@@ -204,7 +232,7 @@ def _transcribe(
     recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
     on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
-    language: str | Callable[[CallMetadata], str | None] | None,
+    language: str | Callable[[CallMetadata], str | None] | None, options: TranscribeOptions | None = None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -230,7 +258,7 @@ def _transcribe(
     jobs = [
         TranscriptionJob(
             str(d.path), d.recording.id, dict(d.recording.channel_roles),
-            canonical_language(language(d.call)) if callable(language) else language,
+            canonical_language(language(d.call)) if callable(language) else language, options=options,
         )
         for d in sorted(todo, key=lambda d: d.call.started_at)
     ]

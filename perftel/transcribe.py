@@ -11,9 +11,12 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
    is ever decoded, so pauses, hold silence and line noise cannot produce text.
 3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
    mono channel with a loud agent is heard as clearly as the agent.
-4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; each
-   window is one Whisper pass (one encoder run) without conditioning on earlier text, so one turn's
-   decode cannot swallow or bias the next; word times map every word back to its place in the call.
+4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; both
+   sides of a two-channel call share windows (in call order), so a call costs what its speech costs however
+   it is spread over the channels. Each window is one Whisper pass (one encoder run) without conditioning
+   on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
+   its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
+   decoded seconds).
 5. The language is pinned when known, else detected once per call on its first speech windows.
    A list (``"en,pt"``) chooses among those languages, unless Whisper's full language distribution says
    the call is in another one: then it is transcribed in that language (never translated into a listed
@@ -23,6 +26,7 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import threading
@@ -59,7 +63,9 @@ class TranscribeOptions:
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
-    silence. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
+    silence (both channels in the same windows unless ``share_windows`` is False). ``hotwords`` /
+    ``initial_prompt`` (e.g. a company vocabulary, :mod:`perftel.vocabulary`) are given to every window;
+    longer than Whisper's prompt (223 tokens) they are left out with a warning. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
     ``avg_logprob < log_prob_threshold``; ``temperatures`` is the fallback ladder for a window that
     decodes badly (``compression_ratio_threshold``). Stereo sides correlating above
     ``same_signal_correlation`` are one signal. Blocks whose peak is under ``silence_floor_db`` are
@@ -77,6 +83,7 @@ class TranscribeOptions:
     window_seconds: float = 28.0
     pack_gap_seconds: float = 0.5
     pack_regions: bool = True  # False: one speech region per Whisper window (more encoder passes)
+    share_windows: bool = True  # both channels' speech packed into the same windows (False: per channel)
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4
@@ -91,6 +98,10 @@ class TranscribeOptions:
     crosstalk: bool = True  # silence bleed/echo of the other side on two-channel calls (perftel.crosstalk)
     block_seconds: float = audio_io.BLOCK_SECONDS
     language_detection_windows: int = 1  # windows the language is detected on (more: slower, surer)
+    hotwords: str | None = None  # company vocabulary (perftel.vocabulary), given to every window
+    initial_prompt: str | None = None  # text Whisper reads as if said before each window
+    vocabulary_source: str | None = None  # where hotwords/initial_prompt came from (named in warnings)
+    vocabulary_problem: str | None = None  # why a company vocabulary was left out (kept in results)
     language_list_min_share: float = 0.2  # below this share the listed languages lose to an unlisted top one
 
     def __post_init__(self) -> None:
@@ -108,6 +119,8 @@ class TranscribeOptions:
             "log_prob_threshold": self.log_prob_threshold,
             "no_speech_threshold": self.no_speech_threshold,
             "without_timestamps": False,
+            "hotwords": self.hotwords or None,
+            "initial_prompt": self.initial_prompt or None,
         }
 
     def vad_options(self) -> Any:
@@ -139,11 +152,11 @@ class _Window:
     chunks: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
 
-    def add(self, start: int, speech: np.ndarray, gap: int) -> None:
+    def add(self, start: int, speech: np.ndarray, gap: int, channel: int | None = None) -> None:
         if self.chunks and gap:
             self.chunks.append(np.zeros(gap, dtype=np.float32))
             self.samples += gap
-        self.pieces.append(_Piece(self.channel, start, self.samples, len(speech)))
+        self.pieces.append(_Piece(self.channel if channel is None else channel, start, self.samples, len(speech)))
         self.chunks.append(speech)
         self.samples += len(speech)
 
@@ -161,12 +174,12 @@ class _Window:
         return best, (best.start + inside) / SAMPLE_RATE
 
 
-_models: dict[tuple[str, str, str, int], Any] = {}
+_models: dict[tuple[str, str, str, int, int], Any] = {}
 _models_lock = threading.Lock()
 
 
-def loaded_models() -> dict[tuple[str, str, str, int], Any]:
-    """A copy of the process-wide model cache: (model dir, device, compute type, threads) → WhisperModel."""
+def loaded_models() -> dict[tuple[str, str, str, int, int], Any]:
+    """The process-wide model cache: (model dir, device, compute type, threads, workers) → WhisperModel."""
     with _models_lock:
         return dict(_models)
 
@@ -199,18 +212,34 @@ class Transcriber:
         *,
         options: TranscribeOptions | None = None,
         cpu_threads: int = 0,
+        num_workers: int = 0,
         language: str | Iterable[str] | None = None,
     ) -> None:
         self.model = model
         self.device = validate_device(device)
         self.compute_type = validate_compute_type(compute_type)
         self.options = options or TranscribeOptions()
+        #: calls this model may decode at once from different threads (faster-whisper's num_workers);
+        #: :class:`perftel.executors.LocalExecutor` raises it to ``PERFTEL_TRANSCRIBE_WORKERS`` for many calls
+        self.num_workers = max(1, num_workers)
         if language is not None:  # any spelling; an unknown language is a ConfigError here, before any work
             self.options = replace(self.options, language=canonical_language(language))
-        self.cpu_threads = cpu_threads if cpu_threads > 0 else _default_threads()
+        self.cpu_threads = cpu_threads if cpu_threads > 0 else max(1, _default_threads() // self.num_workers)
         self.model_name = model if model in WHISPER_MODELS else Path(model).expanduser().name
         self.model_path: str | None = None
         self._whisper: Any = None
+        self._prompt_problems: dict[str, str | None] = {}  # prompt text → problem (checked once per text)
+
+    def concurrent(self, workers: int, threads: int) -> Transcriber:
+        """This transcriber (same model, options) set up for ``workers`` calls at once, ``threads`` each.
+
+        The model is loaded on first use with faster-whisper's ``num_workers=workers, cpu_threads=threads``
+        (one copy of the weights, ``workers`` CTranslate2 workers).
+        """
+        other = copy.copy(self)
+        other.num_workers, other.cpu_threads = max(1, workers), max(1, threads)
+        other._whisper, other.model_path = None, None
+        return other
 
     def __repr__(self) -> str:
         return (
@@ -244,14 +273,15 @@ class Transcriber:
                 path = faster_whisper.download_model(path)
             except Exception as exc:
                 raise model_unavailable_error(path, exc) from exc
-        key = (path, device, self.compute_type, self.cpu_threads)
+        key = (path, device, self.compute_type, self.cpu_threads, self.num_workers)
         with _models_lock:
             whisper = _models.get(key)
             if whisper is None:
                 log.info("loading Whisper model %s on %s (%s)", path, device, self.compute_type)
                 try:
                     whisper = faster_whisper.WhisperModel(
-                        path, device=device, compute_type=self.compute_type, cpu_threads=self.cpu_threads
+                        path, device=device, compute_type=self.compute_type, cpu_threads=self.cpu_threads,
+                        num_workers=self.num_workers,
                     )
                 except (RuntimeError, ValueError, OSError) as exc:
                     raise ConfigError(
@@ -271,18 +301,34 @@ class Transcriber:
         recording_id: str | None = None,
         channel_roles: dict[int, str] | None = None,
         language: str | Iterable[str] | None = None,
+        options: TranscribeOptions | None = None,
     ) -> TranscriptionResult:
         """Transcribe one audio file. ``language`` overrides the transcriber's for this call.
+
+        ``options`` replaces this transcriber's options for this call only (same model); safe to call from
+        several threads at once (see :class:`perftel.executors.LocalExecutor`).
 
         Raises ConfigError for an unknown language (before reading the file), TranscriptionError for a
         file that is unreadable, undecodable or truncated, or a model failure.
         """
+        if options is not None and options is not self.options:
+            other = copy.copy(self)  # shares the loaded model; self.options untouched for other threads
+            other.options = options
+            return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles, language=language)
         started = time.perf_counter()
         pinned, candidates = _parse_language(language or self.options.language)
         path = Path(path)
         info = audio_io.scan(path, same_signal_correlation=self.options.same_signal_correlation,
                              block_seconds=self.options.block_seconds)
         self.initialize()
+        if self.options.hotwords or self.options.initial_prompt:
+            checked = self._vocabulary_checked(self.options)
+            if checked is not self.options:
+                other = copy.copy(self)
+                other.options = checked
+                return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles,
+                                        language=language)
+        stats = {"encoder_windows": 0, "decoded_seconds": 0.0, "detection_windows": 0, "speech_pieces": 0}
         probability: float | None = 1.0 if pinned else None
         outside = False
         roles = channel_roles or {}
@@ -295,13 +341,17 @@ class Transcriber:
                     if len(waiting) < self.options.language_detection_windows:
                         continue
                     pinned, probability, outside = self._detect(waiting, candidates)
+                    stats["detection_windows"] += len(waiting)
                 for ready in waiting or [window]:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
+                    _count(stats, ready)
                 waiting = []
             if waiting:
                 pinned, probability, outside = self._detect(waiting, candidates)
+                stats["detection_windows"] += len(waiting)
                 for ready in waiting:
                     segments.extend(self._decode(ready, pinned, info.channels, roles))
+                    _count(stats, ready)
         except TranscriptionError:
             raise
         except Exception as exc:
@@ -320,29 +370,66 @@ class Transcriber:
             language_probability=probability if segments else None,
             processing_seconds=round(time.perf_counter() - started, 3),
             language_outside_list=outside and bool(segments),
+            decoding=self._decoding_record(stats),
         )
+
+    def _decoding_record(self, stats: dict[str, Any]) -> dict[str, Any]:
+        """What the decoder did for one call (the work counts do not depend on machine load)."""
+        opts = self.options
+        record = dict(stats, decoded_seconds=round(stats["decoded_seconds"], 3))
+        if opts.hotwords or opts.initial_prompt:
+            record["vocabulary"] = opts.vocabulary_source or "given"
+        if opts.vocabulary_problem:
+            record["vocabulary_problem"] = opts.vocabulary_problem
+        return record
+
+    def _vocabulary_checked(self, options: TranscribeOptions) -> TranscribeOptions:
+        """``options`` when its hotwords/prompt fit Whisper's prompt, else without them (warned, recorded)."""
+        from perftel import vocabulary
+
+        tokenizer = getattr(self._whisper, "hf_tokenizer", None)
+        count = (lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)) if tokenizer else None
+        for name in ("hotwords", "initial_prompt"):
+            text = getattr(options, name)
+            if not text:
+                continue
+            if text not in self._prompt_problems:
+                source = options.vocabulary_source or name
+                problem = vocabulary.check_length(vocabulary.Vocabulary((text,), source), count)
+                self._prompt_problems[text] = problem
+                if problem:
+                    vocabulary.warn(problem)
+            problem = self._prompt_problems[text]
+            if problem:
+                return replace(options, hotwords=None, initial_prompt=None, vocabulary_problem=problem)
+        return options
 
     def _windows(self, path: Path, info: audio_io.AudioInfo) -> Iterator[_Window]:
         """Packed windows of levelled speech, streaming through the file block by block."""
         opts = self.options
         limit = int(opts.window_seconds * SAMPLE_RATE)
         gap = int(opts.pack_gap_seconds * SAMPLE_RATE)
-        open_windows = [_Window(channel) for channel in range(info.channels)]
+        slots = 1 if opts.share_windows else info.channels  # shared: both sides' speech in the same windows
+        open_windows = [_Window(channel) for channel in range(slots)]
         finders = [_SpeechFinder(opts) for _ in range(info.channels)]
         blocks = audio_io.iter_blocks(path, info, block_seconds=opts.block_seconds)
         for block in _with_last(blocks):
             samples, last = block
             if info.channels == 2 and opts.crosstalk:  # each side's copy of the other is not its speech
                 samples = crosstalk.suppress_bleed(samples, SAMPLE_RATE)
+            found = []
             for channel, finder in enumerate(finders):
                 for start, speech in finder.feed(samples[channel], last=last):
-                    if opts.normalize_level:
-                        speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
-                    current = open_windows[channel]
-                    if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
-                        yield current
-                        current = open_windows[channel] = _Window(channel)
-                    current.add(start, speech, gap)
+                    found.append((start, channel, speech))
+            for start, channel, speech in sorted(found, key=lambda item: item[:2]):  # call order across sides
+                if opts.normalize_level:
+                    speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
+                slot = 0 if opts.share_windows else channel
+                current = open_windows[slot]
+                if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
+                    yield current
+                    current = open_windows[slot] = _Window(channel)
+                current.add(start, speech, gap, channel)
         for window in open_windows:
             if window.pieces:
                 yield window
@@ -389,14 +476,12 @@ class Transcriber:
         """One Whisper pass over a packed window; words are placed back on the call's timeline."""
         opts = self.options
         found, _ = self._whisper.transcribe(window.audio(), language=language, **opts.whisper_kwargs())
-        channel = window.channel if channels > 1 else None
-        speaker = roles.get(window.channel, f"channel {window.channel}") if channel is not None else roles.get(0)
         out: list[TranscriptionSegment] = []
         for s in found:
             if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
                 continue
             groups: list[tuple[_Piece, list[tuple[float, float, Any]]]] = []
-            for word in s.words or []:
+            for word in _without_prompt_echo(s.words or [], opts.hotwords or opts.initial_prompt):
                 piece, middle = window.place((word.start + word.end) / 2)
                 first, begin = window.place(word.start)
                 begin = begin if first is piece else piece.start / SAMPLE_RATE
@@ -405,10 +490,12 @@ class Transcriber:
                     groups[-1][1].append((begin, end, word))
                 else:
                     groups.append((piece, [(begin, end, word)]))
-            for _, words in groups:
+            for piece, words in groups:
                 text = "".join(w.word for _, _, w in words).strip()
                 if not text:
                     continue
+                channel = piece.channel if channels > 1 else None  # a shared window holds both sides
+                speaker = roles.get(piece.channel, f"channel {piece.channel}") if channel is not None else roles.get(0)
                 out.append(
                     TranscriptionSegment(
                         start=round(words[0][0], 3),
@@ -478,6 +565,25 @@ class _SpeechFinder:
                     continue  # VAD fired on near-digital silence
                 out.append((offset + start, speech))
         return out
+
+
+def _without_prompt_echo(words: list[Any], prompt: str | None) -> list[Any]:
+    """The words of a segment minus a vocabulary prompt read back (:func:`perftel.vocabulary.prompt_echo`)."""
+    if not prompt or not words:
+        return list(words)
+    from perftel.vocabulary import prompt_echo
+
+    echo = prompt_echo([w.word for w in words], prompt)
+    if echo:
+        log.debug("dropped %d words reading the vocabulary prompt back", len(echo))
+    return [w for i, w in enumerate(words) if i not in echo]
+
+
+def _count(stats: dict[str, Any], window: _Window) -> None:
+    """Add one decoded window to a call's work counts."""
+    stats["encoder_windows"] += 1
+    stats["decoded_seconds"] += window.samples / SAMPLE_RATE
+    stats["speech_pieces"] += len(window.pieces)
 
 
 def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:

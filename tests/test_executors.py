@@ -113,3 +113,18 @@ def test_transcribe_frame_with_map_partitions(files):
     meta = transcribe_frame(frame.iloc[:0], model=MODEL)
     lazy = dd.from_pandas(frame, npartitions=2).map_partitions(transcribe_frame, model=MODEL, meta=meta)
     assert word_ratio(lazy.compute(scheduler="sync").text.tolist()[0], plain.text[0]) >= WORD_RATIO
+
+
+def test_concurrent_local_executor_matches_one_at_a_time(files):
+    folder, names = files
+    todo = jobs_for(folder, names + ["broken.wav"])
+    serial = list(LocalExecutor(Transcriber(MODEL, cpu_threads=2), workers=1).run(todo, cancel=CancelToken()))
+    concurrent = LocalExecutor(Transcriber(MODEL), workers=2, threads=1)
+    assert concurrent.transcriber.num_workers == 2
+    together = list(concurrent.run(todo, cancel=CancelToken()))
+    assert [j.recording_id for j, _ in together] == [j.recording_id for j, _ in serial]  # job order kept
+    for (_, one), (_, two) in zip(serial, together, strict=True):
+        if isinstance(one, TranscriptionError):
+            assert isinstance(two, TranscriptionError) and "broken.wav" in str(two)
+        else:
+            assert_nearly_same(one, two)

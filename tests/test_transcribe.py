@@ -222,7 +222,7 @@ def test_model_loads_once_per_process(base: Transcriber, monkeypatch: pytest.Mon
     second.initialize()
     assert first._whisper is second._whisper is base._whisper
     assert [key for key in transcribe.loaded_models() if key[0] == base.model_path] == [
-        (base.model_path, "cpu", "int8", base.cpu_threads)
+        (base.model_path, "cpu", "int8", base.cpu_threads, base.num_workers)
     ]
 
 
@@ -400,3 +400,46 @@ def test_a_single_language_stays_pinned(base: Transcriber, audio_dir: Path) -> N
         result = base.transcribe(audio_dir / "pt_fleurs_001.ogg", language=spelling)
         assert (result.language, result.language_probability, result.language_outside_list) == ("en", 1.0, False)
     assert base.transcribe(audio_dir / "pt_fleurs_001.ogg", language="pt-BR").language == "pt"
+
+
+def _two_sided_call(audio_dir: Path, tmp_path: Path) -> tuple[Path, Path, list[tuple[int, float, float]]]:
+    """Five 2.5 s turns alternating left (loud) / right (20 dB quieter), 3 s pauses: (stereo, mono mixdown, turns)."""
+    from faster_whisper import decode_audio
+
+    rate = 16_000
+    clips = [decode_audio(str(audio_dir / f"en_fleurs_00{i}.ogg"))[rate // 2 : 3 * rate] for i in range(5)]
+    sides = [[np.zeros(rate, np.float32)], [np.zeros(rate, np.float32)]]
+    turns, at = [], 1.0
+    for index, clip in enumerate(clips):
+        side = index % 2
+        clip = clip / np.max(np.abs(clip)) * (0.7 if side == 0 else 0.07)
+        pause = np.zeros(3 * rate, np.float32)
+        sides[side] += [clip, pause]
+        sides[1 - side] += [np.zeros(len(clip), np.float32), pause]
+        turns.append((side, at, at + len(clip) / rate))
+        at += len(clip) / rate + 3
+    left, right = np.concatenate(sides[0]), np.concatenate(sides[1])
+    return (write_wav(tmp_path / "stereo.wav", [left, right]), write_wav(tmp_path / "mono.wav", [left + right]),
+            turns)
+
+
+def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(audio_dir: Path, tmp_path: Path) -> None:
+    from tests.fake_whisper import FakeWhisper
+
+    stereo, mixdown, turns = _two_sided_call(audio_dir, tmp_path)
+    counts = {}
+    for name, options, path in [("stereo", TranscribeOptions(), stereo), ("mono", TranscribeOptions(), mixdown),
+                                ("per-channel", TranscribeOptions(share_windows=False), stereo)]:
+        transcriber = Transcriber("base", options=options)
+        transcriber._whisper = FakeWhisper()
+        result = transcriber.transcribe(path, language="en", channel_roles={0: "agent", 1: "customer"})
+        counts[name] = result.decoding
+        if path == stereo:  # every segment is placed on the side and inside the turn it came from
+            assert {s.speaker for s in result.segments} == {"agent", "customer"}
+            for segment in result.segments:
+                side = {"agent": 0, "customer": 1}[segment.speaker]
+                assert segment.channel == side
+                assert any(s == side and a - 0.5 <= segment.start and segment.end <= b + 0.5 for s, a, b in turns), segment
+    assert counts["stereo"]["encoder_windows"] <= counts["mono"]["encoder_windows"] + 1
+    assert counts["stereo"]["decoded_seconds"] <= counts["mono"]["decoded_seconds"] * 1.1 + 1.0
+    assert counts["stereo"]["encoder_windows"] < counts["per-channel"]["encoder_windows"]
