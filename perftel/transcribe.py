@@ -8,7 +8,8 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
 1. :mod:`perftel.audio` checks the file and streams it in 30 s blocks (memory does not grow with length);
    a stereo file with distinct sides is two speaker tracks, a same-signal "stereo" file is one.
 2. Silero VAD runs per block on each track (speech crossing a block edge is carried over); only speech
-   is ever decoded, so pauses, hold silence and line noise cannot produce text.
+   is ever decoded, so pauses, hold silence and line noise cannot produce text (:mod:`perftel.vad`, which
+   also does steps 3 and 4; bleed of one side into the other is removed first: :mod:`perftel.crosstalk`).
 3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
    mono channel with a loud agent is heard as clearly as the agent.
 4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; both
@@ -32,18 +33,18 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from perftel import audio as audio_io
-from perftel import crosstalk
 from perftel.config import WHISPER_MODELS, WhisperSettings, validate_compute_type, validate_device
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.languages import canonical_language, parse_languages
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word, utcnow
+from perftel.vad import Piece, Window, speech_windows
 from perftel.whisper_models import model_unavailable_error, resolve_model
 
 SAMPLE_RATE = audio_io.SAMPLE_RATE
@@ -132,46 +133,6 @@ class TranscribeOptions:
             speech_pad_ms=self.vad_speech_pad_ms,
             max_speech_duration_s=max(1.0, self.window_seconds - 2 * self.vad_speech_pad_ms / 1000 - 0.5),
         )
-
-
-@dataclass
-class _Piece:
-    """One speech region placed in a packed window: samples [at, at+len) of the window are
-    samples [start, start+len) of ``channel`` in the file."""
-
-    channel: int
-    start: int
-    at: int
-    length: int
-
-
-@dataclass
-class _Window:
-    channel: int
-    pieces: list[_Piece] = field(default_factory=list)
-    chunks: list[np.ndarray] = field(default_factory=list)
-    samples: int = 0
-
-    def add(self, start: int, speech: np.ndarray, gap: int, channel: int | None = None) -> None:
-        if self.chunks and gap:
-            self.chunks.append(np.zeros(gap, dtype=np.float32))
-            self.samples += gap
-        self.pieces.append(_Piece(self.channel if channel is None else channel, start, self.samples, len(speech)))
-        self.chunks.append(speech)
-        self.samples += len(speech)
-
-    def audio(self) -> np.ndarray:
-        return np.concatenate(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
-
-    def place(self, packed_seconds: float) -> tuple[_Piece, float]:
-        """The piece a time inside the window belongs to (nearest one in a gap) and its time in the file."""
-        sample = packed_seconds * SAMPLE_RATE
-        best = min(
-            self.pieces,
-            key=lambda p: 0.0 if p.at <= sample < p.at + p.length else min(abs(sample - p.at), abs(sample - p.at - p.length)),
-        )
-        inside = min(max(sample - best.at, 0.0), best.length)
-        return best, (best.start + inside) / SAMPLE_RATE
 
 
 _models: dict[tuple[str, str, str, int, int], Any] = {}
@@ -333,7 +294,7 @@ class Transcriber:
         outside = False
         roles = channel_roles or {}
         segments: list[TranscriptionSegment] = []
-        waiting: list[_Window] = []  # windows held until the language is known
+        waiting: list[Window] = []  # windows held until the language is known
         try:
             for window in self._windows(path, info):
                 if pinned is None:
@@ -404,38 +365,12 @@ class Transcriber:
                 return replace(options, hotwords=None, initial_prompt=None, vocabulary_problem=problem)
         return options
 
-    def _windows(self, path: Path, info: audio_io.AudioInfo) -> Iterator[_Window]:
-        """Packed windows of levelled speech, streaming through the file block by block."""
-        opts = self.options
-        limit = int(opts.window_seconds * SAMPLE_RATE)
-        gap = int(opts.pack_gap_seconds * SAMPLE_RATE)
-        slots = 1 if opts.share_windows else info.channels  # shared: both sides' speech in the same windows
-        open_windows = [_Window(channel) for channel in range(slots)]
-        finders = [_SpeechFinder(opts) for _ in range(info.channels)]
-        blocks = audio_io.iter_blocks(path, info, block_seconds=opts.block_seconds)
-        for block in _with_last(blocks):
-            samples, last = block
-            if info.channels == 2 and opts.crosstalk:  # each side's copy of the other is not its speech
-                samples = crosstalk.suppress_bleed(samples, SAMPLE_RATE)
-            found = []
-            for channel, finder in enumerate(finders):
-                for start, speech in finder.feed(samples[channel], last=last):
-                    found.append((start, channel, speech))
-            for start, channel, speech in sorted(found, key=lambda item: item[:2]):  # call order across sides
-                if opts.normalize_level:
-                    speech = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
-                slot = 0 if opts.share_windows else channel
-                current = open_windows[slot]
-                if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
-                    yield current
-                    current = open_windows[slot] = _Window(channel)
-                current.add(start, speech, gap, channel)
-        for window in open_windows:
-            if window.pieces:
-                yield window
+    def _windows(self, path: Path, info: audio_io.AudioInfo) -> Iterator[Window]:
+        """Packed windows of levelled speech, streaming through the file block by block (:mod:`perftel.vad`)."""
+        return speech_windows(path, info, self.options)
 
     def _detect(
-        self, windows: list[_Window], candidates: tuple[str, ...]
+        self, windows: list[Window], candidates: tuple[str, ...]
     ) -> tuple[str | None, float | None, bool]:
         """(language, probability, outside the list) of a call, from Whisper's language probabilities
         summed over its first windows.
@@ -471,7 +406,7 @@ class Transcriber:
         return choice, round(listed[choice] / listed_total, 4) if listed_total else None, False
 
     def _decode(
-        self, window: _Window, language: str | None, channels: int, roles: dict[int, str]
+        self, window: Window, language: str | None, channels: int, roles: dict[int, str]
     ) -> list[TranscriptionSegment]:
         """One Whisper pass over a packed window; words are placed back on the call's timeline."""
         opts = self.options
@@ -480,7 +415,7 @@ class Transcriber:
         for s in found:
             if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
                 continue
-            groups: list[tuple[_Piece, list[tuple[float, float, Any]]]] = []
+            groups: list[tuple[Piece, list[tuple[float, float, Any]]]] = []
             for word in _without_prompt_echo(s.words or [], opts.hotwords or opts.initial_prompt):
                 piece, middle = window.place((word.start + word.end) / 2)
                 first, begin = window.place(word.start)
@@ -512,61 +447,6 @@ class Transcriber:
         return out
 
 
-class _SpeechFinder:
-    """Streaming VAD for one track: feed blocks, get (start sample, speech samples) of finished regions.
-
-    A region still open at a block's end is carried into the next block (at most about one window of
-    audio), so speech crossing a block edge is found whole.
-    """
-
-    def __init__(self, options: TranscribeOptions) -> None:
-        self.options = options
-        self.vad = options.vad_options()
-        self.carry = np.zeros(0, dtype=np.float32)
-        self.offset = 0  # file sample index of carry[0]
-        self.floor = 10 ** (options.silence_floor_db / 20)
-        self.margin = int((options.vad_min_silence_ms + 2 * options.vad_speech_pad_ms) / 1000 * SAMPLE_RATE)
-
-    def feed(self, block: np.ndarray, *, last: bool) -> list[tuple[int, np.ndarray]]:
-        from faster_whisper.vad import get_speech_timestamps
-
-        buffer = np.concatenate([self.carry, block]) if len(self.carry) else block
-        offset = self.offset
-        peak = float(np.max(np.abs(buffer), initial=0.0))
-        if peak < self.floor:  # silence: no VAD needed
-            regions: list[dict[str, int]] = []
-        elif not self.options.vad_filter:
-            regions = [{"start": 0, "end": len(buffer)}]
-        else:
-            # Silero misses speech far below full scale (a -60 dBFS side): lift a very quiet buffer first.
-            gain = min(10 ** (self.options.vad_min_peak_db / 20) / peak, 10 ** (self.options.max_gain_db / 20))
-            regions = get_speech_timestamps(buffer * np.float32(gain) if gain > 1 else buffer, self.vad)
-        keep_from = len(buffer) if last else max(0, len(buffer) - self.margin)
-        done = [r for r in regions if last or r["end"] < keep_from]
-        if not last:
-            open_regions = [r for r in regions if r not in done]
-            if not self.options.vad_filter:  # fixed-length stretches, the rest carried
-                limit = int(self.options.window_seconds * SAMPLE_RATE) - 1
-                done = [{"start": at, "end": at + limit} for at in range(0, len(buffer) - limit + 1, limit)]
-                keep_from = done[-1]["end"] if done else 0
-            else:
-                if open_regions:
-                    keep_from = min(keep_from, open_regions[0]["start"])
-                if done:
-                    keep_from = max(keep_from, done[-1]["end"])
-        self.carry = np.array(buffer[keep_from:], dtype=np.float32) if not last else np.zeros(0, np.float32)
-        self.offset = offset + keep_from
-        out = []
-        limit = int(self.options.window_seconds * SAMPLE_RATE) - 1
-        for region in done:
-            for start in range(region["start"], region["end"], limit):
-                speech = buffer[start : min(start + limit, region["end"])]
-                if float(np.sqrt(np.mean(np.square(speech), dtype=np.float64))) < self.floor / 10:
-                    continue  # VAD fired on near-digital silence
-                out.append((offset + start, speech))
-        return out
-
-
 def _without_prompt_echo(words: list[Any], prompt: str | None) -> list[Any]:
     """The words of a segment minus a vocabulary prompt read back (:func:`perftel.vocabulary.prompt_echo`)."""
     if not prompt or not words:
@@ -579,22 +459,11 @@ def _without_prompt_echo(words: list[Any], prompt: str | None) -> list[Any]:
     return [w for i, w in enumerate(words) if i not in echo]
 
 
-def _count(stats: dict[str, Any], window: _Window) -> None:
+def _count(stats: dict[str, Any], window: Window) -> None:
     """Add one decoded window to a call's work counts."""
     stats["encoder_windows"] += 1
     stats["decoded_seconds"] += window.samples / SAMPLE_RATE
     stats["speech_pieces"] += len(window.pieces)
-
-
-def _with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:
-    """Each block with a flag telling whether it is the last one (look-ahead of one block)."""
-    previous = None
-    for block in blocks:
-        if previous is not None:
-            yield previous, False
-        previous = block
-    if previous is not None:
-        yield previous, True
 
 
 def create_transcriber(
