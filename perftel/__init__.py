@@ -53,19 +53,21 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_LAZY = {"create_transcriber", "Transcriber", "TranscribeOptions"}  # importing faster-whisper takes a while
-_LAZY_DATASET = {"open_dataset", "Dataset"}  # duckdb and pyarrow load on first use
+# Names loaded on first use, and their module: faster-whisper takes a while to import, duckdb and pyarrow too.
+_LAZY = {
+    "create_transcriber": "perftel.transcribe",
+    "Transcriber": "perftel.transcribe",
+    "TranscribeOptions": "perftel.transcribe",
+    "open_dataset": "perftel.dataset",
+    "Dataset": "perftel.dataset",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY_DATASET:
-        from perftel import dataset
-
-        return getattr(dataset, name)
     if name in _LAZY:
-        from perftel import transcribe
+        import importlib
 
-        return getattr(transcribe, name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'perftel' has no attribute {name!r}")
 
 
