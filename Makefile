@@ -28,7 +28,11 @@ $(VENV)/.installed-dev: pyproject.toml sandbox/pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-run
 	$(BIN)/perftel demo --days $(DAYS)
 
-test: $(VENV)/.installed-dev /usr/bin/chromium
+# Debian's tools the tests use: chromium (the real-browser tests), ffmpeg (codecs), espeak-ng and sox
+# (generated calls). Installed with apt when one is missing; CI runs as root.
+DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/ffmpeg /usr/bin/espeak-ng /usr/bin/sox
+
+test: $(VENV)/.installed-dev $(DEBIAN_TOOLS)
 	$(BIN)/ruff check perftel sandbox tests
 	PERFTEL_REQUIRE_BROWSER=1 $(BIN)/pytest
 	@# every notebook, executed top to bottom in its own kernel (cells assert), with throwaway config/data
@@ -36,9 +40,9 @@ test: $(VENV)/.installed-dev /usr/bin/chromium
 	  $(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env --nbval-cell-timeout=600 notebooks/; \
 	  rc=$$?; rm -rf $$tmp; exit $$rc
 
-# Debian's chromium for the real-browser test (Playwright drives it; no browser download). CI runs as root.
-/usr/bin/chromium:
-	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+# Playwright drives Debian's chromium (no browser download).
+$(DEBIAN_TOOLS):
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ffmpeg espeak-ng sox
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check perftel sandbox tests
