@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from perftel import config
@@ -29,6 +31,22 @@ from perftel.errors import ConfigError, PerftelError
 from perftel.models import Failure
 from perftel.progress import TRANSCRIBE, CancelToken
 from perftel.providers import ConsentFlow, create_provider, get_provider_class, normalise_name, provider_names
+
+
+def _add_company(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
+                        help="company id (default: $PERFTEL_COMPANY or 'default')")
+    parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
+
+
+def _lazy(target: str):
+    """A command handler imported when the command runs (``"module:function"``), so `perftel --help` stays fast."""
+
+    def handler(args: argparse.Namespace) -> int:
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)(args)
+
+    return handler
 
 
 def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> None:
@@ -163,15 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
     p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
 
-    from perftel.analytics.cli import add_trackers_command  # `perftel trackers`
+    p = sub.add_parser("trackers", help="a company's trackers (phrases found in transcripts): init, check")
+    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (("init", "write the example trackers file (Portuguese and English) for the company"),
+                         ("check", "validate the company's trackers file and list its trackers")):
+        c = tsub.add_parser(action, help=text)
+        _add_company(c)
+        if action == "init":
+            c.add_argument("--force", action="store_true", help="overwrite an existing trackers file")
 
-    add_trackers_command(sub, COMMANDS)
-    from perftel.privacy.cli import add_redact_command  # `perftel redact`, on transcripts on disk
+    p = sub.add_parser("redact", help="apply the company's privacy policy ([privacy] in its settings) to "
+                                      "transcripts already on disk")
+    _add_company(p)
 
-    add_redact_command(sub, COMMANDS)
-    from perftel.dashboard import add_dashboard_command  # `perftel dashboard`: Voilà, on 127.0.0.1
-
-    add_dashboard_command(sub, COMMANDS)
+    p = sub.add_parser("dashboard", help="the call explorer as a local web page, code hidden (Voilà)")
+    _add_company(p)
+    p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    p.add_argument("--start", type=date.fromisoformat, help="first day shown, YYYY-MM-DD (default: the first)")
+    p.add_argument("--end", type=date.fromisoformat, help="last day shown, YYYY-MM-DD (default: the last)")
     return parser
 
 
@@ -415,6 +442,9 @@ COMMANDS = {
     "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
+    "trackers": _lazy("perftel.analytics.cli:cmd_trackers"),
+    "redact": _lazy("perftel.privacy.cli:cmd_redact"),
+    "dashboard": _lazy("perftel.dashboard:cmd_dashboard"),
     "index": cmd_index,
     "export": cmd_export,
     "report": cmd_report,

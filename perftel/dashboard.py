@@ -17,10 +17,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, MutableMapping
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from perftel import config
 from perftel.company import validate_company_id
@@ -140,20 +138,5 @@ def serve_dashboard(
 
 
 # -- the command line ------------------------------------------------------------------------------
-def add_dashboard_command(sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add ``perftel dashboard`` to the CLI's sub-commands and register its handler."""
-    p = sub.add_parser("dashboard", help="the call explorer as a local web page, code hidden (Voilà)")
-    p.add_argument(
-        "--company",
-        default=config.env("PERFTEL_COMPANY", "default"),
-        help="company id (default: $PERFTEL_COMPANY or 'default')",
-    )
-    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
-    p.add_argument("--start", type=date.fromisoformat, help="first day shown, YYYY-MM-DD (default: the first)")
-    p.add_argument("--end", type=date.fromisoformat, help="last day shown, YYYY-MM-DD (default: the last)")
-    commands["dashboard"] = cmd_dashboard
-
-
 def cmd_dashboard(args: argparse.Namespace) -> int:
     return serve_dashboard(args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end)

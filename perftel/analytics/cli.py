@@ -3,32 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, MutableMapping
-from typing import Any
-
-from perftel import config
-
-
-def add_trackers_command(
-    sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]
-) -> None:
-    """Add ``perftel trackers init|check`` to the CLI's sub-commands and register its handler."""
-    p = sub.add_parser("trackers", help="a company's trackers (phrases found in transcripts): init, check")
-    tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (
-        ("init", "write the example trackers file (Portuguese and English) for the company"),
-        ("check", "validate the company's trackers file and list its trackers"),
-    ):
-        c = tsub.add_parser(action, help=text)
-        c.add_argument(
-            "--company",
-            default=config.env("PERFTEL_COMPANY", "default"),
-            help="company id (default: $PERFTEL_COMPANY or 'default')",
-        )
-        c.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
-        if action == "init":
-            c.add_argument("--force", action="store_true", help="overwrite an existing trackers file")
-    commands["trackers"] = cmd_trackers
 
 
 def cmd_trackers(args: argparse.Namespace) -> int:

@@ -3,25 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, MutableMapping
-from typing import Any
-
-from perftel import config
-
-
-def add_redact_command(sub: Any, commands: MutableMapping[str, Callable[[argparse.Namespace], int]]) -> None:
-    """Add ``perftel redact`` to the CLI's sub-commands and register its handler."""
-    p = sub.add_parser(
-        "redact",
-        help="apply the company's privacy policy ([privacy] in its settings) to transcripts already on disk",
-    )
-    p.add_argument(
-        "--company",
-        default=config.env("PERFTEL_COMPANY", "default"),
-        help="company id (default: $PERFTEL_COMPANY or 'default')",
-    )
-    p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
-    commands["redact"] = cmd_redact
 
 
 def cmd_redact(args: argparse.Namespace) -> int:
