@@ -19,7 +19,6 @@ import argparse
 import getpass
 import importlib
 import logging
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -127,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = csub.add_parser("set", help="save credentials (asks for secrets) and test them at once")
     _add_common(c)
     c.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
-                   help="a non-secret value; secrets are asked for, or read from PERFTEL_<FIELD> variables")
+                   help="a non-secret value; secrets are asked for, or read from PERFTEL_<PROVIDER>_<FIELD> "
+                        "variables (e.g. PERFTEL_GOTO_CONNECT_CLIENT_SECRET)")
     c.add_argument("--no-test", action="store_true", help="do not test the connection after saving")
     c = csub.add_parser("list", help="list saved credentials (names and dates, never secrets)")
     c.add_argument("--company", help="only this company")
@@ -339,12 +339,18 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     return _credentials_set(args, store, name)
 
 
+def credential_variable(provider: str, field: str) -> str:
+    """The environment variable ``credentials set`` reads a field from: ``PERFTEL_<PROVIDER>_<FIELD>``,
+    e.g. ``PERFTEL_GOTO_CONNECT_CLIENT_SECRET`` (one provider's, never two providers' at once)."""
+    return f"PERFTEL_{provider.upper()}_{field.upper()}"
+
+
 def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str) -> int:
     cls = get_provider_class(name)
     given = dict(item.split("=", 1) for item in args.field if "=" in item)
     values: dict[str, str] = {}
     for field in cls.credential_fields:
-        env_value = os.environ.get(f"PERFTEL_{field.name.upper()}")
+        env_value = config.env(credential_variable(name, field.name))
         value = given.get(field.name) or env_value
         if value is None and sys.stdin.isatty():
             prompt = f"{field.label}{'' if field.required else ' (optional)'}: "

@@ -40,7 +40,7 @@ def perftel(*args, env, check=True):
 
 
 def save_credentials(env, sandbox):
-    secrets = {f"PERFTEL_{k.upper()}": v for k, v in sandbox.credentials.items()}
+    secrets = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()}
     return perftel("credentials", "set", "--provider", "GOTO_CONNECT", env={**env, **secrets})
 
 
@@ -57,7 +57,7 @@ def test_credentials_set_tests_at_once_and_never_prints_secrets(env, sandbox, tm
 
 
 def test_wrong_secret_fails_clearly(env, sandbox):
-    bad = {f"PERFTEL_{k.upper()}": v for k, v in sandbox.credentials.items()} | {"PERFTEL_CLIENT_SECRET": "nope-wrong"}
+    bad = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()} | {"PERFTEL_GOTO_CONNECT_CLIENT_SECRET": "nope-wrong"}
     out = perftel("credentials", "set", env={**env, **bad}, check=False)
     assert out.returncode == 1 and "failed: GoTo Connect" in out.stdout and "nope-wrong" not in out.stdout + out.stderr
 

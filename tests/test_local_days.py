@@ -179,7 +179,7 @@ def test_cli_download_lists_exactly_the_local_day(aircall, tmp_path):
     data = tmp_path / "data"
     env = {**os.environ, "PERFTEL_CONFIG_DIR": str(tmp_path / "config"), "PERFTEL_DATA_DIR": str(data),
            "PERFTEL_AIRCALL_BASE_URL": aircall.base_url, "PERFTEL_COMPANY": "acme", "PERFTEL_PROVIDER": "aircall"}
-    secrets = {f"PERFTEL_{k.upper()}": v for k, v in aircall.credentials.items()}
+    secrets = {f"PERFTEL_AIRCALL_{k.upper()}": v for k, v in aircall.credentials.items()}
     out = perftel("credentials", "set", "--no-test", env={**env, **secrets})
     assert out.returncode == 0, out.stderr
 

@@ -140,7 +140,7 @@ def test_installed_wheel_downloads_and_builds_a_report(installed, tmp_path):
             "PERFTEL_DATA_DIR": str(tmp_path / "data"),
             "PERFTEL_GOTO_CONNECT_BASE_URL": sandbox.base_url,
             "PERFTEL_COMPANY": "wheel-co",
-            **{f"PERFTEL_{k.upper()}": v for k, v in sandbox.credentials.items()},
+            **{f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()},
         }
         _run([bin_dir / "perftel", "credentials", "set", "--provider", "goto_connect"], env=env)
         download = subprocess.run(
