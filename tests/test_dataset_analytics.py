@@ -179,3 +179,35 @@ def test_sql_scorecard_equals_the_pandas_scorecard(tmp_path):
             )
         first_day = ds.scorecard("2026-03-01", "2026-03-01", by="day")
         assert set(first_day["period"].astype(str)) == {"2026-03-01"}
+
+
+def test_load_conversations_reads_the_dataset_and_matches_the_files(tmp_path):
+    from perftel.notebook import conversations as cv
+
+    storage = CompanyStorage("acme", tmp_path)
+    for n in range(4):
+        add_call(
+            storage,
+            n,
+            [("agent", "bom dia"), ("customer", "quero cancelar"), ("agent", "claro")],
+            words=n % 2 == 0,
+        )
+    mono = make_call(9)
+    storage.save_call(mono)
+    segs = [TranscriptionSegment(1.0, 3.0, "alô bom dia")]
+    storage.save_transcription(_transcript(mono, segs, channels=1), prefix="goto_connect", call=mono)
+    (tmp_path / "acme" / "trackers.toml").write_text(TRACKERS, encoding="utf-8")
+    files = cv.load_conversations("acme", tmp_path, use_dataset=False)
+    assert not (tmp_path / "acme" / "dataset").exists()  # no dataset: computed from the files
+    open_dataset("acme", tmp_path).close()
+    from_dataset = cv.load_conversations("acme", tmp_path)
+    for name in ("calls", "segments", "call_metrics", "tracker_hits"):
+        got, want = getattr(from_dataset, name), getattr(files, name)
+        assert list(got.columns) == list(want.columns), name
+        pd.testing.assert_frame_equal(
+            got.astype(object).where(got.notna(), None),
+            want.astype(object).where(want.notna(), None),
+            check_dtype=False,
+            obj=name,
+        )
+    assert len(from_dataset.tracker_hits) == 5  # four two-channel greetings and the mono one
