@@ -172,11 +172,24 @@ def write_transcription(
     result, privacy = prepare_for_disk(result, json_path)
     write_text_atomic(txt_path, transcript_text(result))
     data: dict[str, Any] = {**result.to_dict(), **privacy}
+    data["metrics"] = _metrics(result)
     if call is not None:
         data["call"] = {"id": call.id, "external_id": call.external_id, "provider": call.provider,
                         "started_at": call.started_at.isoformat(), "direction": call.direction.value}
     write_json_atomic(json_path, data)
     return json_path, txt_path
+
+
+def _metrics(result: TranscriptionResult) -> dict[str, Any] | None:
+    """The call's conversation metrics on speech-snapped times (the audio is at hand now); the dataset's
+    ``call_metrics`` table reads them (:mod:`perftel.analytics.tables`). None when they cannot be made."""
+    from perftel.analytics.tables import metrics_for_disk
+
+    try:
+        return metrics_for_disk(result)
+    except Exception as exc:  # metrics are derived data: never lose a transcript over them
+        logging.getLogger(__name__).warning("Call metrics not stored for a transcript: %s", type(exc).__name__)
+        return None
 
 
 def transcript_text(result: TranscriptionResult) -> str:

@@ -332,6 +332,49 @@ class Dataset:
         )
 
     # -- export ------------------------------------------------------------------------------------
+    def scorecard(self, start: Any = None, end: Any = None, by: str = "agent") -> pd.DataFrame:
+        """The agent scorecard of calls that started in ``[start, end]`` (local days, end included), in
+        SQL over ``call_metrics``, ``calls`` and the current trackers' ``tracker_hits``
+        (:mod:`perftel.analytics.scorecard` gives the columns and :data:`~perftel.analytics.SCORECARD_SQL`).
+
+        ``by``: ``"agent"`` (one row per agent), ``"day"`` or ``"week"`` (per agent and local day, or ISO
+        week starting Monday, in the company's zone; ``period`` holds the local date it starts). One
+        transcript per call (the first by recording id). Raises ConfigError for another ``by`` or a bad
+        trackers file."""
+        from perftel.analytics.scorecard import SCORECARD_SQL
+        from perftel.analytics.tables import attach_tracker_hits
+
+        periods = {"agent": None, "day": "CAST(c.start_local AS DATE)",
+                   "week": "CAST(date_trunc('week', c.start_local) AS DATE)"}
+        if by not in periods:
+            raise ConfigError(f"by must be one of {', '.join(periods)}, not {by!r}.", field="by")
+        where, params = self._where("calls", "c.start_utc", start, end, {})
+        hits = attach_tracker_hits(self)
+        keys = "agent" if by == "agent" else "agent, period"
+        source = f"""
+            SELECT m.*, coalesce(nullif(c.agents, ''), '(unknown)') AS agent, c.start_utc AS started_at
+                   {", " + periods[by] + " AS period" if periods[by] else ""}
+            FROM call_metrics m JOIN calls c ON c.call_id = m.call_id
+            WHERE {where}
+            QUALIFY row_number() OVER (PARTITION BY m.call_id ORDER BY m.recording_id) = 1"""
+        body = SCORECARD_SQL.replace("agent,\n    count(*)", keys + ",\n    count(*)")
+        body = body.replace("GROUP BY agent\nORDER BY agent", f"GROUP BY {keys}\nORDER BY {keys}")
+        out = self._frame(f"WITH call_metrics AS ({source}) {body}", params)
+        if len(hits):
+            rates = self._frame(
+                f"""WITH call_metrics AS ({source})
+                SELECT {keys}, h.tracker, count(DISTINCT m.call_id) AS n
+                FROM call_metrics m JOIN tracker_hits h ON h.call_id = m.call_id
+                GROUP BY ALL""",
+                params,
+            )
+            wide = rates.pivot_table(index=keys.split(", "), columns="tracker", values="n", fill_value=0)
+            wide.columns = [f"rate_{name}" for name in wide.columns]
+            out = out.merge(wide.reset_index(), on=keys.split(", "), how="left")
+            for column in wide.columns:
+                out[column] = out[column].fillna(0) / out["calls"]
+        return out
+
     def export(self, dest: str | Path, format: str = "parquet") -> list[Path]:
         """Write every table under ``dest`` (see :func:`perftel.dataset.export.export_tables`)."""
         from perftel.dataset.export import export_tables

@@ -161,7 +161,7 @@ def register_transcript_table(name: str, columns: pa.Schema, build: TranscriptRo
 
 def builder_modules() -> list[str]:
     """The modules whose row builders make the per-transcript tables (a worker process imports them)."""
-    return sorted({t.build.__module__ for t in _TRANSCRIPT_TABLES.values()})
+    return sorted({t.build.__module__ for t in _TRANSCRIPT_TABLES.values()} | set(_BUILTIN_MODULES))
 
 
 def transcript_tables() -> dict[str, TranscriptTable]:
@@ -300,7 +300,7 @@ def _segments(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, An
                 "no_speech_prob": seg.get("no_speech_prob"),
             }
         )
-    for before, row, after in zip([None, *rows[:-1]], rows, [*rows[1:], None], strict=True):
+    for before, row, after in zip([None, *rows][: len(rows)], rows, [*rows[1:], None][: len(rows)], strict=True):
         row["text_before"] = before["text"] if before else None
         row["text_after"] = after["text"] if after else None
     return rows
@@ -346,3 +346,9 @@ def transcript_rows(data: dict[str, Any], company_id: str) -> dict[str, list[dic
     call_id = (data.get("call") or {}).get("id")
     ctx = TranscriptContext(company_id, recording_id, str(call_id) if call_id is not None else None)
     return {name: table.build(data, ctx) for name, table in _TRANSCRIPT_TABLES.items()}
+
+
+#: Modules of perftel that register per-transcript tables; imported with this one so the tables always exist.
+_BUILTIN_MODULES = ("perftel.analytics.tables",)
+for _module in _BUILTIN_MODULES:
+    __import__(_module)

@@ -126,6 +126,7 @@ def load_conversations(
     *,
     trackers: Any | None = None,
     snap: bool = True,
+    use_dataset: bool = True,
 ) -> ConversationTables:
     """The company's transcribed calls as :class:`ConversationTables`, metrics and hits computed now.
 
@@ -134,6 +135,11 @@ def load_conversations(
     speech energy of the recording when it is on disk (:func:`perftel.analytics.timing.snap_to_speech`),
     so talk, silence and overlaps are exact; the timeline then shows the same, snapped, times.
     One recording per call (the first transcribed one). Raises ConfigError for a bad trackers file.
+
+    ``use_dataset`` (default): when the company has a dataset (:func:`perftel.open_dataset`), bring it up
+    to date and read its ``call_metrics`` (snapped when the transcript was written, see
+    :mod:`perftel.analytics.tables`), ``segments`` and the current trackers' hits from it; ``snap`` then
+    does not apply (the segments keep the transcript's times). Without a dataset: computed from the files.
     """
     from perftel.analytics import CompanyTrackers, parse_trackers
     from perftel.analytics.trackers import example_text
@@ -145,6 +151,10 @@ def load_conversations(
         trackers = own.reload()
         if not len(trackers):
             trackers = parse_trackers(example_text(), source="perftel's example trackers")
+    if use_dataset:
+        tables = _from_dataset(storage, trackers)
+        if tables is not None:
+            return tables
     by_recording = {rec.id: call for call in storage.load_calls() for rec in call.recordings}
     call_rows: list[dict[str, Any]] = []
     segment_rows: list[dict[str, Any]] = []
@@ -203,6 +213,63 @@ def load_conversations(
     hits = pd.DataFrame(hit_rows, columns=list(HIT_COLUMNS))
     return ConversationTables(
         calls, segments_frame, metrics, hits, str(trackers.source or ""), list(trackers.names)
+    )
+
+
+_DATASET_CALLS = """
+SELECT coalesce(m.call_id, m.recording_id) AS call_id, m.recording_id, c.start_utc AS started_at,
+       coalesce(nullif(c.agents, ''), '(unknown)') AS agent, c.direction,
+       coalesce(t.audio_seconds, 0.0) AS duration_seconds, coalesce(t.channels, 1) AS channels, t.audio_path
+FROM call_metrics m JOIN transcripts t USING (recording_id) LEFT JOIN calls c ON c.call_id = m.call_id
+QUALIFY row_number() OVER (PARTITION BY coalesce(m.call_id, m.recording_id)
+                           ORDER BY t.transcribed_at_utc NULLS LAST, m.recording_id) = 1
+ORDER BY started_at NULLS LAST, call_id
+"""
+_DATASET_SEGMENTS = """
+SELECT coalesce(s.call_id, s.recording_id) AS call_id, s.start_seconds AS start, s.end_seconds AS "end",
+       s.channel, CASE WHEN s.channel IS NULL AND s.speaker = 'speaker' THEN NULL ELSE s.speaker END AS speaker,
+       s.text, coalesce(w.n, CASE WHEN trim(s.text) = '' THEN 0
+                                  ELSE len(regexp_split_to_array(trim(s.text), '\\s+')) END) AS words
+FROM segments s
+LEFT JOIN (SELECT recording_id, segment_index, count(*) AS n FROM words GROUP BY ALL) w
+       USING (recording_id, segment_index)
+WHERE s.recording_id IN (SELECT unnest(?::VARCHAR[]))
+ORDER BY s.recording_id, s.start_seconds, s.segment_index
+"""
+
+
+def _from_dataset(storage: Any, trackers: Any) -> ConversationTables | None:
+    """:func:`load_conversations` from the company's dataset; None when it has none (or it is unreadable)."""
+    from perftel.analytics.tables import tracker_hits_frame
+    from perftel.dataset import index, open_dataset
+    from perftel.errors import StorageError
+
+    try:
+        if index.read_manifest(index.dataset_dir(storage)) is None:
+            return None
+        ds = open_dataset(storage.company_id, storage.data_dir, update=True)
+    except StorageError:
+        return None
+    with ds:
+        ds.refresh()
+        calls = ds._con.execute(_DATASET_CALLS).df()
+        recordings = calls["recording_id"].tolist()
+        columns = ", ".join(f'm."{c}"' for c in COLUMNS if c != "call_id")
+        metrics = ds._con.execute(
+            f"SELECT coalesce(m.call_id, m.recording_id) AS call_id, {columns} FROM call_metrics m "
+            "WHERE m.recording_id IN (SELECT unnest(?::VARCHAR[]))",
+            [recordings],
+        ).df()
+        segments = ds._con.execute(_DATASET_SEGMENTS, [recordings]).df()
+        hits = tracker_hits_frame(ds, trackers)
+    calls["started_at"] = pd.to_datetime(calls["started_at"], utc=True)
+    calls["audio_path"] = [p if p and Path(p).is_file() else None for p in calls["audio_path"]]
+    calls = calls[CALL_COLUMNS].reset_index(drop=True)
+    order = {call_id: i for i, call_id in enumerate(calls["call_id"])}
+    metrics = metrics.sort_values("call_id", key=lambda c: c.map(order)).reset_index(drop=True)[list(COLUMNS)]
+    hits = hits[hits["recording_id"].isin(set(recordings))][list(HIT_COLUMNS)].reset_index(drop=True)
+    return ConversationTables(
+        calls, segments[SEGMENT_COLUMNS], metrics, hits, str(trackers.source or ""), list(trackers.names)
     )
 
 
