@@ -12,9 +12,9 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
    also does steps 3 and 4; bleed of one side into the other is removed first: :mod:`perftel.crosstalk`).
 3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
    mono channel with a loud agent is heard as clearly as the agent.
-4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``; both
-   sides of a two-channel call share windows (in call order), so a call costs what its speech costs however
-   it is spread over the channels. Each window is one Whisper pass (one encoder run) without conditioning
+4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``, each
+   side of a two-channel call in its own windows (``share_windows=True`` packs both sides in call order:
+   less work, but it lost a quiet customer's speech once, see ``benchmarks/RESULTS.md``). Each window is one Whisper pass (one encoder run) without conditioning
    on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
    its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
    decoded seconds).
@@ -64,7 +64,7 @@ class TranscribeOptions:
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
-    silence (both channels in the same windows unless ``share_windows`` is False). ``hotwords`` /
+    silence (each channel in its own windows; ``share_windows=True`` packs both sides together). ``hotwords`` /
     ``initial_prompt`` (e.g. a company vocabulary, :mod:`perftel.vocabulary`) are given to every window;
     longer than Whisper's prompt (223 tokens) they are left out with a warning. A segment is dropped as non-speech when ``no_speech_prob > no_speech_threshold`` and
     ``avg_logprob < log_prob_threshold``; ``temperatures`` is the fallback ladder for a window that
@@ -84,7 +84,7 @@ class TranscribeOptions:
     window_seconds: float = 28.0
     pack_gap_seconds: float = 0.5
     pack_regions: bool = True  # False: one speech region per Whisper window (more encoder passes)
-    share_windows: bool = True  # both channels' speech packed into the same windows (False: per channel)
+    share_windows: bool = False  # True: both channels' speech in the same windows (less work; see RESULTS)
     condition_on_previous_text: bool = False
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     compression_ratio_threshold: float = 2.4

@@ -428,7 +428,8 @@ def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(audio
 
     stereo, mixdown, turns = _two_sided_call(audio_dir, tmp_path)
     counts = {}
-    for name, options, path in [("stereo", TranscribeOptions(), stereo), ("mono", TranscribeOptions(), mixdown),
+    shared = TranscribeOptions(share_windows=True)
+    for name, options, path in [("stereo", shared, stereo), ("mono", shared, mixdown),
                                 ("per-channel", TranscribeOptions(share_windows=False), stereo)]:
         transcriber = Transcriber("base", options=options)
         transcriber._whisper = FakeWhisper()
