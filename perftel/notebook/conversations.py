@@ -138,8 +138,9 @@ def load_conversations(
 
     ``use_dataset`` (default): when the company has a dataset (:func:`perftel.open_dataset`), bring it up
     to date and read its ``call_metrics`` (snapped when the transcript was written, see
-    :mod:`perftel.analytics.tables`), ``segments`` and the current trackers' hits from it; ``snap`` then
-    does not apply (the segments keep the transcript's times). Without a dataset: computed from the files.
+    :mod:`perftel.analytics.tables`), ``segments`` and the current trackers' hits from it; with ``snap`` the
+    segments are snapped the same way, so the timeline shows what the metrics measured. Without a dataset:
+    computed from the files.
     """
     from perftel.analytics import CompanyTrackers, parse_trackers
     from perftel.analytics.trackers import example_text
@@ -154,6 +155,8 @@ def load_conversations(
     if use_dataset:
         tables = _from_dataset(storage, trackers)
         if tables is not None:
+            if snap:
+                tables.segments = _snapped(tables.segments, tables.calls)
             return tables
     by_recording = {rec.id: call for call in storage.load_calls() for rec in call.recordings}
     call_rows: list[dict[str, Any]] = []
@@ -236,6 +239,24 @@ LEFT JOIN (SELECT recording_id, segment_index, count(*) AS n FROM words GROUP BY
 WHERE s.recording_id IN (SELECT unnest(?::VARCHAR[]))
 ORDER BY s.recording_id, s.start_seconds, s.segment_index
 """
+
+
+def _snapped(segments: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
+    """``segments`` with each call's edges snapped to the speech of its recording, where it is on disk
+    (:func:`perftel.analytics.timing.snap_to_speech`, as the stored metrics were); else as they are."""
+    from perftel.analytics.timing import snap_to_speech
+    from perftel.errors import TranscriptionError
+
+    paths = dict(zip(calls["call_id"], calls["audio_path"], strict=True))
+    parts = []
+    for call_id, group in segments.groupby("call_id", sort=False):
+        path = paths.get(call_id)
+        if path:
+            with contextlib.suppress(TranscriptionError):  # undecodable: keep the transcript's times
+                snapped = snap_to_speech(group.to_dict("records"), path)
+                group = pd.DataFrame(snapped, index=group.index)[list(group.columns)]
+        parts.append(group)
+    return pd.concat(parts) if parts else segments
 
 
 def _from_dataset(storage: Any, trackers: Any) -> ConversationTables | None:
