@@ -639,3 +639,55 @@ def test_sandbox_data_never_goes_into_a_real_company(tmp_path):
     with pytest.raises(ConfigError, match="not a sandbox company"):
         nb.ensure_sandbox_data("acme", DAY, DAY, data_dir=tmp_path)
     assert not (tmp_path / "acme").exists()
+
+
+# -- the same tables and charts from the dataset (aggregated in SQL) ----------------------------------
+@pytest.fixture
+def ds(tables, tmp_path):
+    from perftel import open_dataset
+
+    with open_dataset("acme", tmp_path) as dataset:
+        yield dataset
+
+
+def test_sql_aggregates_match_the_pandas_ones(tables, ds):
+    """Each chart's table, summed by the store, equals the one pandas counts from every JSON file."""
+    calls = tables.calls
+    pd.testing.assert_frame_equal(
+        nb.store_calls_per_day(ds), nb.calls_per_day(calls), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(nb.store_calls_per_hour(ds), nb.calls_per_hour(calls), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        nb.store_answered_per_day(ds), nb.answered_per_day(calls), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(nb.store_duration_bins(ds), nb.duration_bins(calls), check_dtype=False)
+    talk = nb.store_talk_time(ds).set_index("who")
+    expected = nb.talk_time(tables.segments).set_index("who")
+    pd.testing.assert_frame_equal(talk.sort_index(), expected.sort_index(), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        nb.store_summary(ds, "2026-11-02", "2026-11-03"),
+        nb.period_summary(
+            nb.filter_calls(calls, start="2026-11-02", end="2026-11-03"),
+            nb.filter_transcripts(tables.transcripts, start="2026-11-02", end="2026-11-03"),
+        ),
+    )
+    inbound = nb.store_calls(ds, direction="INBOUND", answered=True)
+    assert list(inbound["id"]) == ["call-1", "call-4"] and set(inbound["agents"]) == {"Ana"}
+    assert list(nb.store_calls(ds, "2026-11-04", "2026-11-04")["id"]) == ["call-4"]
+    figures = nb.store_figures(ds, "2026-11-02", "2026-11-04")
+    assert set(figures) == {"calls_per_day", "calls_per_hour", "answered", "duration", "talk_time"}
+    assert sum(sum(t.y) for t in figures["calls_per_day"].data) == 4
+    empty = nb.store_figures(ds, "2026-10-01", "2026-10-02", empty="nothing here")
+    assert "nothing here" in empty["calls_per_day"].layout.annotations[0].text
+
+
+def test_sql_word_matches_are_case_and_accent_insensitive(tables, ds):
+    assert list(nb.store_word_matches(ds, "REFUND")["recording_id"]) == ["rec-1"]
+    # every word of the query, anywhere in the recording (here in two different segments)
+    assert list(nb.store_word_matches(ds, "hello please")["recording_id"]) == ["rec-4"]
+    assert nb.store_word_matches(ds, "hello nothing-like-this").empty
+    assert set(nb.store_word_matches(ds, "héllo", start="2026-11-02", end="2026-11-02")["recording_id"]) == {
+        "rec-1", "rec-2"
+    }
+    segments = nb.store_segments(ds, "rec-1")
+    pd.testing.assert_frame_equal(segments, nb.call_segments(tables.segments, "rec-1"), check_dtype=False)
