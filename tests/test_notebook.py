@@ -429,8 +429,8 @@ def test_filters_and_one_calls_segments(tables):
     assert list(segments["who"]) == ["Ana", "customer"] and list(segments["time"]) == ["0:00", "0:05"]
 
 
-def test_explorer_filters_opens_a_call_and_plays_it(tables):
-    explorer = nb.CallExplorer(tables)
+def test_explorer_filters_opens_a_call_and_plays_it(ds):
+    explorer = nb.CallExplorer(ds)
     assert len(explorer.filtered) == 3 and "4 calls" in explorer.count.value
     assert explorer.call.value == "rec-4"  # newest first, as the list
     explorer.words.value = "refund"
@@ -442,6 +442,10 @@ def test_explorer_filters_opens_a_call_and_plays_it(tables):
     # every chart follows the Words filter too
     assert sum(sum(t.y) for t in explorer.figures["calls_per_day"].data) == 1
     assert sum(sum(t.y) for t in explorer.figures["calls_per_hour"].data) == 1
+    explorer.words.value = "RÉFUND"  # Dataset.search: any case, any accent, whole words
+    assert list(explorer.filtered["recording_id"]) == ["rec-1"] and list(explorer.rows["id"]) == ["call-1"]
+    explorer.words.value = "refun"
+    assert explorer.filtered.empty
     explorer.words.value = "nothing-like-this"
     assert explorer.filtered.empty and explorer.detail.value == ""
     assert "No calls match these filters" in explorer.table.value
@@ -452,10 +456,13 @@ def test_explorer_filters_opens_a_call_and_plays_it(tables):
     explorer.words.value = ""
     explorer.open_call("rec-2")
     assert "not on this machine" in explorer.player.children[0].value
+    assert list(explorer.open_call("call-4")["text"]) == ["hello", "password reset please"]
+    explorer.start.value, explorer.end.value = date(2026, 11, 4), date(2026, 11, 2)
+    assert "end is before the start" in explorer.message.value and explorer.rows.empty
 
 
-def test_explorer_lists_missed_calls_pages_and_sorts(tables):
-    explorer = nb.CallExplorer(tables, page_size=2)
+def test_explorer_lists_missed_calls_pages_and_sorts(ds):
+    explorer = nb.CallExplorer(ds, page_size=2)
     explorer.answered.value = "missed"
     assert list(explorer.rows["id"]) == ["call-3"] and "missed: no recording" in explorer.table.value
     assert explorer.answered.label == "missed"
@@ -486,7 +493,8 @@ def test_days_hours_and_times_are_local_to_the_company(tables, tmp_path):
     ]
     assert view.iloc[0].tolist()[:5] == ["2026-11-02 06:00", "Inbound", "yes", "2:00", "Ana"]
     assert isinstance(view.index, pd.RangeIndex)
-    explorer = nb.CallExplorer(local)
+    explorer = nb.CallExplorer.for_company("acme", tmp_path)
+    assert explorer.tz == "America/Sao_Paulo"
     assert "Started (America/Sao_Paulo)" in explorer.table.value and "2026-11-02 06:00" in explorer.table.value
 
 
