@@ -35,7 +35,7 @@ def run_demo(
 ) -> PipelineResult:
     sandbox_package = require_sandbox()  # ConfigError naming the install when missing
     start_sandbox = sandbox_package.start_sandbox
-    language_of = sandbox_package.goto_connect_data.language_of
+    language_of = sandbox_package.language_of
     store = store or CredentialStore()
     with start_sandbox("goto_connect", calls_per_day=4) as sandbox:
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")

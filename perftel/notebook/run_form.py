@@ -278,7 +278,7 @@ class SyncForm:
         if not typed and sandbox is not None and self.credentials.base_url_value == sandbox.base_url:
             from perftel._sandbox import require_sandbox
 
-            return require_sandbox().goto_connect_data.language_of
+            return require_sandbox().language_of
         return typed
 
     def _check(self, *, mark: bool = True) -> str:

@@ -70,7 +70,7 @@ def ensure_sandbox_data(
     if storage.metadata_dir.is_dir() and len(filter_calls(storage.calls_frame(), start=start, end=end)):
         return None
     sandbox_package = require_sandbox()
-    language_of = sandbox_package.goto_connect_data.language_of
+    language_of = sandbox_package.language_of
     with sandbox_package.start_sandbox("goto_connect", calls_per_day=calls_per_day) as sandbox:
         return run_pipeline(
             "goto_connect",

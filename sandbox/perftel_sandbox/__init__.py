@@ -31,6 +31,15 @@ _REGISTRY = {
 }
 
 
+def language_of(call: Any) -> str | None:
+    """The language a GoTo Connect sandbox call was recorded in ("en" or "pt"), for
+    ``run_pipeline(..., language=language_of)``: the sandbox's synthetic Portuguese is too robotic for
+    Whisper's language detection (see :func:`perftel_sandbox.goto_connect_data.language_of`)."""
+    from perftel_sandbox.goto_connect_data import language_of as of_goto_call
+
+    return of_goto_call(call)
+
+
 def _sandbox_class(provider: str) -> type:
     name = str(provider).strip().lower()
     if name not in _REGISTRY:
