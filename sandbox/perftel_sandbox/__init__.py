@@ -77,4 +77,4 @@ def serve(provider: str, *, host: str = "127.0.0.1", port: int = 0, **options: A
         sandbox.stop()
 
 
-__all__ = ["SANDBOX_PROVIDERS", "serve", "start_sandbox"]
+__all__ = ["SANDBOX_PROVIDERS", "language_of", "serve", "start_sandbox"]
