@@ -300,7 +300,7 @@ def _segments(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, An
                 "no_speech_prob": seg.get("no_speech_prob"),
             }
         )
-    for before, row, after in zip([None, *rows[:-1]], rows, [*rows[1:], None], strict=True):
+    for before, row, after in zip([None, *rows[:-1]], rows, [*rows[1:], None][: len(rows)], strict=False):
         row["text_before"] = before["text"] if before else None
         row["text_after"] = after["text"] if after else None
     return rows
