@@ -699,3 +699,20 @@ def test_sql_word_matches_are_case_and_accent_insensitive(tables, ds):
     }
     segments = nb.store_segments(ds, "rec-1")
     pd.testing.assert_frame_equal(segments, nb.call_segments(tables.segments, "rec-1"), check_dtype=False)
+
+
+def test_a_recording_without_speech_is_listed_and_opens_empty(tmp_path):
+    """A transcription with no segments (silence) is indexed, listed and opened without speech."""
+    from perftel import open_dataset
+
+    storage = CompanyStorage("acme", tmp_path).ensure()
+    call = _call(7, 2, 9, "INBOUND", True, 30, "Ana")
+    storage.save_call(call)
+    storage.save_transcription(
+        TranscriptionResult("rec-7", "", [], "pt", 3.0, "tiny"), prefix="goto_connect", call=call
+    )
+    with open_dataset("acme", tmp_path) as ds:
+        assert list(nb.store_transcripts(ds)["recording_id"]) == ["rec-7"]
+        assert nb.store_segments(ds, "rec-7").empty and nb.store_talk_time(ds).empty
+        explorer = nb.CallExplorer(ds)
+        assert explorer.call.value == "rec-7" and "No speech" in explorer.detail.value
