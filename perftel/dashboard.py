@@ -49,13 +49,13 @@ from IPython.display import Markdown, display
 
 from perftel import notebook as nb
 
-tables = nb.load_tables({company!r}, {str(data_dir)!r})
+dataset = nb.open_dataset({company!r}, {str(data_dir)!r})
 display(Markdown(
     "# Calls of " + {company!r} + "\\n\\nFilter by date, direction, answered or missed and words said; open a call "
-    "to see who spoke when and play it. Times are local to **" + tables.timezone + "**; durations read "
+    "to see who spoke when and play it. Times are local to **" + dataset.tz.key + "**; durations read "
     "minutes:seconds. Only calls already synced are here."
 ))
-nb.CallExplorer(tables{period})"""
+nb.CallExplorer(dataset{period})"""
     notebook = new_notebook(
         cells=[new_code_cell(source)],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},

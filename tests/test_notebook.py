@@ -429,8 +429,8 @@ def test_filters_and_one_calls_segments(tables):
     assert list(segments["who"]) == ["Ana", "customer"] and list(segments["time"]) == ["0:00", "0:05"]
 
 
-def test_explorer_filters_opens_a_call_and_plays_it(tables):
-    explorer = nb.CallExplorer(tables)
+def test_explorer_filters_opens_a_call_and_plays_it(ds):
+    explorer = nb.CallExplorer(ds)
     assert len(explorer.filtered) == 3 and "4 calls" in explorer.count.value
     assert explorer.call.value == "rec-4"  # newest first, as the list
     explorer.words.value = "refund"
@@ -442,6 +442,10 @@ def test_explorer_filters_opens_a_call_and_plays_it(tables):
     # every chart follows the Words filter too
     assert sum(sum(t.y) for t in explorer.figures["calls_per_day"].data) == 1
     assert sum(sum(t.y) for t in explorer.figures["calls_per_hour"].data) == 1
+    explorer.words.value = "RÉFUND"  # Dataset.search: any case, any accent, whole words
+    assert list(explorer.filtered["recording_id"]) == ["rec-1"] and list(explorer.rows["id"]) == ["call-1"]
+    explorer.words.value = "refun"
+    assert explorer.filtered.empty
     explorer.words.value = "nothing-like-this"
     assert explorer.filtered.empty and explorer.detail.value == ""
     assert "No calls match these filters" in explorer.table.value
@@ -452,10 +456,13 @@ def test_explorer_filters_opens_a_call_and_plays_it(tables):
     explorer.words.value = ""
     explorer.open_call("rec-2")
     assert "not on this machine" in explorer.player.children[0].value
+    assert list(explorer.open_call("call-4")["text"]) == ["hello", "password reset please"]
+    explorer.start.value, explorer.end.value = date(2026, 11, 4), date(2026, 11, 2)
+    assert "end is before the start" in explorer.message.value and explorer.rows.empty
 
 
-def test_explorer_lists_missed_calls_pages_and_sorts(tables):
-    explorer = nb.CallExplorer(tables, page_size=2)
+def test_explorer_lists_missed_calls_pages_and_sorts(ds):
+    explorer = nb.CallExplorer(ds, page_size=2)
     explorer.answered.value = "missed"
     assert list(explorer.rows["id"]) == ["call-3"] and "missed: no recording" in explorer.table.value
     assert explorer.answered.label == "missed"
@@ -486,7 +493,8 @@ def test_days_hours_and_times_are_local_to_the_company(tables, tmp_path):
     ]
     assert view.iloc[0].tolist()[:5] == ["2026-11-02 06:00", "Inbound", "yes", "2:00", "Ana"]
     assert isinstance(view.index, pd.RangeIndex)
-    explorer = nb.CallExplorer(local)
+    explorer = nb.CallExplorer.for_company("acme", tmp_path)
+    assert explorer.tz == "America/Sao_Paulo"
     assert "Started (America/Sao_Paulo)" in explorer.table.value and "2026-11-02 06:00" in explorer.table.value
 
 
@@ -639,3 +647,72 @@ def test_sandbox_data_never_goes_into_a_real_company(tmp_path):
     with pytest.raises(ConfigError, match="not a sandbox company"):
         nb.ensure_sandbox_data("acme", DAY, DAY, data_dir=tmp_path)
     assert not (tmp_path / "acme").exists()
+
+
+# -- the same tables and charts from the dataset (aggregated in SQL) ----------------------------------
+@pytest.fixture
+def ds(tables, tmp_path):
+    from perftel import open_dataset
+
+    with open_dataset("acme", tmp_path) as dataset:
+        yield dataset
+
+
+def test_sql_aggregates_match_the_pandas_ones(tables, ds):
+    """Each chart's table, summed by the store, equals the one pandas counts from every JSON file."""
+    calls = tables.calls
+    pd.testing.assert_frame_equal(
+        nb.store_calls_per_day(ds), nb.calls_per_day(calls), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(nb.store_calls_per_hour(ds), nb.calls_per_hour(calls), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        nb.store_answered_per_day(ds), nb.answered_per_day(calls), check_dtype=False
+    )
+    pd.testing.assert_frame_equal(nb.store_duration_bins(ds), nb.duration_bins(calls), check_dtype=False)
+    talk = nb.store_talk_time(ds).set_index("who")
+    expected = nb.talk_time(tables.segments).set_index("who")
+    pd.testing.assert_frame_equal(talk.sort_index(), expected.sort_index(), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        nb.store_summary(ds, "2026-11-02", "2026-11-03"),
+        nb.period_summary(
+            nb.filter_calls(calls, start="2026-11-02", end="2026-11-03"),
+            nb.filter_transcripts(tables.transcripts, start="2026-11-02", end="2026-11-03"),
+        ),
+    )
+    inbound = nb.store_calls(ds, direction="INBOUND", answered=True)
+    assert list(inbound["id"]) == ["call-1", "call-4"] and set(inbound["agents"]) == {"Ana"}
+    assert list(nb.store_calls(ds, "2026-11-04", "2026-11-04")["id"]) == ["call-4"]
+    figures = nb.store_figures(ds, "2026-11-02", "2026-11-04")
+    assert set(figures) == {"calls_per_day", "calls_per_hour", "answered", "duration", "talk_time"}
+    assert sum(sum(t.y) for t in figures["calls_per_day"].data) == 4
+    empty = nb.store_figures(ds, "2026-10-01", "2026-10-02", empty="nothing here")
+    assert "nothing here" in empty["calls_per_day"].layout.annotations[0].text
+
+
+def test_sql_word_matches_are_case_and_accent_insensitive(tables, ds):
+    assert list(nb.store_word_matches(ds, "REFUND")["recording_id"]) == ["rec-1"]
+    # every word of the query, anywhere in the recording (here in two different segments)
+    assert list(nb.store_word_matches(ds, "hello please")["recording_id"]) == ["rec-4"]
+    assert nb.store_word_matches(ds, "hello nothing-like-this").empty
+    assert set(nb.store_word_matches(ds, "héllo", start="2026-11-02", end="2026-11-02")["recording_id"]) == {
+        "rec-1", "rec-2"
+    }
+    segments = nb.store_segments(ds, "rec-1")
+    pd.testing.assert_frame_equal(segments, nb.call_segments(tables.segments, "rec-1"), check_dtype=False)
+
+
+def test_a_recording_without_speech_is_listed_and_opens_empty(tmp_path):
+    """A transcription with no segments (silence) is indexed, listed and opened without speech."""
+    from perftel import open_dataset
+
+    storage = CompanyStorage("acme", tmp_path).ensure()
+    call = _call(7, 2, 9, "INBOUND", True, 30, "Ana")
+    storage.save_call(call)
+    storage.save_transcription(
+        TranscriptionResult("rec-7", "", [], "pt", 3.0, "tiny"), prefix="goto_connect", call=call
+    )
+    with open_dataset("acme", tmp_path) as ds:
+        assert list(nb.store_transcripts(ds)["recording_id"]) == ["rec-7"]
+        assert nb.store_segments(ds, "rec-7").empty and nb.store_talk_time(ds).empty
+        explorer = nb.CallExplorer(ds)
+        assert explorer.call.value == "rec-7" and "No speech" in explorer.detail.value

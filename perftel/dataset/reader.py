@@ -122,7 +122,9 @@ class Dataset:
         With ``params``, ``?`` placeholders are bound (the result is then materialised)."""
         self.refresh()
         if params:
-            return self._con.from_arrow(self._con.execute(query, params).fetch_arrow_table())
+            result = self._con.execute(query, params)
+            to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table  # duckdb 2 renamed it
+            return self._con.from_arrow(to_arrow())
         return self._con.sql(query)
 
     def _frame(self, query: str, params: list[Any]) -> pd.DataFrame:

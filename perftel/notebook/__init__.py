@@ -7,6 +7,7 @@ The only part of perftel that imports ipywidgets and plotly (``pip install 'perf
     form = nb.SyncForm(company="acme")       # credentials, dates, options, Run/Cancel, progress
     form                                      # shows it; or headless: form.run(); form.wait()
     nb.CallExplorer.for_company("acme")       # filters, charts, transcript table, one call's audio
+    ds = nb.open_dataset("acme")               # the calls as tables; nb.store_* aggregate them in SQL
 
 Everything a button does is a method, so notebooks run the same with and without a browser.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from perftel.dataset import open_dataset
 from perftel.notebook.charts import (
     CallTables,
     add_time_columns,
@@ -65,6 +67,20 @@ from perftel.notebook.sample_data import (
     require_sandbox_company,
     start_sandbox,
 )
+from perftel.notebook.store import (
+    first_day_last_day,
+    store_answered_per_day,
+    store_calls,
+    store_calls_per_day,
+    store_calls_per_hour,
+    store_duration_bins,
+    store_figures,
+    store_segments,
+    store_summary,
+    store_talk_time,
+    store_transcripts,
+    store_word_matches,
+)
 from perftel.notebook.tables import (
     calls_view,
     clock,
@@ -80,6 +96,19 @@ if os.environ.get("PERFTEL_OFFLINE_HTML") == "1":  # set by perftel.report for t
     use_offline_html_renderer()
 
 __all__ = [
+    "first_day_last_day",
+    "store_answered_per_day",
+    "store_calls",
+    "store_calls_per_day",
+    "store_calls_per_hour",
+    "store_duration_bins",
+    "store_figures",
+    "store_segments",
+    "store_summary",
+    "store_talk_time",
+    "store_transcripts",
+    "store_word_matches",
+    "open_dataset",
     "QUICK_RANGES",
     "SANDBOX_COMPANIES",
     "CallExplorer",

@@ -8,7 +8,9 @@
 
 Days and hours are local to the company's time zone (``perftel.company``; stored times stay UTC). Each
 chart is drawn from a small aggregated table (``calls_per_day`` → ``calls_per_day_chart``), so the
-aggregates may come from pandas here or from SQL elsewhere. An empty table draws a message saying what
+aggregates may come from pandas here or from SQL: the notebooks, the explorer and the report take them from
+the company's dataset (:mod:`perftel.notebook.store`); :func:`load_tables`, which reads every JSON file into
+pandas, stays for scripts and small folders. An empty table draws a message saying what
 to do, not empty axes.
 """
 
@@ -82,7 +84,10 @@ def load_tables(
     company: str, data_dir: str | Path | None = None, *, timezone: str | ZoneInfo | None = None
 ) -> CallTables:
     """Read a company's saved calls and transcriptions from disk; days and hours in ``timezone``
-    (default: the company's setting, see :func:`perftel.company.company_settings`)."""
+    (default: the company's setting, see :func:`perftel.company.company_settings`).
+
+    Every JSON file, every segment, in memory (about a minute and 10 GB for a year of 500 calls a day):
+    for more than a few thousand calls use :func:`perftel.open_dataset` and :mod:`perftel.notebook.store`."""
     from perftel.company import company_settings
 
     tz = zone_name(company_settings(company, data_dir, timezone=timezone).timezone)

@@ -1,6 +1,10 @@
 """The call explorer, laid out for a 1440×1000 screen: filters in one row; the call list (paged, sortable,
 missed calls included) with the one-call view beside it — who said what on a timeline, the segments and
-the audio together; the charts below, every one following every filter (Words included)."""
+the audio together; the charts below, every one following every filter (Words included).
+
+It reads the company's dataset (:mod:`perftel.dataset`): the period's calls and transcript excerpts, the
+charts' aggregates summed in SQL (:mod:`perftel.notebook.store`), words found by ``Dataset.search``, and the
+segments of the one call opened — never every segment in memory."""
 
 from __future__ import annotations
 
@@ -12,22 +16,18 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import display
 
-from perftel.notebook.charts import (
-    CallTables,
-    answered_figure,
-    call_segments,
-    calls_per_day_figure,
-    calls_per_hour_figure,
-    calls_with_words,
-    filter_calls,
-    filter_transcripts,
-    load_tables,
-    no_calls_message,
-    talk_time_figure,
-    timeline_figure,
-)
+from perftel.dataset import Dataset, open_dataset
+from perftel.notebook.charts import no_calls_message, timeline_figure
 from perftel.notebook.common import guarded
-from perftel.notebook.tables import clock, local_times, started_column, yes_no
+from perftel.notebook.store import (
+    first_day_last_day,
+    store_calls,
+    store_figures,
+    store_segments,
+    store_transcripts,
+    store_word_matches,
+)
+from perftel.notebook.tables import clock, local_times, started_column, yes_no, zone_name
 
 ANY, ANSWERED, MISSED = "any", "answered", "missed"
 SORTS = {
@@ -135,23 +135,29 @@ class CallExplorer:
     """Filter calls by date (local days), direction, answered/missed and words; page and sort the list;
     open one call; the charts follow the same filters.
 
-    Headless API (what the widgets call): ``refresh()`` → the matching transcripts; ``open_call(id)``
-    (a recording id or a call id) → that recording's segments; ``rows`` are the listed calls.
+    ``dataset``: the company's open dataset (:func:`perftel.open_dataset`); ``start``/``end``: the first
+    period shown (local days; default: the first and last day with calls).
+
+    Headless API (what the widgets call): ``refresh()`` → the matching transcripts (text cut to an
+    excerpt); ``open_call(id)`` (a recording id or a call id) → that recording's segments; ``rows`` are
+    the listed calls.
     """
 
+    EXCERPT = 400  # characters of each transcript read for the list
+
     def __init__(
-        self, tables: CallTables, *, start=None, end=None, page_size: int = 12, autoplay: bool = False
+        self, dataset: Dataset, *, start=None, end=None, page_size: int = 12, autoplay: bool = False
     ) -> None:
-        self.tables, self.tz, self.page_size, self.page = tables, tables.timezone, page_size, 0
-        days = tables.calls["day"] if not tables.calls.empty else pd.Series(dtype=object)
+        if not isinstance(dataset, Dataset):
+            raise TypeError("CallExplorer takes a dataset: nb.CallExplorer(nb.open_dataset(company, data_dir)).")
+        self.dataset, self.tz, self.page_size, self.page = dataset, zone_name(dataset.tz), page_size, 0
+        first, last = first_day_last_day(dataset) if start is None or end is None else (start, end)
         narrow = {"description_width": "initial"}
         self.start = w.DatePicker(
-            value=start or (min(days) if len(days) else None), description="From", style=narrow,
-            layout=w.Layout(width="210px"),
+            value=start or first, description="From", style=narrow, layout=w.Layout(width="210px"),
         )
         self.end = w.DatePicker(
-            value=end or (max(days) if len(days) else None), description="To", style=narrow,
-            layout=w.Layout(width="190px"),
+            value=end or last, description="To", style=narrow, layout=w.Layout(width="190px"),
         )
         self.direction = w.Dropdown(
             options=[(ANY, ANY), ("inbound", "INBOUND"), ("outbound", "OUTBOUND")], value=ANY,
@@ -181,7 +187,8 @@ class CallExplorer:
             name: w.Output(layout=w.Layout(width="50%"))
             for name in ("calls_per_day", "answered", "calls_per_hour", "talk_time")
         }
-        self.filtered = tables.transcripts
+        self.filtered = pd.DataFrame()
+        self.calls = pd.DataFrame()
         self.rows = pd.DataFrame()
         self.figures: dict = {}
         for control in (self.start, self.end, self.direction, self.answered, self.words):
@@ -213,7 +220,8 @@ class CallExplorer:
 
     @classmethod
     def for_company(cls, company: str, data_dir: str | Path | None = None, **options) -> CallExplorer:
-        return cls(load_tables(company, data_dir), **options)
+        """The explorer over ``company``'s dataset (built from the saved files when there is none yet)."""
+        return cls(open_dataset(company, data_dir), **options)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
@@ -236,18 +244,20 @@ class CallExplorer:
         if filters["start"] and filters["end"] and filters["end"] < filters["start"]:
             problem = "The end is before the start: pick an end on or after it."
         self.message.value = f"<span style='color:#b00020'>⚠ {problem}</span>" if problem else ""
-        self.filtered = filter_transcripts(self.tables.transcripts, **filters, words=words)
-        calls = calls_with_words(filter_calls(self.tables.calls, **filters), self.tables.transcripts, words)
+        recordings = None
+        if problem:  # show nothing (and say why) rather than raise from a callback
+            filters["end"], filters["call_ids"], recordings = filters["start"], [], []
+        ds, period = self.dataset, (filters.pop("start"), filters.pop("end"))
+        if words.strip() and not problem:
+            matches = store_word_matches(ds, words, *period)
+            recordings = list(matches["recording_id"])
+            filters["call_ids"] = list(matches["call_id"].dropna())
+        self.filtered = store_transcripts(ds, *period, recording_ids=recordings, excerpt=self.EXCERPT, **filters)
+        calls = store_calls(ds, *period, **filters)
         self.calls = calls
-        self.rows = call_rows(calls, self.filtered if words.strip() else self.tables.transcripts)
+        self.rows = call_rows(calls, self.filtered)
         empty = self._empty_message()
-        segments = self.tables.segments[self.tables.segments["recording_id"].isin(self.filtered["recording_id"])]
-        self.figures = {
-            "calls_per_day": calls_per_day_figure(calls, empty=empty),
-            "answered": answered_figure(calls, empty=empty),
-            "calls_per_hour": calls_per_hour_figure(calls, self.tz, empty=empty),
-            "talk_time": talk_time_figure(segments),
-        }
+        self.figures = store_figures(ds, *period, empty=empty, **filters)
         for name, out in self.chart_outputs.items():
             show_figure(out, self.figures[name])
         answered = int(calls["answered"].sum()) if len(calls) else 0
@@ -287,21 +297,22 @@ class CallExplorer:
     def open_call(self, recording_id: str | None) -> pd.DataFrame:
         """Show one recording (or a call id's first recording): header, audio, timeline, segments;
         returns its segments."""
-        transcripts = self.tables.transcripts
-        if recording_id is not None and recording_id not in set(transcripts["recording_id"]):
-            match = transcripts[transcripts["call_id"] == recording_id]
-            recording_id = match["recording_id"].iloc[0] if len(match) else None
+        ds, row = self.dataset, None
+        if recording_id is not None:
+            found = store_transcripts(ds, recording_ids=[recording_id], excerpt=1)
+            if found.empty:  # a call id: its first recording
+                found = store_transcripts(ds, call_ids=[recording_id], excerpt=1).head(1)
+            row = found.iloc[0] if len(found) else None
+            recording_id = row["recording_id"] if row is not None else None
         self.timeline.outputs = ()
-        if recording_id is None:
+        if row is None:
             self.header.value, self.detail.value, self.player.children = "", "", ()
-            if self.call.options:
-                return call_segments(self.tables.segments, "")
-            self.header.value = (
-                "<p class='perftel-empty' style='color:#555'>No transcribed call matches the filters.</p>"
-            )
-            return call_segments(self.tables.segments, "")
-        segments = call_segments(self.tables.segments, recording_id)
-        row = transcripts[transcripts["recording_id"] == recording_id].iloc[0]
+            if not self.call.options:
+                self.header.value = (
+                    "<p class='perftel-empty' style='color:#555'>No transcribed call matches the filters.</p>"
+                )
+            return store_segments(ds, "")
+        segments = store_segments(ds, recording_id)
         when = local_times(pd.Series([row["started_at"]]), self.tz).iloc[0]
         self.header.value = (
             f"<div style='font-size:14px'><b>{when}</b> ({html.escape(self.tz)}) · "
