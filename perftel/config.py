@@ -20,28 +20,30 @@ PERFTEL_TRANSCRIBE_WORKERS calls transcribed at once in this process  auto (see
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from perftel.errors import ConfigError
 
-WHISPER_MODELS = (
-    "tiny",
-    "tiny.en",
-    "base",
-    "base.en",
-    "small",
-    "small.en",
-    "medium",
-    "medium.en",
-    "large-v1",
-    "large-v2",
-    "large-v3",
-    "large",
-    "distil-large-v3",
-    "turbo",
-    "large-v3-turbo",
-)
+
+def whisper_model_names() -> tuple[str, ...]:
+    """The model sizes faster-whisper knows (``faster_whisper.utils.available_models()``: 19 in 1.2, e.g.
+    ``tiny.en``, ``base``, ``large-v3``, ``distil-large-v3.5``, ``turbo``), in its order. Imported lazily."""
+    from faster_whisper.utils import available_models
+
+    return tuple(available_models())
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def is_hub_id(name: str) -> bool:
+    """``org/name`` (e.g. ``Systran/faster-whisper-small``) that is not a folder on disk: a model faster-whisper
+    downloads from the Hugging Face Hub (needs the internet once)."""
+    return bool(_HUB_ID.match(name)) and not Path(name).expanduser().exists()
+
+
 DEVICES = ("cpu", "cuda", "auto")
 COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "default", "auto")
 
@@ -68,11 +70,13 @@ def env(name: str, default: str | None = None) -> str | None:
 
 
 def validate_model(model: str) -> str:
-    if model in WHISPER_MODELS or Path(model).expanduser().is_dir():
+    """A model size faster-whisper knows, a model folder, or a Hub id (``org/name``); else ConfigError
+    naming the valid sizes."""
+    if model in whisper_model_names() or Path(model).expanduser().is_dir() or is_hub_id(model):
         return model
     raise ConfigError(
-        f"WHISPER_MODEL={model!r} is not a Whisper model size or a model directory. "
-        f"Use one of: {', '.join(WHISPER_MODELS)}.",
+        f"WHISPER_MODEL={model!r} is not a Whisper model size, a model directory or a Hub id (org/name). "
+        f"Use one of: {', '.join(whisper_model_names())}.",
         field="WHISPER_MODEL",
     )
 

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from perftel import audio as audio_io
-from perftel.config import WHISPER_MODELS, WhisperSettings, validate_compute_type, validate_device
+from perftel.config import WhisperSettings, validate_compute_type, validate_device, whisper_model_names
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.languages import canonical_language, parse_languages
 from perftel.models import TranscriptionResult, TranscriptionSegment, Word, utcnow
@@ -186,7 +186,7 @@ class Transcriber:
         if language is not None:  # any spelling; an unknown language is a ConfigError here, before any work
             self.options = replace(self.options, language=canonical_language(language))
         self.cpu_threads = cpu_threads if cpu_threads > 0 else max(1, _default_threads() // self.num_workers)
-        self.model_name = model if model in WHISPER_MODELS else Path(model).expanduser().name
+        self.model_name = model if model in whisper_model_names() else Path(model).expanduser().name
         self.model_path: str | None = None
         self._whisper: Any = None
         self._prompt_problems: dict[str, str | None] = {}  # prompt text → problem (checked once per text)

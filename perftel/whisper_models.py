@@ -24,7 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from perftel.config import WHISPER_MODELS, model_cache_dir
+from perftel.config import is_hub_id, model_cache_dir, whisper_model_names
 from perftel.errors import ConfigError
 from perftel.files import atomic_open, write_json_atomic
 
@@ -82,7 +82,9 @@ def resolve_model(name_or_dir: str) -> str:
     fail verification.
     """
     name = str(name_or_dir).strip()
-    if name not in WHISPER_MODELS:
+    if is_hub_id(name):
+        return name  # faster-whisper downloads it from the Hub (needs the internet once)
+    if name not in whisper_model_names():
         path = Path(name).expanduser()
         if path.is_dir():
             if not (path / "model.bin").is_file():
@@ -94,8 +96,8 @@ def resolve_model(name_or_dir: str) -> str:
         if os.sep in name or "/" in name or name.startswith(("~", ".")):
             raise ConfigError(f"Model directory {path} does not exist.", field="WHISPER_MODEL")
         raise ConfigError(
-            f"WHISPER_MODEL={name!r} is not a Whisper model size or a model directory. "
-            f"Use one of: {', '.join(WHISPER_MODELS)} (offline: {', '.join(BUNDLED)}).",
+            f"WHISPER_MODEL={name!r} is not a Whisper model size, a model directory or a Hub id (org/name). "
+            f"Use one of: {', '.join(whisper_model_names())} (offline: {', '.join(BUNDLED)}).",
             field="WHISPER_MODEL",
         )
     source = BUNDLED.get(name)

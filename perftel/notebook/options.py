@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import ipywidgets as w
 
-from perftel.config import DEVICES, WHISPER_MODELS
+from perftel.config import DEVICES, whisper_model_names
 from perftel.dates import to_day
 from perftel.errors import ConfigError
 from perftel.languages import canonical_language, describe_languages
 from perftel.notebook.common import STYLE, WIDGET, field_error
 
 QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
-MODEL_CHOICES = ("tiny.en", "base", *[m for m in WHISPER_MODELS if m not in ("tiny.en", "base")])
+MODEL_CHOICES = ("tiny.en", "base", *[m for m in whisper_model_names() if m not in ("tiny.en", "base")])
 
 
 def quick_range(name: str, today: date | None = None) -> tuple[date, date]:
