@@ -69,6 +69,25 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
+def _token_hits(terms: list[str]) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index:
+    a word is one token lookup; a phrase is its tokens at consecutive positions of the same segment; several
+    terms are intersected. Exactly the segments whose ``text_search`` contains every term (see
+    :func:`perftel.dataset.schema.segment_token_table`)."""
+    selects, params = [], []
+    for term in terms:
+        tokens = term.split()
+        joins = "".join(
+            f" JOIN segment_tokens t{k} ON t{k}.recording_id = t0.recording_id"
+            f" AND t{k}.segment_index = t0.segment_index AND t{k}.position = t0.position + {k}"
+            for k in range(1, len(tokens))
+        )
+        where = " AND ".join(f"t{k}.token = ?" for k in range(len(tokens)))
+        selects.append(f"SELECT t0.recording_id, t0.segment_index FROM segment_tokens t0{joins} WHERE {where}")
+        params += tokens
+    return " INTERSECT ".join(f"({q})" for q in selects), params
+
+
 class Dataset:
     """One company's calls as tables. Use :func:`open_dataset`."""
 
@@ -225,8 +244,28 @@ class Dataset:
         neighbouring segments' text). Raises ``ConfigError`` for an empty query."""
         self.refresh()
         terms = search_terms(text)
-        clauses = ["contains(s.text_search, ?)" for _ in terms]
-        params: list[Any] = list(terms)
+        hits, params = _token_hits(terms)
+        return self._search_hits(hits, params, speaker, start, end, limit)
+
+    def _search_scan(
+        self, text: str, speaker: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = 1000
+    ) -> pd.DataFrame:
+        """:meth:`search` by scanning every segment's ``text_search`` (the reference the token index is
+        tested against; linear in the number of segments)."""
+        self.refresh()
+        terms = search_terms(text)
+        hits = "SELECT recording_id, segment_index FROM segments WHERE " + " AND ".join(
+            "contains(text_search, ?)" for _ in terms
+        )
+        return self._search_hits(hits, list(terms), speaker, start, end, limit)
+
+    def _search_hits(
+        self, hits: str, params: list[Any], speaker: str | None, start: Any, end: Any, limit: int | None
+    ) -> pd.DataFrame:
+        """The result of a search whose matching segments are the rows ``(recording_id, segment_index)``
+        of the query ``hits``: filtered by speaker and the call's local days, newest call first."""
+        clauses = ["TRUE"]
+        params = list(params)
         if speaker is not None:
             clauses.append("lower(s.speaker) = lower(?)")
             params.append(speaker)
@@ -242,10 +281,13 @@ class Dataset:
             ]
         cap = f"LIMIT {int(limit)}" if limit else ""
         query = f"""
-            WITH hits AS (
+            WITH found AS ({hits}),
+            hits AS (
                 SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker,
                        s.text, s.text_before, s.text_after
-                FROM segments s WHERE {" AND ".join(clauses)}
+                FROM segments s SEMI JOIN found f
+                     ON s.recording_id = f.recording_id AND s.segment_index = f.segment_index
+                WHERE {" AND ".join(clauses)}
             )
             SELECT h.call_id, h.recording_id, t.call_start_utc,
                    timezone('{quote(self.tz.key)}', t.call_start_utc) AS call_start_local,

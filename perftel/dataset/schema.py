@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bump when a table's columns or meaning change: a store of another version is rebuilt from the files.
-VERSION = 2
+VERSION = 3
 
 _TS = pa.timestamp("us", tz="UTC")
 _BASE = [pa.field("company_id", pa.string()), pa.field("_vid", pa.int64())]
@@ -115,6 +115,15 @@ WORDS = _schema(
     ("speaker", pa.string()),
 )
 
+SEGMENT_TOKENS = _schema(
+    ("token", pa.string()),
+    ("recording_id", pa.string()),
+    ("segment_index", pa.int32()),
+    ("position", pa.int32()),
+)
+#: Rows per Parquet row group of ``segment_tokens``: small, so that a lookup of one token reads little.
+TOKEN_ROW_GROUP = 32_768
+
 #: Tables built from a call's detail JSON.
 CALL_TABLES: dict[str, pa.Schema] = {"calls": CALLS, "participants": PARTICIPANTS, "recordings": RECORDINGS}
 
@@ -189,6 +198,38 @@ def search_text(text: str) -> str:
     whole word ``w`` is exactly the substring ``" w "``. ``"Informações, já!"`` → ``" informacoes ja "``.
     Segments' ``text_search`` column holds this form of ``text`` (computed per column at index time)."""
     return search_text_array(pa.array([text], pa.string()))[0].as_py()
+
+
+def segment_token_table(segments: pa.Table) -> pa.Table:
+    """``segments`` (with ``text_search`` filled) → ``segment_tokens``: one row per word occurrence,
+    ``(token, recording_id, segment_index, position)``, position counted from 0 within the segment, sorted
+    by token then recording and segment. A token is one space-separated word of ``text_search``, so a
+    whole word ``w`` is in a segment exactly when the row ``(search_text(w).strip(), segment)`` exists, and
+    a phrase is in it exactly when its tokens sit at consecutive positions. Sorted by token, each Parquet
+    row group covers a narrow range of tokens and its min/max statistics let a lookup skip the others.
+    Keeps ``company_id`` and ``_vid`` so the views' tenant filter and tombstones apply as to ``segments``."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    words = pc.split_pattern(pc.utf8_trim(segments.column("text_search"), " "), " ")
+    flat = pc.list_flatten(words)
+    parent = pc.list_parent_indices(words)
+    lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position = np.arange(len(flat), dtype=np.int64) - starts
+    table = pa.table(
+        {
+            "company_id": pc.take(segments.column("company_id"), parent),
+            "_vid": pc.take(segments.column("_vid"), parent),
+            "token": flat,
+            "recording_id": pc.take(segments.column("recording_id"), parent),
+            "segment_index": pc.take(segments.column("segment_index"), parent),
+            "position": pa.array(position.astype(np.int32), pa.int32()),
+        },
+        schema=SEGMENT_TOKENS,
+    )
+    table = table.filter(pc.not_equal(table.column("token"), ""))
+    return table.sort_by([("token", "ascending"), ("recording_id", "ascending"), ("segment_index", "ascending")])
 
 
 # -- row builders -----------------------------------------------------------------------------------
@@ -334,6 +375,13 @@ def _strip(schema: pa.Schema) -> pa.Schema:
 register_transcript_table("transcripts", _strip(TRANSCRIPTS), _transcript)
 register_transcript_table("segments", _strip(SEGMENTS), _segments)
 register_transcript_table("words", _strip(WORDS), _words)
+# filled per column from ``segments`` when a part is written (segment_token_table), not row by row
+register_transcript_table("segment_tokens", _strip(SEGMENT_TOKENS), lambda data, ctx: [])
+
+#: Tables derived from another table of the same part when it is written: {table: (source, derive)}.
+DERIVED_TABLES = {"segment_tokens": "segments"}
+#: Search indexes, not data: left out of exports.
+INDEX_TABLES = frozenset(DERIVED_TABLES)
 
 
 def transcript_rows(data: dict[str, Any], company_id: str) -> dict[str, list[dict[str, Any]]]:
