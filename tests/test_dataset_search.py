@@ -100,14 +100,18 @@ def test_the_queries_are_not_all_empty(ds):
 
 
 @pytest.mark.parametrize("speaker", ["agent", "CUSTOMER", "nobody"])
-@pytest.mark.parametrize("days", [(None, None), ("2026-02-28", "2026-02-28"), ("2026-03-01", None), (None, "2026-03-01")])
+@pytest.mark.parametrize(
+    "days", [(None, None), ("2026-02-28", "2026-02-28"), ("2026-03-01", None), (None, "2026-03-01")]
+)
 def test_speaker_and_local_days_filter_alike(ds, speaker, days):
     for query in ["informacoes", '"minha conta"', "boleto", '"segunda via" boleto']:
         _same(ds, query, speaker=speaker, start=days[0], end=days[1])
 
 
 def test_limit_keeps_the_newest(ds):
-    assert ds.search("boleto", limit=2).to_dict("records") == ds._search_scan("boleto", limit=2).to_dict("records")
+    assert ds.search("boleto", limit=2).to_dict("records") == ds._search_scan("boleto", limit=2).to_dict(
+        "records"
+    )
     assert len(ds.search("boleto", limit=2)) == 2
 
 
@@ -129,10 +133,14 @@ def test_index_follows_changed_deleted_and_compacted_files(tmp_path):
     with open_dataset("acme", tmp_path, tz=SP, update=False) as ds:
         for query in QUERIES + ["nova conversa", '"sem a palavra"']:
             _same(ds, query)
-        assert "call-1" not in set(ds.search("boleto").call_id) and "call-2" not in set(ds.search("conta").call_id)
+        assert "call-1" not in set(ds.search("boleto").call_id) and "call-2" not in set(
+            ds.search("conta").call_id
+        )
         assert ds.search('"sem a palavra"').call_id.tolist() == ["call-1"]
         live = ds.sql("SELECT count(*) FROM segment_tokens").fetchall()[0][0]
-        words = ds.sql("SELECT sum(len(string_split(trim(text_search), ' '))) FROM segments WHERE text_search <> ''")
+        words = ds.sql(
+            "SELECT sum(len(string_split(trim(text_search), ' '))) FROM segments WHERE text_search <> ''"
+        )
         assert live == words.fetchall()[0][0]
 
 
@@ -144,6 +152,7 @@ def test_segment_token_table_is_sorted_and_positioned():
             "recording_id": ["r1", "r1", "r2"],
             "segment_index": pa.array([0, 1, 0], pa.int32()),
             "text_search": [" zebra a zebra ", "", " a "],
+            "speaker": ["agent", "customer", "customer"],
         }
     )
     rows = schema.segment_token_table(segments).to_pylist()

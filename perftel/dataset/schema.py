@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bump when a table's columns or meaning change: a store of another version is rebuilt from the files.
-VERSION = 3
+VERSION = 4
 
 _TS = pa.timestamp("us", tz="UTC")
 _BASE = [pa.field("company_id", pa.string()), pa.field("_vid", pa.int64())]
@@ -120,6 +120,7 @@ SEGMENT_TOKENS = _schema(
     ("recording_id", pa.string()),
     ("segment_index", pa.int32()),
     ("position", pa.int32()),
+    ("speaker", pa.string()),
 )
 #: Rows per Parquet row group of ``segment_tokens``: small, so that a lookup of one token reads little.
 TOKEN_ROW_GROUP = 32_768
@@ -202,7 +203,7 @@ def search_text(text: str) -> str:
 
 def segment_token_table(segments: pa.Table) -> pa.Table:
     """``segments`` (with ``text_search`` filled) → ``segment_tokens``: one row per word occurrence,
-    ``(token, recording_id, segment_index, position)``, position counted from 0 within the segment, sorted
+    ``(token, recording_id, segment_index, position, speaker)``, position counted from 0 within the segment, sorted
     by token then recording and segment. A token is one space-separated word of ``text_search``, so a
     whole word ``w`` is in a segment exactly when the row ``(search_text(w).strip(), segment)`` exists, and
     a phrase is in it exactly when its tokens sit at consecutive positions. Sorted by token, each Parquet
@@ -225,6 +226,7 @@ def segment_token_table(segments: pa.Table) -> pa.Table:
             "recording_id": pc.take(segments.column("recording_id"), parent),
             "segment_index": pc.take(segments.column("segment_index"), parent),
             "position": pa.array(position.astype(np.int32), pa.int32()),
+            "speaker": pc.take(segments.column("speaker"), parent),
         },
         schema=SEGMENT_TOKENS,
     )
