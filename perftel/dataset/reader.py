@@ -69,7 +69,7 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
-def _token_hits(terms: list[str]) -> tuple[str, list[Any]]:
+def _token_hits(terms: list[str], speaker: str | None = None) -> tuple[str, list[Any]]:
     """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index:
     a word is one token lookup; a phrase is its tokens at consecutive positions of the same segment; several
     terms are intersected. Exactly the segments whose ``text_search`` contains every term (see
@@ -83,8 +83,11 @@ def _token_hits(terms: list[str]) -> tuple[str, list[Any]]:
             for k in range(1, len(tokens))
         )
         where = " AND ".join(f"t{k}.token = ?" for k in range(len(tokens)))
-        selects.append(f"SELECT t0.recording_id, t0.segment_index FROM segment_tokens t0{joins} WHERE {where}")
         params += tokens
+        if speaker is not None:
+            where += " AND lower(t0.speaker) = lower(?)"
+            params.append(speaker)
+        selects.append(f"SELECT t0.recording_id, t0.segment_index FROM segment_tokens t0{joins} WHERE {where}")
     return " INTERSECT ".join(f"({q})" for q in selects), params
 
 
@@ -243,9 +246,8 @@ class Dataset:
         segment_index, start_seconds, end_seconds, speaker, text, context_before, context_after (the
         neighbouring segments' text). Raises ``ConfigError`` for an empty query."""
         self.refresh()
-        terms = search_terms(text)
-        hits, params = _token_hits(terms)
-        return self._search_hits(hits, params, speaker, start, end, limit)
+        hits, params = _token_hits(search_terms(text), speaker)
+        return self._search_hits(hits, params, start, end, limit)
 
     def _search_scan(
         self, text: str, speaker: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = 1000
@@ -254,25 +256,27 @@ class Dataset:
         tested against; linear in the number of segments)."""
         self.refresh()
         terms = search_terms(text)
-        hits = "SELECT recording_id, segment_index FROM segments WHERE " + " AND ".join(
-            "contains(text_search, ?)" for _ in terms
-        )
-        return self._search_hits(hits, list(terms), speaker, start, end, limit)
+        clauses = ["contains(text_search, ?)" for _ in terms]
+        params: list[Any] = list(terms)
+        if speaker is not None:
+            clauses.append("lower(speaker) = lower(?)")
+            params.append(speaker)
+        hits = "SELECT recording_id, segment_index FROM segments WHERE " + " AND ".join(clauses)
+        return self._search_hits(hits, params, start, end, limit)
 
     def _search_hits(
-        self, hits: str, params: list[Any], speaker: str | None, start: Any, end: Any, limit: int | None
+        self, hits: str, params: list[Any], start: Any, end: Any, limit: int | None
     ) -> pd.DataFrame:
         """The result of a search whose matching segments are the rows ``(recording_id, segment_index)``
-        of the query ``hits``: filtered by speaker and the call's local days, newest call first."""
+        of the query ``hits`` (already filtered by speaker): filtered by the call's local days, newest
+        call first. The order and limit are settled on the keys alone; only the kept segments' text is
+        then read (a join with a small build side, whose keys DuckDB pushes into the segments scan)."""
         clauses = ["TRUE"]
         params = list(params)
-        if speaker is not None:
-            clauses.append("lower(s.speaker) = lower(?)")
-            params.append(speaker)
         lo, hi = local_range(start, end, self.tz)
         if lo is not None or hi is not None:
             clauses.append(
-                "s.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
+                "f.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
                 "AND call_start_utc < ?)"
             )
             params += [
@@ -281,20 +285,19 @@ class Dataset:
             ]
         cap = f"LIMIT {int(limit)}" if limit else ""
         query = f"""
-            WITH found AS ({hits}),
-            hits AS (
-                SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker,
-                       s.text, s.text_before, s.text_after
-                FROM segments s SEMI JOIN found f
-                     ON s.recording_id = f.recording_id AND s.segment_index = f.segment_index
+            WITH found AS (SELECT DISTINCT recording_id, segment_index FROM ({hits})),
+            keys AS MATERIALIZED (
+                SELECT f.recording_id, f.segment_index, t.call_start_utc
+                FROM found f LEFT JOIN transcripts t USING (recording_id)
                 WHERE {" AND ".join(clauses)}
+                ORDER BY t.call_start_utc DESC NULLS LAST, f.recording_id, f.segment_index {cap}
             )
-            SELECT h.call_id, h.recording_id, t.call_start_utc,
-                   timezone('{quote(self.tz.key)}', t.call_start_utc) AS call_start_local,
-                   h.segment_index, h.start_seconds, h.end_seconds, h.speaker, h.text,
-                   h.text_before AS context_before, h.text_after AS context_after
-            FROM hits h LEFT JOIN transcripts t USING (recording_id)
-            ORDER BY t.call_start_utc DESC NULLS LAST, h.recording_id, h.segment_index {cap}
+            SELECT s.call_id, k.recording_id, k.call_start_utc,
+                   timezone('{quote(self.tz.key)}', k.call_start_utc) AS call_start_local,
+                   k.segment_index, s.start_seconds, s.end_seconds, s.speaker, s.text,
+                   s.text_before AS context_before, s.text_after AS context_after
+            FROM keys k JOIN segments s ON s.recording_id = k.recording_id AND s.segment_index = k.segment_index
+            ORDER BY k.call_start_utc DESC NULLS LAST, k.recording_id, k.segment_index
         """
         return self._frame(query, params)
 
