@@ -9,7 +9,9 @@ Two kinds of source file feed the tables (see :mod:`perftel.storage`):
   with :func:`register_transcript_table` (e.g. ``call_metrics``, ``tracker_hits``, ``pii_counts``)
   without touching the indexer.
 
-``segments`` carries its neighbours' text (``text_before``, ``text_after``: columnar, so only a query
+``segment_tokens`` is the search index: one row per word of each segment (the words of ``text_search``),
+with its position, sorted by word; it is derived from ``segments`` when a part is written
+(:func:`segment_token_table`) and is not exported. ``segments`` carries its neighbours' text (``text_before``, ``text_after``: columnar, so only a query
 that reads them pays for them) so that a search reads the table once. Units are in the column names (``_seconds``, ``_utc``); times are UTC ``TIMESTAMP WITH TIME ZONE``; the
 local columns (``start_local``, ``timezone``) are added by the reader's views in the company's zone. Every
 row carries ``company_id``; the indexer adds it and ``_vid`` (the id of the indexed file version, used to
