@@ -108,6 +108,27 @@ def test_speaker_and_local_days_filter_alike(ds, speaker, days):
         _same(ds, query, speaker=speaker, start=days[0], end=days[1])
 
 
+@pytest.mark.parametrize("side", ["next", "prev"])
+def test_phrases_found_from_either_word(ds, side):
+    """A phrase's word pairs are found from the first word's rows (next_token) or the second's (prev_token)."""
+    from perftel.dataset.reader import _token_hits, search_terms
+
+    for query in [
+        '"segunda via do boleto"',
+        '"conta conta"',
+        '"minha conta" informacoes',
+        '"sobre a fatura"',
+    ]:
+        terms = search_terms(query)
+        words = [w for t in terms for w in t.split()]
+        counts = {w: (len(words) - i if side == "prev" else i + 1) for i, w in enumerate(words)}
+        hits, params = _token_hits(terms, "customer" if "informacoes" in query else None, counts)
+        found = sorted(set(ds._con.execute(hits, params).fetchall()))
+        scan = ds._search_scan(query, speaker="customer" if "informacoes" in query else None, limit=None)
+        assert found == sorted(set(zip(scan.recording_id, scan.segment_index, strict=True))), (query, side)
+        assert found or query == '"sobre a fatura"'
+
+
 def test_limit_keeps_the_newest(ds):
     assert ds.search("boleto", limit=2).to_dict("records") == ds._search_scan("boleto", limit=2).to_dict(
         "records"
@@ -156,12 +177,24 @@ def test_segment_token_table_is_sorted_and_positioned():
         }
     )
     rows = schema.segment_token_table(segments).to_pylist()
-    assert [(r["token"], r["recording_id"], r["segment_index"], r["position"], r["_vid"]) for r in rows] == [
-        ("a", "r1", 0, 1, 7),
-        ("a", "r2", 0, 0, 8),
-        ("zebra", "r1", 0, 0, 7),
-        ("zebra", "r1", 0, 2, 7),
+    assert [
+        (
+            r["token"],
+            r["recording_id"],
+            r["segment_index"],
+            r["position"],
+            r["_vid"],
+            r["prev_token"],
+            r["next_token"],
+        )
+        for r in rows
+    ] == [
+        ("a", "r1", 0, 1, 7, "zebra", "zebra"),
+        ("a", "r2", 0, 0, 8, None, None),
+        ("zebra", "r1", 0, 0, 7, None, "a"),
+        ("zebra", "r1", 0, 2, 7, "a", None),
     ]
+    assert [r["speaker"] for r in rows] == ["agent", "customer", "agent", "agent"]
 
 
 def test_token_parts_have_row_groups_a_lookup_can_skip(tmp_path):

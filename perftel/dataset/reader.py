@@ -69,25 +69,50 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
-def _token_hits(terms: list[str], speaker: str | None = None) -> tuple[str, list[Any]]:
-    """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index:
-    a word is one token lookup; a phrase is its tokens at consecutive positions of the same segment; several
+def _token_hits(
+    terms: list[str], speaker: str | None = None, counts: dict[str, int] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index.
+
+    A word is one token lookup. A phrase ``w0 w1 … wn`` holds at position ``p`` of a segment exactly when
+    every pair ``(wi, wi+1)`` sits at ``p+i, p+i+1``: found either from ``wi``'s rows whose ``next_token``
+    is ``wi+1`` or from ``wi+1``'s rows whose ``prev_token`` is ``wi`` — whichever word has fewer rows in
+    ``counts`` (word → rows; absent: the first) — and the pairs' ``(segment, p)`` are intersected. Several
     terms are intersected. Exactly the segments whose ``text_search`` contains every term (see
     :func:`perftel.dataset.schema.segment_token_table`)."""
+    counts = counts or {}
+    who = " AND lower(speaker) = lower(?)" if speaker is not None else ""
     selects, params = [], []
     for term in terms:
         tokens = term.split()
-        joins = "".join(
-            f" JOIN segment_tokens t{k} ON t{k}.recording_id = t0.recording_id"
-            f" AND t{k}.segment_index = t0.segment_index AND t{k}.position = t0.position + {k}"
-            for k in range(1, len(tokens))
-        )
-        where = " AND ".join(f"t{k}.token = ?" for k in range(len(tokens)))
-        params += tokens
+        if len(tokens) == 1:
+            selects.append(f"SELECT recording_id, segment_index FROM segment_tokens WHERE token = ?{who}")
+            params += tokens
+        else:
+            pairs = []
+            for i, (a, b) in enumerate(zip(tokens, tokens[1:], strict=False)):
+                if counts.get(b, 0) < counts.get(a, 0):
+                    pairs.append(
+                        f"SELECT recording_id, segment_index, position - {i + 1} AS p FROM segment_tokens "
+                        f"WHERE token = ? AND prev_token = ?{who}"
+                    )
+                    params += [b, a]
+                else:
+                    pairs.append(
+                        f"SELECT recording_id, segment_index, position - {i} AS p FROM segment_tokens "
+                        f"WHERE token = ? AND next_token = ?{who}"
+                    )
+                    params += [a, b]
+                if speaker is not None:
+                    params.append(speaker)
+            selects.append(
+                "SELECT recording_id, segment_index FROM ("
+                + " INTERSECT ".join(f"({q})" for q in pairs)
+                + ")"
+            )
+            continue
         if speaker is not None:
-            where += " AND lower(t0.speaker) = lower(?)"
             params.append(speaker)
-        selects.append(f"SELECT t0.recording_id, t0.segment_index FROM segment_tokens t0{joins} WHERE {where}")
     return " INTERSECT ".join(f"({q})" for q in selects), params
 
 
@@ -246,7 +271,18 @@ class Dataset:
         segment_index, start_seconds, end_seconds, speaker, text, context_before, context_after (the
         neighbouring segments' text). Raises ``ConfigError`` for an empty query."""
         self.refresh()
-        hits, params = _token_hits(search_terms(text), speaker)
+        terms = search_terms(text)
+        counts = {}
+        phrase_words = sorted({w for t in terms if len(t.split()) > 1 for w in t.split()})
+        if phrase_words:  # a phrase reads the rows of its rarer words (the token column alone is cheap)
+            counts = dict(
+                self._con.execute(
+                    "SELECT token, count(*) FROM segment_tokens WHERE token IN "
+                    f"({', '.join('?' for _ in phrase_words)}) GROUP BY token",
+                    phrase_words,
+                ).fetchall()
+            )
+        hits, params = _token_hits(terms, speaker, counts)
         return self._search_hits(hits, params, start, end, limit)
 
     def _search_scan(

@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bump when a table's columns or meaning change: a store of another version is rebuilt from the files.
-VERSION = 4
+VERSION = 5
 
 _TS = pa.timestamp("us", tz="UTC")
 _BASE = [pa.field("company_id", pa.string()), pa.field("_vid", pa.int64())]
@@ -122,6 +122,8 @@ SEGMENT_TOKENS = _schema(
     ("recording_id", pa.string()),
     ("segment_index", pa.int32()),
     ("position", pa.int32()),
+    ("prev_token", pa.string()),
+    ("next_token", pa.string()),
     ("speaker", pa.string()),
 )
 #: Rows per Parquet row group of ``segment_tokens``: small, so that a lookup of one token reads little.
@@ -205,10 +207,12 @@ def search_text(text: str) -> str:
 
 def segment_token_table(segments: pa.Table) -> pa.Table:
     """``segments`` (with ``text_search`` filled) → ``segment_tokens``: one row per word occurrence,
-    ``(token, recording_id, segment_index, position, speaker)``, position counted from 0 within the segment, sorted
+    ``(token, recording_id, segment_index, position, prev_token, next_token, speaker)``, position counted from 0 within the segment, sorted
     by token then recording and segment. A token is one space-separated word of ``text_search``, so a
     whole word ``w`` is in a segment exactly when the row ``(search_text(w).strip(), segment)`` exists, and
-    a phrase is in it exactly when its tokens sit at consecutive positions. Sorted by token, each Parquet
+    a phrase is in it exactly when each pair of neighbouring words sits at consecutive positions — found
+    from either word's rows through ``next_token`` / ``prev_token`` (the word before / after, null at the
+    segment's ends), so a phrase reads the rows of its rarer words only. Sorted by token, each Parquet
     row group covers a narrow range of tokens and its min/max statistics let a lookup skip the others.
     Keeps ``company_id`` and ``_vid`` so the views' tenant filter and tombstones apply as to ``segments``."""
     import numpy as np
@@ -220,6 +224,14 @@ def segment_token_table(segments: pa.Table) -> pa.Table:
     lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     position = np.arange(len(flat), dtype=np.int64) - starts
+    if isinstance(flat, pa.ChunkedArray):
+        flat = flat.combine_chunks()
+    none = pa.nulls(1, pa.string())
+    last = position == np.repeat(lengths, lengths) - 1
+    following = pa.concat_arrays([flat.slice(1), none])[: len(flat)]
+    preceding = pa.concat_arrays([none, flat])[: len(flat)]
+    next_token = pc.if_else(pa.array(last, pa.bool_()), pa.scalar(None, pa.string()), following)
+    prev_token = pc.if_else(pa.array(position == 0, pa.bool_()), pa.scalar(None, pa.string()), preceding)
     table = pa.table(
         {
             "company_id": pc.take(segments.column("company_id"), parent),
@@ -228,6 +240,8 @@ def segment_token_table(segments: pa.Table) -> pa.Table:
             "recording_id": pc.take(segments.column("recording_id"), parent),
             "segment_index": pc.take(segments.column("segment_index"), parent),
             "position": pa.array(position.astype(np.int32), pa.int32()),
+            "prev_token": prev_token,
+            "next_token": next_token,
             "speaker": pc.take(segments.column("speaker"), parent),
         },
         schema=SEGMENT_TOKENS,
