@@ -97,7 +97,7 @@ def _merge(
             target = tmp / f"{name}.parquet"
             # the token index stays sorted by token (its row groups' min/max is what a lookup skips on)
             order = " ORDER BY token, recording_id, segment_index" if name == "segment_tokens" else ""
-            rows_per_group = schema.TOKEN_ROW_GROUP if name in schema.INDEX_TABLES else 256_000
+            rows_per_group = schema.ROW_GROUPS.get(name, schema.ROW_GROUP)
             rel = con.sql(
                 f"SELECT * FROM read_parquet({sql_list(files)}) WHERE _vid NOT IN (SELECT vid FROM _dead)"
             )

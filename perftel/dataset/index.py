@@ -248,7 +248,7 @@ class _Batch:
                 table,
                 tmp / f"{name}.parquet",
                 compression="zstd",
-                row_group_size=schema.TOKEN_ROW_GROUP if name in schema.INDEX_TABLES else 256_000,
+                row_group_size=schema.ROW_GROUPS.get(name, schema.ROW_GROUP),
             )
             tables.append(name)
             counts[name] = len(table)

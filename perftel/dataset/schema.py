@@ -128,6 +128,10 @@ SEGMENT_TOKENS = _schema(
 )
 #: Rows per Parquet row group of ``segment_tokens``: small, so that a lookup of one token reads little.
 TOKEN_ROW_GROUP = 32_768
+#: Rows per Parquet row group, per table (others: :data:`ROW_GROUP`). ``segments`` is small too: a search
+#: reads the text of its kept hits only, and its row groups' recording_id min/max lets it skip the others.
+ROW_GROUPS = {"segment_tokens": TOKEN_ROW_GROUP, "segments": 32_768}
+ROW_GROUP = 256_000
 
 #: Tables built from a call's detail JSON.
 CALL_TABLES: dict[str, pa.Schema] = {"calls": CALLS, "participants": PARTICIPANTS, "recordings": RECORDINGS}
