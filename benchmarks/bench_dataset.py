@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dataset.py --calls 1000 10000 100000
     .venv/bin/python benchmarks/bench_dataset.py --calls 10000 --legacy-max 20000
+    .venv/bin/python benchmarks/bench_dataset.py --calls 10000 100000 --search-only
 
 Each company: N two-channel 4-minute calls over 12 months of 2025, each with a transcription of 40
 segments (agent/customer turns of Portuguese-like text, ~1 in 50 segments mentions "boleto"). The files
@@ -314,7 +315,14 @@ def timed(f, n=7):
 word, word_hits, word_cpu = timed(lambda: ds.search({word!r}))
 phrase, phrase_hits, phrase_cpu = timed(lambda: ds.search({phrase!r}))
 word_month, _, _ = timed(lambda: ds.search({word!r}, start="2025-06-01", end="2025-06-30"))
-print(json.dumps({{"word_cpu_ms": word_cpu * 1000, "phrase_cpu_ms": phrase_cpu * 1000, "word_ms": word * 1000, "phrase_ms": phrase * 1000, "word_month_ms": word_month * 1000,
+scan = {{}}
+if {scan!r}:  # the same searches by scanning every segment's text (what search did before the token index)
+    scan_word, scan_word_hits, scan_word_cpu = timed(lambda: ds._search_scan({word!r}), 3)
+    scan_phrase, scan_phrase_hits, scan_phrase_cpu = timed(lambda: ds._search_scan({phrase!r}), 3)
+    assert (scan_word_hits, scan_phrase_hits) == (word_hits, phrase_hits)
+    scan = {{"scan_word_ms": scan_word * 1000, "scan_word_cpu_ms": scan_word_cpu * 1000,
+             "scan_phrase_ms": scan_phrase * 1000, "scan_phrase_cpu_ms": scan_phrase_cpu * 1000}}
+print(json.dumps({{**scan, "word_cpu_ms": word_cpu * 1000, "phrase_cpu_ms": phrase_cpu * 1000, "word_ms": word * 1000, "phrase_ms": phrase * 1000, "word_month_ms": word_month * 1000,
                   "word_hits": word_hits, "phrase_hits": phrase_hits, "rss_mb": peak_rss_mb(),
                   "month_rows": len(month), "agents": len(agents)}}))
 """
@@ -326,6 +334,30 @@ def _cpu() -> float:
 
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure_search(work: Path, n: int, workers: int) -> dict:
+    """Only the search figures (``--search-only``): bring the store up to date (a rebuild when its version
+    changed), then the notebook-like process, with the token index and with a scan of every segment."""
+    from perftel.dataset import update_dataset
+
+    print(f"== {n} calls (search only)", flush=True)
+    data_dir = company(work, n, workers)
+    row: dict = {"calls": n}
+    t, c = time.perf_counter(), _cpu()
+    report = update_dataset(COMPANY, data_dir)
+    row["update_s"], row["update_cpu_s"], row["rebuilt"] = time.perf_counter() - t, _cpu() - c, report.rebuilt
+    print(f"  update {row['update_s']:.1f} s ({row['update_cpu_s']:.0f} s CPU, rebuilt: {report.rebuilt})", flush=True)
+    args = {"company": COMPANY, "data_dir": str(data_dir), "word": TARGET_WORD, "phrase": TARGET_PHRASE, "scan": True}
+    row.update(child(NOTEBOOK.format(**args)))
+    print(
+        f"  word {row['word_ms']:.0f} ms ({row['word_cpu_ms']:.0f} ms CPU), phrase {row['phrase_ms']:.0f} ms"
+        f" ({row['phrase_cpu_ms']:.0f} ms CPU), word in one month {row['word_month_ms']:.0f} ms;"
+        f" scan: word {row['scan_word_ms']:.0f} ms ({row['scan_word_cpu_ms']:.0f} ms CPU), phrase"
+        f" {row['scan_phrase_ms']:.0f} ms ({row['scan_phrase_cpu_ms']:.0f} ms CPU); rss {row['rss_mb']:.0f} MB",
+        flush=True,
+    )
+    return row
 
 
 def measure(work: Path, n: int, workers: int, legacy_max: int) -> dict:
@@ -350,7 +382,7 @@ def measure(work: Path, n: int, workers: int, legacy_max: int) -> dict:
     row["noop_update_s"] = time.perf_counter() - t
     assert noop.added == 0 and noop.changed == 0
 
-    args = {"company": COMPANY, "data_dir": str(data_dir), "word": TARGET_WORD, "phrase": TARGET_PHRASE}
+    args = {"company": COMPANY, "data_dir": str(data_dir), "word": TARGET_WORD, "phrase": TARGET_PHRASE, "scan": False}
     runs = [child(OPEN_MONTH.format(**args)) for _ in range(3)]
     row["open_month_s"] = statistics.median(r["open_month_s"] for r in runs)
     row["month_again_s"] = statistics.median(r["month_again_s"] for r in runs)
@@ -423,7 +455,14 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/perftel-bench-dataset"))
     parser.add_argument("--workers", type=int, default=2, help="processes writing the synthetic JSON")
     parser.add_argument("--legacy-max", type=int, default=20000, help="largest N for today's load_tables")
+    parser.add_argument(
+        "--search-only", action="store_true", help="only update the store and time the searches (token index vs scan)"
+    )
     args = parser.parse_args()
+    if args.search_only:
+        rows = [measure_search(args.work, n, args.workers) for n in args.calls]
+        print(json.dumps(rows))
+        return
     import duckdb
     import pyarrow
 

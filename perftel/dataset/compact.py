@@ -95,6 +95,9 @@ def _merge(
             if not files:
                 continue
             target = tmp / f"{name}.parquet"
+            # the token index stays sorted by token (its row groups' min/max is what a lookup skips on)
+            order = " ORDER BY token, recording_id, segment_index" if name == "segment_tokens" else ""
+            rows_per_group = schema.ROW_GROUPS.get(name, schema.ROW_GROUP)
             rel = con.sql(
                 f"SELECT * FROM read_parquet({sql_list(files)}) WHERE _vid NOT IN (SELECT vid FROM _dead)"
             )
@@ -102,8 +105,8 @@ def _merge(
             if not count:
                 continue
             con.execute(
-                f"COPY ({rel.sql_query()}) TO '{quote(str(target))}' (FORMAT parquet, COMPRESSION zstd, "
-                "ROW_GROUP_SIZE 256000)"
+                f"COPY ({rel.sql_query()}{order}) TO '{quote(str(target))}' (FORMAT parquet, "
+                f"COMPRESSION zstd, ROW_GROUP_SIZE {rows_per_group})"
             )
             tables.append(name)
             counts[name] = count

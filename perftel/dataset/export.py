@@ -45,6 +45,8 @@ def export_tables(
         create_views(con, root, manifest, company_id, tz_name)
         tz = quote(tz_name)
         for name in schema.all_schemas():
+            if name in schema.INDEX_TABLES:  # a search index, not data
+                continue
             moment = _MONTH.get(
                 name, "(SELECT x.call_start_utc FROM transcripts x WHERE x.recording_id = t.recording_id)"
             )

@@ -225,7 +225,10 @@ class _Batch:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         tables, counts = [], {}
+        built: dict[str, pa.Table] = {}
         for name, table_schema in schema.all_schemas().items():
+            if name in schema.DERIVED_TABLES:
+                continue
             rows = self.rows[name]
             if not rows:
                 continue
@@ -235,14 +238,20 @@ class _Batch:
                 table = table.set_column(
                     position, "text_search", schema.search_text_array(table.column("text"))
                 )
+            built[name] = table
+        if "segments" in built:
+            built["segment_tokens"] = schema.segment_token_table(built["segments"])
+        for name, table in built.items():
+            if not len(table):
+                continue
             pq.write_table(
                 table,
                 tmp / f"{name}.parquet",
                 compression="zstd",
-                row_group_size=256_000,
+                row_group_size=schema.ROW_GROUPS.get(name, schema.ROW_GROUP),
             )
             tables.append(name)
-            counts[name] = len(rows)
+            counts[name] = len(table)
         shutil.rmtree(
             parts_dir / part_id, ignore_errors=True
         )  # a failed worker's leftover: never in a manifest

@@ -69,6 +69,53 @@ def search_terms(text: str) -> list[str]:
     return terms
 
 
+def _token_hits(
+    terms: list[str], speaker: str | None = None, counts: dict[str, int] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index.
+
+    A word is one token lookup. A phrase ``w0 w1 … wn`` holds at position ``p`` of a segment exactly when
+    every pair ``(wi, wi+1)`` sits at ``p+i, p+i+1``: found either from ``wi``'s rows whose ``next_token``
+    is ``wi+1`` or from ``wi+1``'s rows whose ``prev_token`` is ``wi`` — whichever word has fewer rows in
+    ``counts`` (word → rows; absent: the first) — and the pairs' ``(segment, p)`` are intersected. Several
+    terms are intersected. Exactly the segments whose ``text_search`` contains every term (see
+    :func:`perftel.dataset.schema.segment_token_table`)."""
+    counts = counts or {}
+    who = " AND lower(speaker) = lower(?)" if speaker is not None else ""
+    selects, params = [], []
+    for term in terms:
+        tokens = term.split()
+        if len(tokens) == 1:
+            selects.append(f"SELECT recording_id, segment_index FROM segment_tokens WHERE token = ?{who}")
+            params += tokens
+        else:
+            pairs = []
+            for i, (a, b) in enumerate(zip(tokens, tokens[1:], strict=False)):
+                if counts.get(b, 0) < counts.get(a, 0):
+                    pairs.append(
+                        f"SELECT recording_id, segment_index, position - {i + 1} AS p FROM segment_tokens "
+                        f"WHERE token = ? AND prev_token = ?{who}"
+                    )
+                    params += [b, a]
+                else:
+                    pairs.append(
+                        f"SELECT recording_id, segment_index, position - {i} AS p FROM segment_tokens "
+                        f"WHERE token = ? AND next_token = ?{who}"
+                    )
+                    params += [a, b]
+                if speaker is not None:
+                    params.append(speaker)
+            selects.append(
+                "SELECT recording_id, segment_index FROM ("
+                + " INTERSECT ".join(f"({q})" for q in pairs)
+                + ")"
+            )
+            continue
+        if speaker is not None:
+            params.append(speaker)
+    return " INTERSECT ".join(f"({q})" for q in selects), params
+
+
 class Dataset:
     """One company's calls as tables. Use :func:`open_dataset`."""
 
@@ -227,15 +274,47 @@ class Dataset:
         neighbouring segments' text). Raises ``ConfigError`` for an empty query."""
         self.refresh()
         terms = search_terms(text)
-        clauses = ["contains(s.text_search, ?)" for _ in terms]
+        counts = {}
+        phrase_words = sorted({w for t in terms if len(t.split()) > 1 for w in t.split()})
+        if phrase_words:  # a phrase reads the rows of its rarer words (the token column alone is cheap)
+            counts = dict(
+                self._con.execute(
+                    "SELECT token, count(*) FROM segment_tokens WHERE token IN "
+                    f"({', '.join('?' for _ in phrase_words)}) GROUP BY token",
+                    phrase_words,
+                ).fetchall()
+            )
+        hits, params = _token_hits(terms, speaker, counts)
+        return self._search_hits(hits, params, start, end, limit)
+
+    def _search_scan(
+        self, text: str, speaker: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = 1000
+    ) -> pd.DataFrame:
+        """:meth:`search` by scanning every segment's ``text_search`` (the reference the token index is
+        tested against; linear in the number of segments)."""
+        self.refresh()
+        terms = search_terms(text)
+        clauses = ["contains(text_search, ?)" for _ in terms]
         params: list[Any] = list(terms)
         if speaker is not None:
-            clauses.append("lower(s.speaker) = lower(?)")
+            clauses.append("lower(speaker) = lower(?)")
             params.append(speaker)
+        hits = "SELECT recording_id, segment_index FROM segments WHERE " + " AND ".join(clauses)
+        return self._search_hits(hits, params, start, end, limit)
+
+    def _search_hits(
+        self, hits: str, params: list[Any], start: Any, end: Any, limit: int | None
+    ) -> pd.DataFrame:
+        """The result of a search whose matching segments are the rows ``(recording_id, segment_index)``
+        of the query ``hits`` (already filtered by speaker): filtered by the call's local days, newest
+        call first. The order and limit are settled on the keys alone; only the kept segments' text is
+        then read (a join with a small build side, whose keys DuckDB pushes into the segments scan)."""
+        clauses = ["TRUE"]
+        params = list(params)
         lo, hi = local_range(start, end, self.tz)
         if lo is not None or hi is not None:
             clauses.append(
-                "s.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
+                "f.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
                 "AND call_start_utc < ?)"
             )
             params += [
@@ -244,17 +323,19 @@ class Dataset:
             ]
         cap = f"LIMIT {int(limit)}" if limit else ""
         query = f"""
-            WITH hits AS (
-                SELECT s.recording_id, s.call_id, s.segment_index, s.start_seconds, s.end_seconds, s.speaker,
-                       s.text, s.text_before, s.text_after
-                FROM segments s WHERE {" AND ".join(clauses)}
+            WITH found AS (SELECT DISTINCT recording_id, segment_index FROM ({hits})),
+            keys AS MATERIALIZED (
+                SELECT f.recording_id, f.segment_index, t.call_start_utc
+                FROM found f LEFT JOIN transcripts t USING (recording_id)
+                WHERE {" AND ".join(clauses)}
+                ORDER BY t.call_start_utc DESC NULLS LAST, f.recording_id, f.segment_index {cap}
             )
-            SELECT h.call_id, h.recording_id, t.call_start_utc,
-                   timezone('{quote(self.tz.key)}', t.call_start_utc) AS call_start_local,
-                   h.segment_index, h.start_seconds, h.end_seconds, h.speaker, h.text,
-                   h.text_before AS context_before, h.text_after AS context_after
-            FROM hits h LEFT JOIN transcripts t USING (recording_id)
-            ORDER BY t.call_start_utc DESC NULLS LAST, h.recording_id, h.segment_index {cap}
+            SELECT s.call_id, k.recording_id, k.call_start_utc,
+                   timezone('{quote(self.tz.key)}', k.call_start_utc) AS call_start_local,
+                   k.segment_index, s.start_seconds, s.end_seconds, s.speaker, s.text,
+                   s.text_before AS context_before, s.text_after AS context_after
+            FROM keys k JOIN segments s ON s.recording_id = k.recording_id AND s.segment_index = k.segment_index
+            ORDER BY k.call_start_utc DESC NULLS LAST, k.recording_id, k.segment_index
         """
         return self._frame(query, params)
 

@@ -9,7 +9,9 @@ Two kinds of source file feed the tables (see :mod:`perftel.storage`):
   with :func:`register_transcript_table` (e.g. ``call_metrics``, ``tracker_hits``, ``pii_counts``)
   without touching the indexer.
 
-``segments`` carries its neighbours' text (``text_before``, ``text_after``: columnar, so only a query
+``segment_tokens`` is the search index: one row per word of each segment (the words of ``text_search``),
+with its position, sorted by word; it is derived from ``segments`` when a part is written
+(:func:`segment_token_table`) and is not exported. ``segments`` carries its neighbours' text (``text_before``, ``text_after``: columnar, so only a query
 that reads them pays for them) so that a search reads the table once. Units are in the column names (``_seconds``, ``_utc``); times are UTC ``TIMESTAMP WITH TIME ZONE``; the
 local columns (``start_local``, ``timezone``) are added by the reader's views in the company's zone. Every
 row carries ``company_id``; the indexer adds it and ``_vid`` (the id of the indexed file version, used to
@@ -28,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Bump when a table's columns or meaning change: a store of another version is rebuilt from the files.
-VERSION = 2
+VERSION = 5
 
 _TS = pa.timestamp("us", tz="UTC")
 _BASE = [pa.field("company_id", pa.string()), pa.field("_vid", pa.int64())]
@@ -115,6 +117,22 @@ WORDS = _schema(
     ("speaker", pa.string()),
 )
 
+SEGMENT_TOKENS = _schema(
+    ("token", pa.string()),
+    ("recording_id", pa.string()),
+    ("segment_index", pa.int32()),
+    ("position", pa.int32()),
+    ("prev_token", pa.string()),
+    ("next_token", pa.string()),
+    ("speaker", pa.string()),
+)
+#: Rows per Parquet row group of ``segment_tokens``: small, so that a lookup of one token reads little.
+TOKEN_ROW_GROUP = 32_768
+#: Rows per Parquet row group, per table (others: :data:`ROW_GROUP`). ``segments`` is small too: a search
+#: reads the text of its kept hits only, and its row groups' recording_id min/max lets it skip the others.
+ROW_GROUPS = {"segment_tokens": TOKEN_ROW_GROUP, "segments": 32_768}
+ROW_GROUP = 256_000
+
 #: Tables built from a call's detail JSON.
 CALL_TABLES: dict[str, pa.Schema] = {"calls": CALLS, "participants": PARTICIPANTS, "recordings": RECORDINGS}
 
@@ -189,6 +207,51 @@ def search_text(text: str) -> str:
     whole word ``w`` is exactly the substring ``" w "``. ``"Informações, já!"`` → ``" informacoes ja "``.
     Segments' ``text_search`` column holds this form of ``text`` (computed per column at index time)."""
     return search_text_array(pa.array([text], pa.string()))[0].as_py()
+
+
+def segment_token_table(segments: pa.Table) -> pa.Table:
+    """``segments`` (with ``text_search`` filled) → ``segment_tokens``: one row per word occurrence,
+    ``(token, recording_id, segment_index, position, prev_token, next_token, speaker)``, position counted from 0 within the segment, sorted
+    by token then recording and segment. A token is one space-separated word of ``text_search``, so a
+    whole word ``w`` is in a segment exactly when the row ``(search_text(w).strip(), segment)`` exists, and
+    a phrase is in it exactly when each pair of neighbouring words sits at consecutive positions — found
+    from either word's rows through ``next_token`` / ``prev_token`` (the word before / after, null at the
+    segment's ends), so a phrase reads the rows of its rarer words only. Sorted by token, each Parquet
+    row group covers a narrow range of tokens and its min/max statistics let a lookup skip the others.
+    Keeps ``company_id`` and ``_vid`` so the views' tenant filter and tombstones apply as to ``segments``."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    words = pc.split_pattern(pc.utf8_trim(segments.column("text_search"), " "), " ")
+    flat = pc.list_flatten(words)
+    parent = pc.list_parent_indices(words)
+    lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    position = np.arange(len(flat), dtype=np.int64) - starts
+    if isinstance(flat, pa.ChunkedArray):
+        flat = flat.combine_chunks()
+    none = pa.nulls(1, pa.string())
+    last = position == np.repeat(lengths, lengths) - 1
+    following = pa.concat_arrays([flat.slice(1), none])[: len(flat)]
+    preceding = pa.concat_arrays([none, flat])[: len(flat)]
+    next_token = pc.if_else(pa.array(last, pa.bool_()), pa.scalar(None, pa.string()), following)
+    prev_token = pc.if_else(pa.array(position == 0, pa.bool_()), pa.scalar(None, pa.string()), preceding)
+    table = pa.table(
+        {
+            "company_id": pc.take(segments.column("company_id"), parent),
+            "_vid": pc.take(segments.column("_vid"), parent),
+            "token": flat,
+            "recording_id": pc.take(segments.column("recording_id"), parent),
+            "segment_index": pc.take(segments.column("segment_index"), parent),
+            "position": pa.array(position.astype(np.int32), pa.int32()),
+            "prev_token": prev_token,
+            "next_token": next_token,
+            "speaker": pc.take(segments.column("speaker"), parent),
+        },
+        schema=SEGMENT_TOKENS,
+    )
+    table = table.filter(pc.not_equal(table.column("token"), ""))
+    return table.sort_by([("token", "ascending"), ("recording_id", "ascending"), ("segment_index", "ascending")])
 
 
 # -- row builders -----------------------------------------------------------------------------------
@@ -334,6 +397,13 @@ def _strip(schema: pa.Schema) -> pa.Schema:
 register_transcript_table("transcripts", _strip(TRANSCRIPTS), _transcript)
 register_transcript_table("segments", _strip(SEGMENTS), _segments)
 register_transcript_table("words", _strip(WORDS), _words)
+# filled per column from ``segments`` when a part is written (segment_token_table), not row by row
+register_transcript_table("segment_tokens", _strip(SEGMENT_TOKENS), lambda data, ctx: [])
+
+#: Tables derived from another table of the same part when it is written: {table: (source, derive)}.
+DERIVED_TABLES = {"segment_tokens": "segments"}
+#: Search indexes, not data: left out of exports.
+INDEX_TABLES = frozenset(DERIVED_TABLES)
 
 
 def transcript_rows(data: dict[str, Any], company_id: str) -> dict[str, list[dict[str, Any]]]:
