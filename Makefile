@@ -33,7 +33,8 @@ demo: $(VENV)/.installed-run
 DEBIAN_TOOLS := /usr/bin/chromium /usr/bin/ffmpeg /usr/bin/espeak-ng /usr/bin/sox
 
 test: $(VENV)/.installed-dev $(DEBIAN_TOOLS)
-	$(BIN)/ruff check perftel sandbox tests
+	$(BIN)/ruff check perftel sandbox tests benchmarks
+	$(BIN)/ruff format --check perftel sandbox tests benchmarks
 	PERFTEL_REQUIRE_BROWSER=1 $(BIN)/pytest
 	@# every notebook, executed top to bottom in its own kernel (cells assert), with throwaway config/data and
 	@# a fixed period (the sandbox's calls are seeded per day: the same days give the same calls on any date)
@@ -46,8 +47,8 @@ $(DEBIAN_TOOLS):
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ffmpeg espeak-ng sox
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check perftel sandbox tests
-	$(BIN)/ruff format --check perftel sandbox tests
+	$(BIN)/ruff check perftel sandbox tests benchmarks
+	$(BIN)/ruff format --check perftel sandbox tests benchmarks
 
 clean-data:
 	rm -rf data/demo

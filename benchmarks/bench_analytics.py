@@ -126,10 +126,14 @@ def from_dataset(data_dir: str, company: str) -> None:
         )
         return out
 
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; dataset {data_dir}/{company}")
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; dataset {data_dir}/{company}"
+    )
     ds = timed("open_dataset(update=True)", lambda: open_dataset(company, data_dir, update=True))
     with ds:
-        stored = timed("SELECT * FROM call_metrics -> pandas", lambda: ds.sql("SELECT * FROM call_metrics").df())
+        stored = timed(
+            "SELECT * FROM call_metrics -> pandas", lambda: ds.sql("SELECT * FROM call_metrics").df()
+        )
         print(f"  {len(stored):,} rows")
 
         def recompute():  # noqa: ANN202

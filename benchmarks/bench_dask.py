@@ -24,12 +24,16 @@ from perftel_sandbox.speech import MEDIA_DIR as MEDIA
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="base")
     parser.add_argument("--copies", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-dask", action="store_true")
-    parser.add_argument("--dask-workers", type=int, nargs="*", default=[1, 2], help="Dask cluster sizes to run")
+    parser.add_argument(
+        "--dask-workers", type=int, nargs="*", default=[1, 2], help="Dask cluster sizes to run"
+    )
     args = parser.parse_args()
 
     if not args.no_dask:
@@ -67,16 +71,20 @@ def main() -> None:
     for workers in () if args.no_dask else args.dask_workers:
         threads = max(1, cores // workers)
         with (
-            distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                     dashboard_address=None) as cluster,
+            distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
             distributed.Client(cluster) as client,
         ):
-            audio, wall = run(DaskExecutor(client, model=args.model, device="cpu", compute_type="int8",
-                                           cpu_threads=threads))
+            audio, wall = run(
+                DaskExecutor(client, model=args.model, device="cpu", compute_type="int8", cpu_threads=threads)
+            )
         rows.append((f"dask, {workers} worker(s)", audio, wall))
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"model {args.model} int8, {len(jobs)} calls")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"model {args.model} int8, {len(jobs)} calls"
+    )
     print(f"{'executor':40} {'audio s':>8} {'wall s':>8} {'audio s / wall s':>17}")
     for name, audio, wall in rows:
         print(f"{name:40} {audio:8.1f} {wall:8.1f} {audio / wall:17.2f}")

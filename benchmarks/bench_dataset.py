@@ -347,8 +347,17 @@ def measure_search(work: Path, n: int, workers: int) -> dict:
     t, c = time.perf_counter(), _cpu()
     report = update_dataset(COMPANY, data_dir)
     row["update_s"], row["update_cpu_s"], row["rebuilt"] = time.perf_counter() - t, _cpu() - c, report.rebuilt
-    print(f"  update {row['update_s']:.1f} s ({row['update_cpu_s']:.0f} s CPU, rebuilt: {report.rebuilt})", flush=True)
-    args = {"company": COMPANY, "data_dir": str(data_dir), "word": TARGET_WORD, "phrase": TARGET_PHRASE, "scan": True}
+    print(
+        f"  update {row['update_s']:.1f} s ({row['update_cpu_s']:.0f} s CPU, rebuilt: {report.rebuilt})",
+        flush=True,
+    )
+    args = {
+        "company": COMPANY,
+        "data_dir": str(data_dir),
+        "word": TARGET_WORD,
+        "phrase": TARGET_PHRASE,
+        "scan": True,
+    }
     row.update(child(NOTEBOOK.format(**args)))
     print(
         f"  word {row['word_ms']:.0f} ms ({row['word_cpu_ms']:.0f} ms CPU), phrase {row['phrase_ms']:.0f} ms"
@@ -382,7 +391,13 @@ def measure(work: Path, n: int, workers: int, legacy_max: int) -> dict:
     row["noop_update_s"] = time.perf_counter() - t
     assert noop.added == 0 and noop.changed == 0
 
-    args = {"company": COMPANY, "data_dir": str(data_dir), "word": TARGET_WORD, "phrase": TARGET_PHRASE, "scan": False}
+    args = {
+        "company": COMPANY,
+        "data_dir": str(data_dir),
+        "word": TARGET_WORD,
+        "phrase": TARGET_PHRASE,
+        "scan": False,
+    }
     runs = [child(OPEN_MONTH.format(**args)) for _ in range(3)]
     row["open_month_s"] = statistics.median(r["open_month_s"] for r in runs)
     row["month_again_s"] = statistics.median(r["month_again_s"] for r in runs)
@@ -456,7 +471,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes writing the synthetic JSON")
     parser.add_argument("--legacy-max", type=int, default=20000, help="largest N for today's load_tables")
     parser.add_argument(
-        "--search-only", action="store_true", help="only update the store and time the searches (token index vs scan)"
+        "--search-only",
+        action="store_true",
+        help="only update the store and time the searches (token index vs scan)",
     )
     args = parser.parse_args()
     if args.search_only:

@@ -134,14 +134,20 @@ def long_call(path: Path, minutes: float, seed: int = 7) -> tuple[Path, str, flo
                 if lo < hi:
                     piece[lo - start : hi - start, side] += clip[lo - where : hi - where]
             out.writeframes((np.clip(piece, -1, 1) * 32767).astype("<i2").tobytes())
-    subprocess.run(["sox", "-q", "-D", str(raw), "-r", "8000", "-e", "mu-law", "-b", "8", str(path), "sinc", "300-3400"], check=True)
+    subprocess.run(
+        ["sox", "-q", "-D", str(raw), "-r", "8000", "-e", "mu-law", "-b", "8", str(path), "sinc", "300-3400"],
+        check=True,
+    )
     raw.unlink()
     return path, " ".join(t[3] for t in turns), sum(len(t[2]) for t in turns) / RATE
 
 
 def rss_child(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; it prints a JSON dict; add its peak RSS in MB."""
-    wrapped = code + "\nimport json\nfrom perftel.evaluate import peak_rss_mb\nresult['peak_rss_mb'] = peak_rss_mb()\nprint(json.dumps(result))\n"
+    wrapped = (
+        code
+        + "\nimport json\nfrom perftel.evaluate import peak_rss_mb\nresult['peak_rss_mb'] = peak_rss_mb()\nprint(json.dumps(result))\n"
+    )
     out = subprocess.run([sys.executable, "-c", wrapped], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -152,13 +158,27 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=None)
     parser.add_argument("--model", default="base")
     parser.add_argument("--long-minutes", type=float, default=None)
-    parser.add_argument("--batched", action="store_true", help="also faster-whisper's BatchedInferencePipeline")
-    parser.add_argument("--detect", action="store_true", help="also perftel with the language detected among en/pt")
-    parser.add_argument("--no-oracle", action="store_true", help="skip the oracle (each turn alone at -3 dBFS)")
-    parser.add_argument("--per-channel", action="store_true",
-                        help="also perftel with per-channel windows (share_windows=False, as before issue 20)")
-    parser.add_argument("--variant", action="append", default=[], metavar="NAME:FIELD=VALUE[,FIELD=VALUE]",
-                        help="also perftel with these TranscribeOptions, e.g. greedy:beam_size=1")
+    parser.add_argument(
+        "--batched", action="store_true", help="also faster-whisper's BatchedInferencePipeline"
+    )
+    parser.add_argument(
+        "--detect", action="store_true", help="also perftel with the language detected among en/pt"
+    )
+    parser.add_argument(
+        "--no-oracle", action="store_true", help="skip the oracle (each turn alone at -3 dBFS)"
+    )
+    parser.add_argument(
+        "--per-channel",
+        action="store_true",
+        help="also perftel with per-channel windows (share_windows=False, as before issue 20)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:FIELD=VALUE[,FIELD=VALUE]",
+        help="also perftel with these TranscribeOptions, e.g. greedy:beam_size=1",
+    )
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     seeds = args.seeds or ([1] if args.quick else [1, 2, 3])
@@ -171,14 +191,21 @@ def main() -> None:
     transcriber.initialize()
     whisper = transcriber._whisper  # the very same loaded model for every system
     batched = BatchedInferencePipeline(whisper)
-    variants = {"perftel": TranscribeOptions(), "perftel-detect": TranscribeOptions(),
-                "perftel-per-channel": TranscribeOptions(share_windows=False)}
+    variants = {
+        "perftel": TranscribeOptions(),
+        "perftel-detect": TranscribeOptions(),
+        "perftel-per-channel": TranscribeOptions(share_windows=False),
+    }
     for spec in args.variant:
         name, _, fields = spec.partition(":")
         values = {}
         for item in filter(None, fields.split(",")):
             key, _, value = item.partition("=")
-            values[key] = type(getattr(TranscribeOptions(), key))(value) if value not in ("True", "False") else value == "True"
+            values[key] = (
+                type(getattr(TranscribeOptions(), key))(value)
+                if value not in ("True", "False")
+                else value == "True"
+            )
         variants[f"perftel-{name}"] = replace(TranscribeOptions(), **values)
     # per system: errors, words, seconds, audio seconds, encoder windows, decoded seconds, calls
     totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0, 0.0, 0])
@@ -201,10 +228,14 @@ def main() -> None:
                         row[1] += words
                         row[2] += elapsed
                         row[3] += len(clip) / RATE
-        systems = (["defaults", "perftel"] + (["perftel-detect"] if args.detect else [])
-                   + (["perftel-per-channel"] if args.per_channel else [])
-                   + [f"perftel-{v.partition(':')[0]}" for v in args.variant]
-                   + ([] if args.no_oracle else ["oracle"]) + (["batched"] if args.batched else []))
+        systems = (
+            ["defaults", "perftel"]
+            + (["perftel-detect"] if args.detect else [])
+            + (["perftel-per-channel"] if args.per_channel else [])
+            + [f"perftel-{v.partition(':')[0]}" for v in args.variant]
+            + ([] if args.no_oracle else ["oracle"])
+            + (["batched"] if args.batched else [])
+        )
         for language in ("en", "pt"):
             for seed in seeds:
                 for call in build_call(language, seed, folder):
@@ -220,8 +251,11 @@ def main() -> None:
                         elif system == "oracle":
                             hyp = run_oracle(whisper, call, language)
                         else:
-                            result = transcriber.transcribe(call.path, language="en,pt" if system == "perftel-detect"
-                                                            else language, options=variants[system])
+                            result = transcriber.transcribe(
+                                call.path,
+                                language="en,pt" if system == "perftel-detect" else language,
+                                options=variants[system],
+                            )
                             hyp, work = result.text, result.decoding
                             if system == "perftel-detect" and result.language != language:
                                 lines.append(f"- {call.name}: language detected as {result.language}")
@@ -236,9 +270,16 @@ def main() -> None:
                         if work:
                             row[4] += work["encoder_windows"] + work["detection_windows"]
                             row[5] += work["decoded_seconds"]
-                        print(f"{call.name:22s} {system:20s} WER {errors / words:.3f}  RTF {elapsed / call.seconds:.3f}"
-                              + (f"  windows {work['encoder_windows']}+{work['detection_windows']} "
-                                 f"decoded {work['decoded_seconds']:.1f}s" if work else ""), flush=True)
+                        print(
+                            f"{call.name:22s} {system:20s} WER {errors / words:.3f}  RTF {elapsed / call.seconds:.3f}"
+                            + (
+                                f"  windows {work['encoder_windows']}+{work['detection_windows']} "
+                                f"decoded {work['decoded_seconds']:.1f}s"
+                                if work
+                                else ""
+                            ),
+                            flush=True,
+                        )
         calls_rss = peak_rss_mb()
 
         if not long_minutes:
@@ -259,13 +300,27 @@ def main() -> None:
                 f"a = decode_audio({str(long_path)!r}, split_stereo=True)\n"
                 "result = {'samples': len(a[0])}"
             )
-            idle = rss_child(f"from perftel.transcribe import Transcriber\nt = Transcriber({args.model!r}); t.initialize()\nresult = {{}}")
+            idle = rss_child(
+                f"from perftel.transcribe import Transcriber\nt = Transcriber({args.model!r}); t.initialize()\nresult = {{}}"
+            )
             long_words, long_errors, _, _ = error_counts(long_ref, ours["text"], "en")
 
     total_minutes = (time.perf_counter() - started) / 60
     report = render(
-        totals, systems, seeds, args.model, calls_rss, long_minutes, long_speech, ours, whole, idle,
-        long_errors / max(long_words, 1), lines, total_minutes, args.quick,
+        totals,
+        systems,
+        seeds,
+        args.model,
+        calls_rss,
+        long_minutes,
+        long_speech,
+        ours,
+        whole,
+        idle,
+        long_errors / max(long_words, 1),
+        lines,
+        total_minutes,
+        args.quick,
     )
     print(report)
     if quick_only := args.quick and args.results == HERE / "RESULTS.md":
@@ -278,8 +333,22 @@ def main() -> None:
     args.results.write_text(report + kept, encoding="utf-8")
 
 
-def render(totals, systems, seeds, model, calls_rss, long_minutes, long_speech, ours, whole, idle,
-           long_wer, lines, total_minutes, quick) -> str:  # noqa: ANN001
+def render(
+    totals,
+    systems,
+    seeds,
+    model,
+    calls_rss,
+    long_minutes,
+    long_speech,
+    ours,
+    whole,
+    idle,
+    long_wer,
+    lines,
+    total_minutes,
+    quick,
+) -> str:  # noqa: ANN001
     def wer(key):  # noqa: ANN001, ANN202
         e, n = totals[key][:2]
         return e / n if n else float("nan")
@@ -325,25 +394,45 @@ def render(totals, systems, seeds, model, calls_rss, long_minutes, long_speech, 
                     f"| {language} | {layout} | {system} | {wer(key):.3f} | {wer(key) / oracle:.2f} | "
                     f"{wer(key) / base:.2f} | {rtf(key):.3f} | {ratio:.2f} | {windows} | {decoded} |"
                 )
-    out += ["", "Two-channel call against its mono mixdown (same speech; perftel):", "",
-            "| language | system | time stereo / mono | windows stereo / mono | decoded s stereo / mono |",
-            "|---|---|---|---|---|"]
+    out += [
+        "",
+        "Two-channel call against its mono mixdown (same speech; perftel):",
+        "",
+        "| language | system | time stereo / mono | windows stereo / mono | decoded s stereo / mono |",
+        "|---|---|---|---|---|",
+    ]
     for language in ("en", "pt"):
         for system in [s for s in systems if s.startswith("perftel") and s != "perftel-per-channel"] + (
-                ["perftel-per-channel"] if "perftel-per-channel" in systems else []):
-            stereo, mono = totals[(system, language, "stereo")], totals[(system if system != "perftel-per-channel"
-                                                                         else "perftel", language, "mono")]
+            ["perftel-per-channel"] if "perftel-per-channel" in systems else []
+        ):
+            stereo, mono = (
+                totals[(system, language, "stereo")],
+                totals[(system if system != "perftel-per-channel" else "perftel", language, "mono")],
+            )
             if not stereo[6] or not mono[6]:
                 continue
-            out.append(f"| {language} | {system} | {stereo[2] / mono[2]:.2f} | {stereo[4] / mono[4]:.2f} | "
-                       f"{stereo[5] / mono[5]:.2f} |")
-    out += ["", "One sentence at a time (each clip alone, same telephone channel, faster-whisper defaults):", ""]
+            out.append(
+                f"| {language} | {system} | {stereo[2] / mono[2]:.2f} | {stereo[4] / mono[4]:.2f} | "
+                f"{stereo[5] / mono[5]:.2f} |"
+            )
+    out += [
+        "",
+        "One sentence at a time (each clip alone, same telephone channel, faster-whisper defaults):",
+        "",
+    ]
     out += ["| language | level | WER | RTF |", "|---|---|---|---|"]
     for language in ("en", "pt"):
         for label in ("sentence", "sentence@customer"):
             key = (label, language, "mono")
-            out.append(f"| {language} | {'agent (-6 dBFS)' if label == 'sentence' else 'customer (-33 dBFS)'} | {wer(key):.3f} | {rtf(key):.3f} |")
-    out += ["", "## Memory", "", f"- Peak RSS of the benchmark process (model + all calls above, all systems): {calls_rss:.0f} MB."]
+            out.append(
+                f"| {language} | {'agent (-6 dBFS)' if label == 'sentence' else 'customer (-33 dBFS)'} | {wer(key):.3f} | {rtf(key):.3f} |"
+            )
+    out += [
+        "",
+        "## Memory",
+        "",
+        f"- Peak RSS of the benchmark process (model + all calls above, all systems): {calls_rss:.0f} MB.",
+    ]
     if ours is not None:
         out += [
             f"- Model loaded, nothing transcribed (child process): {idle['peak_rss_mb']:.0f} MB.",

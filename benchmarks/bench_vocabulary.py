@@ -37,24 +37,49 @@ MARKER = "\n# Company vocabulary"
 
 TERMS = {
     "en": ["Northwind Prime", "FiberMax", "Zentrix", "QuickPay", "SureLink Plus", "Contoso Care", "Tailspin"],
-    "pt": ["Vivo Fibra", "Plano Controle", "Zaptel Max", "Portabilidade", "Boleto Fácil", "Ribeirão Preto",
-           "Claro Flex"],
+    "pt": [
+        "Vivo Fibra",
+        "Plano Controle",
+        "Zaptel Max",
+        "Portabilidade",
+        "Boleto Fácil",
+        "Ribeirão Preto",
+        "Claro Flex",
+    ],
 }
 # (agent line, customer line) pairs; calls take turns from these in a seeded order
 SCRIPTS = {
     "en": [
-        ("Thank you for calling Northwind Prime support, how can I help?", "Hi, my FiberMax router keeps dropping."),
-        ("Is it the Zentrix model or the older one?", "It is the Zentrix, and I pay with QuickPay every month."),
+        (
+            "Thank you for calling Northwind Prime support, how can I help?",
+            "Hi, my FiberMax router keeps dropping.",
+        ),
+        (
+            "Is it the Zentrix model or the older one?",
+            "It is the Zentrix, and I pay with QuickPay every month.",
+        ),
         ("I can move you to SureLink Plus at no extra cost.", "Does SureLink Plus include Contoso Care?"),
-        ("Yes, Contoso Care is included with the Northwind Prime plan.", "Great, and can I keep my Tailspin account?"),
-        ("Your Tailspin account stays, and QuickPay will bill the new plan.", "Then please switch me to FiberMax."),
+        (
+            "Yes, Contoso Care is included with the Northwind Prime plan.",
+            "Great, and can I keep my Tailspin account?",
+        ),
+        (
+            "Your Tailspin account stays, and QuickPay will bill the new plan.",
+            "Then please switch me to FiberMax.",
+        ),
     ],
     "pt": [
         ("Obrigado por ligar para a Zaptel Max, em que posso ajudar?", "Quero saber do Plano Controle."),
-        ("O Plano Controle vem com Vivo Fibra de trezentos megas.", "Eu moro em Ribeirão Preto, tem cobertura?"),
+        (
+            "O Plano Controle vem com Vivo Fibra de trezentos megas.",
+            "Eu moro em Ribeirão Preto, tem cobertura?",
+        ),
         ("Em Ribeirão Preto temos Vivo Fibra em todos os bairros.", "E posso pagar com Boleto Fácil?"),
         ("Sim, o Boleto Fácil chega todo mês no seu email.", "Quero fazer a Portabilidade do meu número."),
-        ("A Portabilidade leva três dias e o Claro Flex é cancelado.", "Então pode ativar a Zaptel Max para mim."),
+        (
+            "A Portabilidade leva três dias e o Claro Flex é cancelado.",
+            "Então pode ativar a Zaptel Max para mim.",
+        ),
     ],
 }
 VOICES = {"en": ("en-us+f3", "en-us+m3"), "pt": ("pt-br+f3", "pt-br+m3")}
@@ -81,10 +106,14 @@ def term_hits(reference: str, hypothesis: str, terms: list[str]) -> tuple[int, i
 
 def speak(text: str, voice: str, tmp: Path) -> np.ndarray:
     raw, out = tmp / "raw.wav", tmp / "out.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "165", "-w", str(raw), text], check=True, capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", "165", "-w", str(raw), text], check=True, capture_output=True
+    )
     subprocess.run(["sox", "-q", "-D", str(raw), "-r", str(RATE), "-c", "1", str(out)], check=True)
     with wave.open(str(out)) as handle:
-        samples = np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").astype(np.float32) / 32768
+        samples = (
+            np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").astype(np.float32) / 32768
+        )
     return samples
 
 
@@ -97,7 +126,9 @@ def build(language: str, seed: int, folder: Path) -> tuple[Path, str]:
     placed = []
     with tempfile.TemporaryDirectory() as tmp:
         for turn, text in enumerate(turns):
-            clip = peak_to(speak(text, VOICES[language][turn % 2], Path(tmp)), -3.0 if turn % 2 == 0 else -12.0)
+            clip = peak_to(
+                speak(text, VOICES[language][turn % 2], Path(tmp)), -3.0 if turn % 2 == 0 else -12.0
+            )
             placed.append((turn % 2, cursor, clip))
             cursor += len(clip) + int(rng.uniform(1.5, 4.0) * RATE)
     sides = [rng.normal(0, 10 ** (-70 / 20), cursor).astype(np.float32) for _ in range(2)]
@@ -135,8 +166,11 @@ def main() -> None:
                     row = totals.setdefault((language, system), [0, 0, 0, 0, 0.0])
                     for i, value in enumerate((words, errors, terms, found, elapsed)):
                         row[i] += value
-                    print(f"{language} s{seed} {system:15s} WER {errors / words:.3f} terms {found}/{terms} "
-                          f"{elapsed:.1f}s", flush=True)
+                    print(
+                        f"{language} s{seed} {system:15s} WER {errors / words:.3f} terms {found}/{terms} "
+                        f"{elapsed:.1f}s",
+                        flush=True,
+                    )
     lines = [
         "",
         "# Company vocabulary: term recall and WER",
@@ -154,8 +188,10 @@ def main() -> None:
     for language in ("en", "pt"):
         for system in systems:
             words, errors, terms, found, seconds = totals[(language, system)]
-            lines.append(f"| {language} | {system} | {errors / words:.3f} | {found}/{terms} = {found / terms:.2f} | "
-                         f"{seconds / totals[(language, 'none')][4]:.2f} |")
+            lines.append(
+                f"| {language} | {system} | {errors / words:.3f} | {found}/{terms} = {found / terms:.2f} | "
+                f"{seconds / totals[(language, 'none')][4]:.2f} |"
+            )
     section = "\n".join(lines) + "\n"
     print(section)
     if not args.quick:

@@ -72,7 +72,21 @@ def telephone(channels: list[np.ndarray], out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         source = write_wav(Path(tmp) / "in.wav", channels)
         subprocess.run(
-            ["sox", "-q", "-D", str(source), "-r", "8000", "-e", "mu-law", "-b", "8", str(out), "sinc", "300-3400"],
+            [
+                "sox",
+                "-q",
+                "-D",
+                str(source),
+                "-r",
+                "8000",
+                "-e",
+                "mu-law",
+                "-b",
+                "8",
+                str(out),
+                "sinc",
+                "300-3400",
+            ],
             check=True,
         )
     return out
@@ -117,18 +131,35 @@ def build_call(
     calls = []
     for layout, channels in (("stereo", [left, right]), ("mono", [left + right])):
         path = telephone(channels, out_dir / f"{stem}_{layout}.wav")
-        turns = tuple((who, start / RATE, (start + len(clip)) / RATE, name)
-                      for (who, start, clip), name in zip(placed, names, strict=True))
-        calls.append(Call(f"{stem}_{layout}", language, layout, path, reference, tuple(names), total / RATE, speech,
-                          turns))
+        turns = tuple(
+            (who, start / RATE, (start + len(clip)) / RATE, name)
+            for (who, start, clip), name in zip(placed, names, strict=True)
+        )
+        calls.append(
+            Call(
+                f"{stem}_{layout}",
+                language,
+                layout,
+                path,
+                reference,
+                tuple(names),
+                total / RATE,
+                speech,
+                turns,
+            )
+        )
     return calls[0], calls[1]
 
 
-def sentence_clips(language: str, out_dir: Path, *, level_db: float = -6.0, audio_dir: Path = AUDIO_DIR) -> list[tuple[Path, str]]:
+def sentence_clips(
+    language: str, out_dir: Path, *, level_db: float = -6.0, audio_dir: Path = AUDIO_DIR
+) -> list[tuple[Path, str]]:
     """Each clip alone through the same telephone channel (the one-sentence-at-a-time baseline)."""
     refs = references(audio_dir)
     out = []
     for name in CLIPS[language]:
-        path = telephone([peak_to(load_clip(name, audio_dir), level_db)], out_dir / f"sentence_{Path(name).stem}.wav")
+        path = telephone(
+            [peak_to(load_clip(name, audio_dir), level_db)], out_dir / f"sentence_{Path(name).stem}.wav"
+        )
         out.append((path, refs[name]))
     return out

@@ -88,7 +88,9 @@ def _open(path: Path):  # noqa: ANN202 - av types
             raise fail(path, f"no audio stream in this {container.format.name} file")
         stream = container.streams.audio[0]
         if stream.codec_context is None:
-            raise fail(path, f"unsupported audio codec in this {container.format.name} file (no FFmpeg decoder)")
+            raise fail(
+                path, f"unsupported audio codec in this {container.format.name} file (no FFmpeg decoder)"
+            )
         channels = stream.codec_context.channels
     except BaseException:
         container.close()
@@ -117,7 +119,9 @@ def probe(path: str | os.PathLike[str]) -> Probe:
     except TranscriptionError as exc:
         return Probe(path, False, "not audio: " + str(exc).split(": ", 1)[-1])
     except av.FFmpegError as exc:
-        return Probe(path, False, f"not audio (FFmpeg cannot read it: {getattr(exc, 'strerror', None) or exc})")
+        return Probe(
+            path, False, f"not audio (FFmpeg cannot read it: {getattr(exc, 'strerror', None) or exc})"
+        )
     except Exception as exc:  # noqa: BLE001 - whatever the decoder throws, the answer is "not audio"
         return Probe(path, False, f"not audio ({type(exc).__name__})")
     with container:
@@ -133,7 +137,9 @@ def find_audio_files(folder: str | os.PathLike[str]) -> tuple[list[Path], list[P
     audio: list[Path] = []
     skipped: list[Probe] = []
     for path in entries:
-        if path.suffix.lower() == ".part" or (path.suffix.lower() in (".json", ".txt") and path.stem in stems):
+        if path.suffix.lower() == ".part" or (
+            path.suffix.lower() in (".json", ".txt") and path.stem in stems
+        ):
             continue
         found = probe(path)
         if found.audio:
@@ -206,14 +212,19 @@ def iter_blocks(
 
 
 def scan(
-    path: str | os.PathLike[str], *, same_signal_correlation: float = 0.99, block_seconds: float = BLOCK_SECONDS
+    path: str | os.PathLike[str],
+    *,
+    same_signal_correlation: float = 0.99,
+    block_seconds: float = BLOCK_SECONDS,
 ) -> AudioInfo:
     """Check a file decodes whole and measure it, streaming. Raises TranscriptionError with the cause."""
     path = Path(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise fail(path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it ({exc})") from exc
+        raise fail(
+            path, "file not found" if isinstance(exc, FileNotFoundError) else f"cannot read it ({exc})"
+        ) from exc
     try:
         container, stream, source_channels = _open(path)
         with container:
@@ -228,16 +239,29 @@ def scan(
     except TranscriptionError:
         raise
     except Exception as exc:  # av.FFmpegError and friends: not audio, unsupported codec, corrupt data
-        cause = "the file is empty (0 bytes)" if size == 0 else f"not decodable audio ({type(exc).__name__}: {exc})"
+        cause = (
+            "the file is empty (0 bytes)"
+            if size == 0
+            else f"not decodable audio ({type(exc).__name__}: {exc})"
+        )
         raise fail(path, cause) from exc
     seconds = samples / SAMPLE_RATE
     if samples == 0:
         raise fail(path, "no audio samples could be decoded (truncated or corrupt file)")
     if announced and seconds < announced - truncation_tolerance(announced):
-        raise fail(path, f"truncated file: its header declares {announced:.2f} s of audio but only {seconds:.2f} s decode")
+        raise fail(
+            path,
+            f"truncated file: its header declares {announced:.2f} s of audio but only {seconds:.2f} s decode",
+        )
     channels = 2 if source_channels == 2 and not stats.same(same_signal_correlation) else 1
-    return AudioInfo(path, round(seconds, 3), channels, source_channels, format_name,
-                     round(announced, 3) if announced else None)
+    return AudioInfo(
+        path,
+        round(seconds, 3),
+        channels,
+        source_channels,
+        format_name,
+        round(announced, 3) if announced else None,
+    )
 
 
 def announced_seconds(path: Path, container, stream) -> float | None:  # noqa: ANN001 - av types

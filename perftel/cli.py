@@ -1,16 +1,16 @@
 """The ``perftel`` command line: the twins of the notebook steps.
 
-    perftel test-connection --company acme --provider goto_connect
-    perftel download --company acme --days 7
-    perftel transcribe --dir data/acme/calls/recordings --model base
-    perftel run --company acme --days 7 --model base
-    perftel credentials set|list|delete --company acme --provider goto_connect
-    perftel sandbox --provider goto_connect
-    perftel demo
-    perftel index --company acme [--rebuild]
-    perftel export --company acme --format parquet --out exports/
-    perftel report --start 2026-11-01 --end 2026-11-07 --company acme
-    perftel dashboard --company acme
+perftel test-connection --company acme --provider goto_connect
+perftel download --company acme --days 7
+perftel transcribe --dir data/acme/calls/recordings --model base
+perftel run --company acme --days 7 --model base
+perftel credentials set|list|delete --company acme --provider goto_connect
+perftel sandbox --provider goto_connect
+perftel demo
+perftel index --company acme [--rebuild]
+perftel export --company acme --format parquet --out exports/
+perftel report --start 2026-11-01 --end 2026-11-07 --company acme
+perftel dashboard --company acme
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ from perftel.providers import ConsentFlow, create_provider, get_provider_class, 
 
 
 def _add_company(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
-                        help="company id (default: $PERFTEL_COMPANY or 'default')")
+    parser.add_argument(
+        "--company",
+        default=config.env("PERFTEL_COMPANY", "default"),
+        help="company id (default: $PERFTEL_COMPANY or 'default')",
+    )
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
 
 
@@ -49,38 +52,60 @@ def _lazy(target: str):
 
 
 def _add_common(parser: argparse.ArgumentParser, *, provider: bool = True) -> None:
-    parser.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
-                        help="company id (default: $PERFTEL_COMPANY or 'default')")
+    parser.add_argument(
+        "--company",
+        default=config.env("PERFTEL_COMPANY", "default"),
+        help="company id (default: $PERFTEL_COMPANY or 'default')",
+    )
     if provider:
-        parser.add_argument("--provider", default=config.env("PERFTEL_PROVIDER", "goto_connect"),
-                            help=f"one of {', '.join(provider_names())} (default: $PERFTEL_PROVIDER or goto_connect)")
+        parser.add_argument(
+            "--provider",
+            default=config.env("PERFTEL_PROVIDER", "goto_connect"),
+            help=f"one of {', '.join(provider_names())} (default: $PERFTEL_PROVIDER or goto_connect)",
+        )
         parser.add_argument("--base-url", help="API base URL override (a sandbox or proxy)")
     parser.add_argument("--config-dir", help="credential store folder (default: $PERFTEL_CONFIG_DIR)")
 
 
 def _add_range(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--days", type=int, help="the last N local days, today included (default 7 unless --start/--end)")
-    parser.add_argument("--start", help="first day, YYYY-MM-DD (a local day), or an ISO time such as 2026-11-01T09:00")
+    parser.add_argument(
+        "--days", type=int, help="the last N local days, today included (default 7 unless --start/--end)"
+    )
+    parser.add_argument(
+        "--start", help="first day, YYYY-MM-DD (a local day), or an ISO time such as 2026-11-01T09:00"
+    )
     parser.add_argument("--end", help="last day, YYYY-MM-DD (included), or an ISO time (excluded)")
-    parser.add_argument("--timezone", help="IANA zone of those days, e.g. America/Sao_Paulo "
-                                           "(default: $PERFTEL_TIMEZONE, else the company's settings, else UTC)")
+    parser.add_argument(
+        "--timezone",
+        help="IANA zone of those days, e.g. America/Sao_Paulo "
+        "(default: $PERFTEL_TIMEZONE, else the company's settings, else UTC)",
+    )
     parser.add_argument("--answered-only", action="store_true", help="skip missed calls")
     parser.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
 
 
 def _add_quiet(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="no progress, only the summary and errors (without it: bars on a terminal, "
-                             "one plain line per stage when the output is a file or a pipe)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress, only the summary and errors (without it: bars on a terminal, "
+        "one plain line per stage when the output is a file or a pipe)",
+    )
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="Whisper model size or directory (default: $WHISPER_MODEL or base)")
     parser.add_argument("--device", help="cpu or cuda (default: $WHISPER_DEVICE or cpu)")
-    parser.add_argument("--compute-type", help="int8, float16, float32 (default: $WHISPER_COMPUTE_TYPE or int8)")
-    parser.add_argument("--language", type=_language_arg,
-                        help="pin the language (pt, pt-BR, Portuguese), or detect among a list (en,pt); "
-                             "default: detect per call")
+    parser.add_argument(
+        "--compute-type", help="int8, float16, float32 (default: $WHISPER_COMPUTE_TYPE or int8)"
+    )
+    parser.add_argument(
+        "--language",
+        type=_language_arg,
+        help="pin the language (pt, pt-BR, Portuguese), or detect among a list (en,pt); "
+        "default: detect per call",
+    )
 
 
 def _language_arg(value: str) -> str | None:
@@ -94,7 +119,9 @@ def _language_arg(value: str) -> str | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perftel", description="Call metadata, recordings and local transcripts.")
+    parser = argparse.ArgumentParser(
+        prog="perftel", description="Call metadata, recordings and local transcripts."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log HTTP retries and details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -111,13 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_range(p)
     _add_model(p)
     _add_quiet(p)
-    p.add_argument("--scheduler", help="transcribe on a Dask cluster, e.g. tcp://host:8786 (default: this machine)")
+    p.add_argument(
+        "--scheduler", help="transcribe on a Dask cluster, e.g. tcp://host:8786 (default: this machine)"
+    )
 
     p = sub.add_parser("transcribe", help="transcribe every audio file in a folder")
     p.add_argument("--dir", required=True, type=Path, help="folder with audio files")
-    p.add_argument("--output", type=Path, help="where .json/.txt go (default: the sibling 'transcriptions' "
-                                               "folder for a 'recordings' folder, else --dir)")
-    p.add_argument("--force", action="store_true", help="transcribe again files that already have a transcript")
+    p.add_argument(
+        "--output",
+        type=Path,
+        help="where .json/.txt go (default: the sibling 'transcriptions' "
+        "folder for a 'recordings' folder, else --dir)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="transcribe again files that already have a transcript"
+    )
     _add_model(p)
     _add_quiet(p)
 
@@ -125,9 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     c = csub.add_parser("set", help="save credentials (asks for secrets) and test them at once")
     _add_common(c)
-    c.add_argument("--field", action="append", default=[], metavar="NAME=VALUE",
-                   help="a non-secret value; secrets are asked for, or read from PERFTEL_<PROVIDER>_<FIELD> "
-                        "variables (e.g. PERFTEL_GOTO_CONNECT_CLIENT_SECRET)")
+    c.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a non-secret value; secrets are asked for, or read from PERFTEL_<PROVIDER>_<FIELD> "
+        "variables (e.g. PERFTEL_GOTO_CONNECT_CLIENT_SECRET)",
+    )
     c.add_argument("--no-test", action="store_true", help="do not test the connection after saving")
     c = csub.add_parser("list", help="list saved credentials (names and dates, never secrets)")
     c.add_argument("--company", help="only this company")
@@ -137,12 +177,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("settings", help="show or change a company's settings (time zone, languages, country)")
     ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (("show", "print the resolved settings and where each comes from"),
-                         ("set", "set one setting, e.g. timezone America/Sao_Paulo or languages pt,en"),
-                         ("unset", "remove one setting from the company's file")):
+    for action, text in (
+        ("show", "print the resolved settings and where each comes from"),
+        ("set", "set one setting, e.g. timezone America/Sao_Paulo or languages pt,en"),
+        ("unset", "remove one setting from the company's file"),
+    ):
         c = ssub.add_parser(action, help=text)
-        c.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
-                       help="company id (default: $PERFTEL_COMPANY or 'default')")
+        c.add_argument(
+            "--company",
+            default=config.env("PERFTEL_COMPANY", "default"),
+            help="company id (default: $PERFTEL_COMPANY or 'default')",
+        )
         c.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
         if action != "show":
             c.add_argument("key", choices=("timezone", "languages", "country"))
@@ -160,51 +205,68 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model(p)
     _add_quiet(p)
 
-    p = sub.add_parser("index", help="bring the company's dataset (its calls as tables) up to date with its files")
+    p = sub.add_parser(
+        "index", help="bring the company's dataset (its calls as tables) up to date with its files"
+    )
     _add_common(p, provider=False)
     p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset from the JSON files alone")
 
-    p = sub.add_parser("export", help="write the company's tables as Parquet or CSV, partitioned by company and month")
+    p = sub.add_parser(
+        "export", help="write the company's tables as Parquet or CSV, partitioned by company and month"
+    )
     _add_common(p, provider=False)
     p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
     p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     p.add_argument("--out", required=True, type=Path, help="destination folder")
 
-    p = sub.add_parser("report", help="a period's call report: standalone HTML + the executed notebook as its log")
+    p = sub.add_parser(
+        "report", help="a period's call report: standalone HTML + the executed notebook as its log"
+    )
     p.add_argument("--start", help="first day, YYYY-MM-DD (a local day of the company's time zone)")
     p.add_argument("--end", help="last day, YYYY-MM-DD (included)")
     p.add_argument("--days", type=int, help="instead of --start/--end: the last N local days, today included")
-    p.add_argument("--company", default=config.env("PERFTEL_COMPANY", "default"),
-                   help="company id (default: $PERFTEL_COMPANY or 'default')")
+    p.add_argument(
+        "--company",
+        default=config.env("PERFTEL_COMPANY", "default"),
+        help="company id (default: $PERFTEL_COMPANY or 'default')",
+    )
     p.add_argument("--provider", help="only this provider's calls (default: every provider's)")
     p.add_argument("--data-dir", help="data folder (default: $PERFTEL_DATA_DIR or ./data)")
     p.add_argument("--output", help="HTML file (default: reports/calls_<company>_<start>_<end>.html)")
 
     p = sub.add_parser("trackers", help="a company's trackers (phrases found in transcripts): init, check")
     tsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action, text in (("init", "write the example trackers file (Portuguese and English) for the company"),
-                         ("check", "validate the company's trackers file and list its trackers")):
+    for action, text in (
+        ("init", "write the example trackers file (Portuguese and English) for the company"),
+        ("check", "validate the company's trackers file and list its trackers"),
+    ):
         c = tsub.add_parser(action, help=text)
         _add_company(c)
         if action == "init":
             c.add_argument("--force", action="store_true", help="overwrite an existing trackers file")
 
-    p = sub.add_parser("redact", help="apply the company's privacy policy ([privacy] in its settings) to "
-                                      "transcripts already on disk")
+    p = sub.add_parser(
+        "redact",
+        help="apply the company's privacy policy ([privacy] in its settings) to transcripts already on disk",
+    )
     _add_company(p)
 
     p = sub.add_parser("dashboard", help="the call explorer as a local web page, code hidden (Voilà)")
     _add_company(p)
     p.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
-    p.add_argument("--start", type=date.fromisoformat, help="first day shown, YYYY-MM-DD (default: the first)")
+    p.add_argument(
+        "--start", type=date.fromisoformat, help="first day shown, YYYY-MM-DD (default: the first)"
+    )
     p.add_argument("--end", type=date.fromisoformat, help="last day shown, YYYY-MM-DD (default: the last)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return COMMANDS[args.command](args)
     except PerftelError as exc:
@@ -245,15 +307,27 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
     if getattr(args, "scheduler", None):
         from perftel.executors import DaskExecutor
 
-        executor = DaskExecutor(args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type)
+        executor = DaskExecutor(
+            args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type
+        )
     bars = stage_display(quiet=args.quiet)
     cancel = CancelToken()
     try:
         result = run_pipeline(
-            args.provider, args.company, **_range(args), answered_only=args.answered_only,
-            transcribe=transcribe, model=getattr(args, "model", None), device=getattr(args, "device", None),
-            compute_type=getattr(args, "compute_type", None), language=getattr(args, "language", None),
-            data_dir=args.data_dir, base_url=args.base_url, store=_store(args), on_progress=bars, cancel=cancel,
+            args.provider,
+            args.company,
+            **_range(args),
+            answered_only=args.answered_only,
+            transcribe=transcribe,
+            model=getattr(args, "model", None),
+            device=getattr(args, "device", None),
+            compute_type=getattr(args, "compute_type", None),
+            language=getattr(args, "language", None),
+            data_dir=args.data_dir,
+            base_url=args.base_url,
+            store=_store(args),
+            on_progress=bars,
+            cancel=cancel,
             executor=executor,
         )
     finally:
@@ -316,7 +390,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             failures.append(Failure("transcribe", path.name, str(exc)))
     print(f"transcribed {done}, already done {skipped}, failed {len(failures)} → {output}")
     if outside:
-        print(f"outside the language list {args.language}, transcribed in their own language: {', '.join(outside)}")
+        print(
+            f"outside the language list {args.language}, transcribed in their own language: {', '.join(outside)}"
+        )
     for failure in failures:
         print(f"  - {failure.item}: {failure.reason}")
     return 0 if not failures else 1
@@ -329,12 +405,16 @@ def cmd_credentials(args: argparse.Namespace) -> int:
         if not infos:
             print("No credentials saved.")
         for info in infos:
-            print(f"{info.company_id:20} {info.provider:14} fields: {', '.join(info.fields) or '-':40} "
-                  f"tokens: {'yes' if info.has_tokens else 'no ':3}  saved {info.created_at}  updated {info.updated_at}")
+            print(
+                f"{info.company_id:20} {info.provider:14} fields: {', '.join(info.fields) or '-':40} "
+                f"tokens: {'yes' if info.has_tokens else 'no ':3}  saved {info.created_at}  updated {info.updated_at}"
+            )
         return 0
     name = normalise_name(args.provider)
     if args.action == "delete":
-        print("deleted" if store.delete(args.company, name) else "nothing saved for that company and provider")
+        print(
+            "deleted" if store.delete(args.company, name) else "nothing saved for that company and provider"
+        )
         return 0
     return _credentials_set(args, store, name)
 
@@ -363,7 +443,9 @@ def _credentials_set(args: argparse.Namespace, store: CredentialStore, name: str
     provider = create_provider(name, args.company, base_url=args.base_url, store=store)
     with provider:
         if not values.get("refresh_token") and isinstance(provider, ConsentFlow):
-            print("One-time consent: open this link, approve access, then paste the address you were sent to.")
+            print(
+                "One-time consent: open this link, approve access, then paste the address you were sent to."
+            )
             print(provider.authorization_url())
             provider.complete_authorization(input("Redirected URL (or code): "))
         if args.no_test:
@@ -377,11 +459,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from perftel.company import company_settings, save_setting
 
     if args.action in ("set", "unset"):
-        path = save_setting(args.company, args.key, args.value if args.action == "set" else None, args.data_dir)
+        path = save_setting(
+            args.company, args.key, args.value if args.action == "set" else None, args.data_dir
+        )
         print(f"saved {path}")
     settings = company_settings(args.company, args.data_dir)
     exists = settings.path is not None and settings.path.is_file()
-    print(f"company {settings.company_id} · settings file {settings.path}{'' if exists else ' (not created yet)'}")
+    print(
+        f"company {settings.company_id} · settings file {settings.path}{'' if exists else ' (not created yet)'}"
+    )
     print(f"  timezone:  {settings.timezone_name}")
     print(f"  languages: {', '.join(settings.languages) or '(any: detected per call)'}")
     print(f"  country:   {settings.country or '(none)'}")
@@ -404,8 +490,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     bars = stage_display(quiet=args.quiet)
     echo = (lambda *a, **k: None) if args.quiet else print
     try:
-        result = run_demo(days=args.days, data_dir=args.data_dir, model=args.model, device=args.device,
-                          compute_type=args.compute_type, language=args.language, on_progress=bars, echo=echo)
+        result = run_demo(
+            days=args.days,
+            data_dir=args.data_dir,
+            model=args.model,
+            device=args.device,
+            compute_type=args.compute_type,
+            language=args.language,
+            on_progress=bars,
+            echo=echo,
+        )
     finally:
         bars.close()
     print(result.summary())
@@ -433,8 +527,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from perftel.report import build_report  # papermill + nbconvert, loaded only for this command
 
-    files = build_report(start=args.start, end=args.end, days=args.days, company=args.company, provider=args.provider,
-                         data_dir=args.data_dir, output=args.output)
+    files = build_report(
+        start=args.start,
+        end=args.end,
+        days=args.days,
+        company=args.company,
+        provider=args.provider,
+        data_dir=args.data_dir,
+        output=args.output,
+    )
     print(f"report: {files.html}\nlog:    {files.notebook}")
     return 0
 

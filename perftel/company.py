@@ -81,7 +81,9 @@ def _country(value: Any, source: str) -> str | None:
         return None
     text = str(value).strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", text):
-        raise ConfigError(f"{source}={value!r} is not a country: use a two-letter ISO 3166 code such as 'BR'.", field=source)
+        raise ConfigError(
+            f"{source}={value!r} is not a country: use a two-letter ISO 3166 code such as 'BR'.", field=source
+        )
     return text
 
 
@@ -90,7 +92,9 @@ def _languages(value: Any, source: str) -> tuple[str, ...]:
         return ()
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-        raise ConfigError(f"{source} must be a list of language names or codes, e.g. [\"pt\", \"en\"].", field=source)
+        raise ConfigError(
+            f'{source} must be a list of language names or codes, e.g. ["pt", "en"].', field=source
+        )
     return tuple(item.strip() for item in items if item.strip())
 
 
@@ -136,7 +140,9 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or delete it.", field="settings") from exc
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}. Fix the file or delete it.", field="settings"
+        ) from exc
     unknown = sorted(set(raw) - set(KNOWN_KEYS))
     if unknown:
         raise ConfigError(
@@ -155,7 +161,13 @@ def company_settings(
     """
     path = settings_path(company_id, data_dir)
     raw = read_settings_file(path)
-    tz_source = "timezone" if timezone else "PERFTEL_TIMEZONE" if config.env("PERFTEL_TIMEZONE") else f"{path}: timezone"
+    tz_source = (
+        "timezone"
+        if timezone
+        else "PERFTEL_TIMEZONE"
+        if config.env("PERFTEL_TIMEZONE")
+        else f"{path}: timezone"
+    )
     tz = timezone or config.env("PERFTEL_TIMEZONE") or raw.get("timezone")
     languages = config.env("PERFTEL_LANGUAGES") or raw.get("languages")
     lang_source = "PERFTEL_LANGUAGES" if config.env("PERFTEL_LANGUAGES") else f"{path}: languages"
@@ -181,7 +193,9 @@ def save_setting(company_id: str, key: str, value: Any, data_dir: str | Path | N
 
     if key not in KNOWN_KEYS or key in ("privacy", "vocabulary"):
         simple = [k for k in KNOWN_KEYS if k not in ("privacy", "vocabulary")]
-        raise ConfigError(f"Unknown setting {key!r}. Settings set this way: {', '.join(simple)}.", field="settings")
+        raise ConfigError(
+            f"Unknown setting {key!r}. Settings set this way: {', '.join(simple)}.", field="settings"
+        )
     path = settings_path(company_id, data_dir)
     raw = read_settings_file(path)
     if value is None:

@@ -45,7 +45,18 @@ def is_hub_id(name: str) -> bool:
 
 
 DEVICES = ("cpu", "cuda", "auto")
-COMPUTE_TYPES = ("int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "default", "auto")
+COMPUTE_TYPES = (
+    "int8",
+    "int8_float16",
+    "int8_float32",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+    "default",
+    "auto",
+)
 
 _dotenv_loaded = False
 
@@ -84,7 +95,8 @@ def validate_model(model: str) -> str:
 def validate_device(device: str) -> str:
     if device not in DEVICES:
         raise ConfigError(
-            f"WHISPER_DEVICE={device!r} is not valid. Use one of: {', '.join(DEVICES)}.", field="WHISPER_DEVICE"
+            f"WHISPER_DEVICE={device!r} is not valid. Use one of: {', '.join(DEVICES)}.",
+            field="WHISPER_DEVICE",
         )
     return device
 
@@ -158,7 +170,8 @@ def transcription_concurrency(cores: int | None = None) -> tuple[int, int]:
         if workers < 1:
             raise ConfigError(
                 f"PERFTEL_TRANSCRIBE_WORKERS={value!r} is not valid: use auto or a whole number ≥ 1 "
-                "(calls transcribed at once).", field="PERFTEL_TRANSCRIBE_WORKERS",
+                "(calls transcribed at once).",
+                field="PERFTEL_TRANSCRIBE_WORKERS",
             )
     return workers, max(1, cores // workers)
 

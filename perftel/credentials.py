@@ -41,10 +41,14 @@ class TokenState:
     refresh_token: str | None = None
 
     def fresh(self, margin: float) -> bool:
-        return bool(self.access_token) and self.expires_at is not None and self.expires_at - time.time() > margin
+        return (
+            bool(self.access_token) and self.expires_at is not None and self.expires_at - time.time() > margin
+        )
 
     def __repr__(self) -> str:  # never show tokens
-        return f"TokenState(access_token={'***' if self.access_token else None}, expires_at={self.expires_at})"
+        return (
+            f"TokenState(access_token={'***' if self.access_token else None}, expires_at={self.expires_at})"
+        )
 
     @classmethod
     def from_response(cls, body: dict[str, Any], previous: TokenState | None = None) -> TokenState:
@@ -214,9 +218,13 @@ class CredentialStore:
 
     def list(self, company_id: str | None = None) -> list[CredentialInfo]:
         base = self.root / "credentials"
-        companies = [validate_company_id(company_id)] if company_id else sorted(
-            p.name for p in base.iterdir() if p.is_dir()
-        ) if base.is_dir() else []
+        companies = (
+            [validate_company_id(company_id)]
+            if company_id
+            else sorted(p.name for p in base.iterdir() if p.is_dir())
+            if base.is_dir()
+            else []
+        )
         infos = []
         for company in companies:
             for path in sorted((base / company).glob("*.enc")):
@@ -244,7 +252,9 @@ class CredentialStore:
             record = self._read(company_id, provider)
             if record is None:
                 raise _missing(company_id, provider)
-            current = TokenState(**{k: v for k, v in (record.get("tokens") or {}).items() if k in _TOKEN_FIELDS})
+            current = TokenState(
+                **{k: v for k, v in (record.get("tokens") or {}).items() if k in _TOKEN_FIELDS}
+            )
             new = change(current)
             if new is None:
                 return current

@@ -28,7 +28,9 @@ DEFAULT_PORT = 8866
 HOST = "127.0.0.1"
 
 
-def dashboard_notebook(company: str, data_dir: str | Path, *, start: date | None = None, end: date | None = None):
+def dashboard_notebook(
+    company: str, data_dir: str | Path, *, start: date | None = None, end: date | None = None
+):
     """The notebook Voilà serves: one cell showing a title, a line on what the page shows, and the explorer.
 
     ``company`` and ``data_dir`` are written into it as text (never a secret). Raises ConfigError for an
@@ -116,8 +118,10 @@ def serve_dashboard(
     with tempfile.TemporaryDirectory(prefix="perftel-dashboard-") as tmp:
         path = Path(tmp) / f"{company}.ipynb"
         nbformat.write(dashboard_notebook(company, folder, start=start, end=end), path)
-        print(f"perftel dashboard for {company}: http://{HOST}:{port}/  (this machine only; Ctrl-C stops it)",
-              flush=True)
+        print(
+            f"perftel dashboard for {company}: http://{HOST}:{port}/  (this machine only; Ctrl-C stops it)",
+            flush=True,
+        )
         process = subprocess.Popen(dashboard_command(path, port), cwd=tmp)
         try:  # a SIGTERM to perftel stops Voilà too (and Voilà its kernels): nothing left running
             previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
@@ -139,4 +143,6 @@ def serve_dashboard(
 
 # -- the command line ------------------------------------------------------------------------------
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    return serve_dashboard(args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end)
+    return serve_dashboard(
+        args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end
+    )

@@ -74,7 +74,9 @@ def zone(tz: ZoneLike = None) -> tzinfo:
         return timezone_named(tz, source=source)
     if isinstance(tz, tzinfo):
         return _plain_zone(tz)
-    raise ConfigError(f"{source}={tz!r} is not a time zone: use an IANA name such as 'America/Sao_Paulo'.", field=source)
+    raise ConfigError(
+        f"{source}={tz!r} is not a time zone: use an IANA name such as 'America/Sao_Paulo'.", field=source
+    )
 
 
 def _plain_zone(tz: tzinfo) -> tzinfo:
@@ -137,7 +139,9 @@ def _from_numpy(value: Any, field: str) -> date | datetime:
         raise _garbage(value, field, "is NaT (not a time)")
     unit = np.datetime_data(value.dtype)[0]
     if unit in ("Y", "M", "W", "generic"):
-        raise _garbage(value, field, f"is a {dict(Y='year', M='month', W='week').get(unit, 'unitless')} value, not a day")
+        raise _garbage(
+            value, field, f"is a {dict(Y='year', M='month', W='week').get(unit, 'unitless')} value, not a day"
+        )
     moment = value.astype("datetime64[D]" if unit == "D" else "datetime64[us]").item()
     if not isinstance(moment, (date, datetime)):  # outside the years 1-9999
         raise _garbage(value, field, "is outside the years 1-9999")
@@ -179,7 +183,11 @@ def read_date(value: DateLike, *, field: str = "date") -> date | datetime:
     if isinstance(value, date):
         return value
     np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, (np.datetime64, np.ndarray)) and np.issubdtype(value.dtype, np.datetime64):
+    if (
+        np is not None
+        and isinstance(value, (np.datetime64, np.ndarray))
+        and np.issubdtype(value.dtype, np.datetime64)
+    ):
         return _from_numpy(value, field)
     if type(value).__name__ == "Period" and hasattr(value, "freqstr"):  # pandas Period: a day only
         if value.freqstr != "D":
@@ -247,14 +255,18 @@ def to_day(value: DateLike, *, tz: ZoneLike = None, field: str = "date") -> date
     return moment
 
 
-def local_day_range(start: DateLike, end: DateLike | None = None, *, tz: ZoneLike = None) -> tuple[datetime, datetime]:
+def local_day_range(
+    start: DateLike, end: DateLike | None = None, *, tz: ZoneLike = None
+) -> tuple[datetime, datetime]:
     """The whole local days ``start``..``end`` (both included; ``end`` None: just ``start``'s day) in
     ``tz`` as a UTC ``[first instant, first instant of the day after end)``. Times are ignored: each
     value stands for its local day (see :func:`to_day`). Raises ConfigError when end is before start."""
     first = to_day(start, tz=tz, field="start")
     last = to_day(end, tz=tz, field="end") if end is not None else first
     if last < first:
-        raise ConfigError(f"The end ({last}) is before the start ({first}): pick an end on or after the start.", field="end")
+        raise ConfigError(
+            f"The end ({last}) is before the start ({first}): pick an end on or after the start.", field="end"
+        )
     return day_start(first, tz), day_start(last + timedelta(days=1), tz)
 
 
@@ -344,7 +356,10 @@ def to_local(value: Any, tz: ZoneLike = None) -> Any:
         stamps = pd.to_datetime(value, utc=True)
         key = getattr(clock, "key", None) or ("UTC" if clock is UTC else clock)
         return stamps.dt.tz_convert(key) if isinstance(stamps, pd.Series) else stamps.tz_convert(key)
-    raise ConfigError(f"to_local takes a datetime, an ISO string or a pandas Series, not {type(value).__name__}.", field="time")
+    raise ConfigError(
+        f"to_local takes a datetime, an ISO string or a pandas Series, not {type(value).__name__}.",
+        field="time",
+    )
 
 
 def in_range(stamps: Any, start: DateLike | None, end: DateLike | None, *, tz: ZoneLike = None) -> Any:

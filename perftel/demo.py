@@ -41,7 +41,9 @@ def run_demo(
         echo(f"GoTo Connect sandbox listening on {sandbox.base_url}")
         client = {k: v for k, v in sandbox.credentials.items() if k != "refresh_token"}
         store.save(DEMO_COMPANY, "goto_connect", {**client, "redirect_uri": sandbox.redirect_uri})
-        with create_provider("goto_connect", DEMO_COMPANY, base_url=sandbox.base_url, store=store) as provider:
+        with create_provider(
+            "goto_connect", DEMO_COMPANY, base_url=sandbox.base_url, store=store
+        ) as provider:
             # The one-time consent: the sandbox approves at once and redirects with ?code=…
             consent = httpx.get(provider.authorization_url(), follow_redirects=False, timeout=10)
             provider.complete_authorization(consent.headers["location"])
@@ -49,7 +51,13 @@ def run_demo(
             echo(status.message)
             # the sandbox's synthetic Portuguese defeats language detection: pin each call to its own
             result = run_pipeline(
-                provider, days=days, data_dir=data_dir, model=model, device=device,
-                compute_type=compute_type, language=language or language_of, on_progress=on_progress,
+                provider,
+                days=days,
+                data_dir=data_dir,
+                model=model,
+                device=device,
+                compute_type=compute_type,
+                language=language or language_of,
+                on_progress=on_progress,
             )
     return result

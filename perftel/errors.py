@@ -122,7 +122,9 @@ class NetworkError(ApiError):
 class DownloadError(PerftelError):
     """A recording could not be downloaded intact (empty/short body, wrong type, disk failure)."""
 
-    def __init__(self, message: str, *, recording_id: str | None = None, retryable: bool | None = None) -> None:
+    def __init__(
+        self, message: str, *, recording_id: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message, retryable=retryable)
         self.recording_id = recording_id
 

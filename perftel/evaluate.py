@@ -32,9 +32,23 @@ import pandas as pd
 from perftel.transcribe import TranscribeOptions
 
 COLUMNS = [
-    "model", "file", "language", "audio_seconds", "processing_seconds", "rtf", "wer", "cer",
-    "load_seconds", "peak_memory_mb", "reference", "hypothesis", "note",
-    "words", "word_errors", "chars", "char_errors",
+    "model",
+    "file",
+    "language",
+    "audio_seconds",
+    "processing_seconds",
+    "rtf",
+    "wer",
+    "cer",
+    "load_seconds",
+    "peak_memory_mb",
+    "reference",
+    "hypothesis",
+    "note",
+    "words",
+    "word_errors",
+    "chars",
+    "char_errors",
 ]
 SUMMARY_COLUMNS = ["model", "files", "wer", "cer", "rtf", "load_seconds", "peak_memory_mb"]
 
@@ -72,7 +86,9 @@ def load_manifest(
             language = (row.get("language") or "").strip().lower().split("-")[0].split("_")[0] or None
             if name in samples:
                 previous = samples[name]
-                samples[name] = Sample(previous.path, f"{previous.reference} {reference}".strip(), previous.language)
+                samples[name] = Sample(
+                    previous.path, f"{previous.reference} {reference}".strip(), previous.language
+                )
             else:
                 samples[name] = Sample(path.parent / name, reference, language)
     selected = [s for s in samples.values() if wanted is None or (s.language or "") in wanted]
@@ -93,7 +109,9 @@ def _basic_normalize(text: str) -> str:
     """Whisper's BasicTextNormalizer: drop [..] and (..), symbols/punctuation/marks to spaces, lowercase."""
     text = re.sub(r"[<\[][^>\]]*[>\]]", "", text.lower())
     text = re.sub(r"\(([^)]+?)\)", "", text)
-    text = "".join(" " if unicodedata.category(c)[0] in "MSP" else c for c in unicodedata.normalize("NFKC", text))
+    text = "".join(
+        " " if unicodedata.category(c)[0] in "MSP" else c for c in unicodedata.normalize("NFKC", text)
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -205,13 +223,19 @@ def evaluate_models(
     rows: list[dict[str, Any]] = []
     for model in models:
         job = {
-            "model": model, "device": device, "compute_type": compute_type, "samples": job_samples,
+            "model": model,
+            "device": device,
+            "compute_type": compute_type,
+            "samples": job_samples,
             "options": dataclasses.asdict(options) if options is not None else None,
         }
         found: dict[int, list[Any]] = {}
         load_seconds, peak, error = math.nan, math.nan, None
         with subprocess.Popen(
-            [sys.executable, "-m", "perftel.evaluate"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "perftel.evaluate"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         ) as process:
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(json.dumps(job))
@@ -230,7 +254,9 @@ def evaluate_models(
                 else:
                     peak = message[1]
         if error is not None or process.returncode:
-            raise RuntimeError(f"evaluating {model}: {error or f'its process exited with {process.returncode}'}")
+            raise RuntimeError(
+                f"evaluating {model}: {error or f'its process exited with {process.returncode}'}"
+            )
         for index, sample in enumerate(samples):
             rows.append(_row(model, sample, found.get(index), load_seconds, peak))
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -240,21 +266,41 @@ def _row(
     model: str, sample: Sample, found: list[Any] | None, load_seconds: float, peak: float
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "model": model, "file": sample.path.name, "language": sample.language, "reference": sample.reference,
-        "load_seconds": round(load_seconds, 3), "peak_memory_mb": round(peak, 1),
+        "model": model,
+        "file": sample.path.name,
+        "language": sample.language,
+        "reference": sample.reference,
+        "load_seconds": round(load_seconds, 3),
+        "peak_memory_mb": round(peak, 1),
         "note": _skip_reason(model, sample.language) or "",
     }
     if found is None:
         nan = math.nan
-        return row | {"audio_seconds": nan, "processing_seconds": nan, "rtf": nan, "wer": nan, "cer": nan,
-                      "hypothesis": "", "words": 0, "word_errors": 0, "chars": 0, "char_errors": 0}
+        return row | {
+            "audio_seconds": nan,
+            "processing_seconds": nan,
+            "rtf": nan,
+            "wer": nan,
+            "cer": nan,
+            "hypothesis": "",
+            "words": 0,
+            "word_errors": 0,
+            "chars": 0,
+            "char_errors": 0,
+        }
     text, seconds, processing = found
     words, word_errors, chars, char_errors = error_counts(sample.reference, text, sample.language)
     return row | {
-        "audio_seconds": seconds, "processing_seconds": processing,
+        "audio_seconds": seconds,
+        "processing_seconds": processing,
         "rtf": round(processing / seconds, 4) if seconds else math.nan,
-        "wer": word_errors / words if words else math.nan, "cer": char_errors / chars if chars else math.nan,
-        "hypothesis": text, "words": words, "word_errors": word_errors, "chars": chars, "char_errors": char_errors,
+        "wer": word_errors / words if words else math.nan,
+        "cer": char_errors / chars if chars else math.nan,
+        "hypothesis": text,
+        "words": words,
+        "word_errors": word_errors,
+        "chars": chars,
+        "char_errors": char_errors,
     }
 
 
@@ -266,15 +312,17 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
         scored = group[group["wer"].notna()]
         words, chars = scored["words"].sum(), scored["chars"].sum()
         audio = scored["audio_seconds"].sum()
-        out.append({
-            "model": model,
-            "files": len(scored),
-            "wer": scored["word_errors"].sum() / words if words else math.nan,
-            "cer": scored["char_errors"].sum() / chars if chars else math.nan,
-            "rtf": scored["processing_seconds"].sum() / audio if audio else math.nan,
-            "load_seconds": group["load_seconds"].max(),
-            "peak_memory_mb": group["peak_memory_mb"].max(),
-        })
+        out.append(
+            {
+                "model": model,
+                "files": len(scored),
+                "wer": scored["word_errors"].sum() / words if words else math.nan,
+                "cer": scored["char_errors"].sum() / chars if chars else math.nan,
+                "rtf": scored["processing_seconds"].sum() / audio if audio else math.nan,
+                "load_seconds": group["load_seconds"].max(),
+                "peak_memory_mb": group["peak_memory_mb"].max(),
+            }
+        )
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 

@@ -54,13 +54,19 @@ class LocalExecutor:
     and are yielded). A transcriber whose model is already loaded is used as it is.
     """
 
-    def __init__(self, transcriber: Transcriber, *, workers: int | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self, transcriber: Transcriber, *, workers: int | None = None, threads: int | None = None
+    ) -> None:
         from perftel.config import transcription_concurrency
 
         auto_workers, auto_threads = transcription_concurrency()
         self.workers = max(1, workers or auto_workers)
         threads = threads or (auto_threads if workers is None else max(1, _cores() // self.workers))
-        if self.workers > 1 and getattr(transcriber, "_whisper", True) is None and transcriber.num_workers < self.workers:
+        if (
+            self.workers > 1
+            and getattr(transcriber, "_whisper", True) is None
+            and transcriber.num_workers < self.workers
+        ):
             transcriber = transcriber.concurrent(self.workers, threads)
         self.workers = min(self.workers, getattr(transcriber, "num_workers", 1))
         self.transcriber = transcriber
@@ -73,13 +79,18 @@ class LocalExecutor:
         extra = {"options": job.options} if job.options is not None else {}
         try:
             return self.transcriber.transcribe(
-                job.path, recording_id=job.recording_id, channel_roles=job.channel_roles or None,
-                language=job.language, **extra,
+                job.path,
+                recording_id=job.recording_id,
+                channel_roles=job.channel_roles or None,
+                language=job.language,
+                **extra,
             )
         except PerftelError as exc:
             return exc
 
-    def run(self, jobs: list[TranscriptionJob], *, cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+    def run(
+        self, jobs: list[TranscriptionJob], *, cancel: CancelToken
+    ) -> Iterator[tuple[TranscriptionJob, Any]]:
         if self.workers <= 1:
             for job in jobs:
                 if cancel.cancelled:
@@ -98,8 +109,9 @@ class LocalExecutor:
                 for _, future in pending:
                     future.cancel()
 
-    def _ordered(self, pool: Any, todo: Iterator[TranscriptionJob], pending: Any,
-                 cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+    def _ordered(
+        self, pool: Any, todo: Iterator[TranscriptionJob], pending: Any, cancel: CancelToken
+    ) -> Iterator[tuple[TranscriptionJob, Any]]:
         while True:
             while not cancel.cancelled and len(pending) < 2 * self.workers:  # a few queued keep all busy
                 job = next(todo, None)
@@ -136,16 +148,24 @@ def _worker_name(worker: Any = None) -> str:
 
 
 def _worker_transcriber(
-    model: str, device: str, compute_type: str, options: TranscribeOptions | None, worker: Any = None,
+    model: str,
+    device: str,
+    compute_type: str,
+    options: TranscribeOptions | None,
+    worker: Any = None,
     cpu_threads: int = 0,
 ) -> Transcriber:
     """This worker process's Transcriber (the model inside is loaded once per process and kept)."""
     try:
         from perftel.transcribe import Transcriber
     except ImportError as exc:
-        raise ConfigError(f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
-                          "perftel with faster-whisper on every worker.") from exc
-    transcriber = Transcriber(model, device, compute_type, options=options, cpu_threads=cpu_threads, num_workers=1)
+        raise ConfigError(
+            f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
+            "perftel with faster-whisper on every worker."
+        ) from exc
+    transcriber = Transcriber(
+        model, device, compute_type, options=options, cpu_threads=cpu_threads, num_workers=1
+    )
     try:
         transcriber.initialize()
     except ConfigError as exc:
@@ -153,7 +173,9 @@ def _worker_transcriber(
     return transcriber
 
 
-def check_worker(model: str, device: str, compute_type: str, cpu_threads: int = 0, dask_worker: Any = None) -> str:
+def check_worker(
+    model: str, device: str, compute_type: str, cpu_threads: int = 0, dask_worker: Any = None
+) -> str:
     """Run on each worker before any work: faster-whisper importable and the model loadable there.
     (``client.run`` passes ``dask_worker``.)"""
     _worker_transcriber(model, device, compute_type, None, dask_worker, cpu_threads)
@@ -161,7 +183,11 @@ def check_worker(model: str, device: str, compute_type: str, cpu_threads: int = 
 
 
 def transcribe_on_worker(
-    job: TranscriptionJob, model: str, device: str, compute_type: str, options: TranscribeOptions | None,
+    job: TranscriptionJob,
+    model: str,
+    device: str,
+    compute_type: str,
+    options: TranscribeOptions | None,
     cpu_threads: int = 0,
 ) -> dict[str, Any]:
     """The task: transcribe one job on whichever worker runs it; returns the result as a dict."""
@@ -173,14 +199,22 @@ def transcribe_on_worker(
         with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
             handle.write(job.audio)
             handle.flush()
-            result = transcriber.transcribe(handle.name, recording_id=job.recording_id,
-                                            channel_roles=job.channel_roles or None, language=job.language,
-                                            options=job.options)
+            result = transcriber.transcribe(
+                handle.name,
+                recording_id=job.recording_id,
+                channel_roles=job.channel_roles or None,
+                language=job.language,
+                options=job.options,
+            )
         result.audio_path = job.path
     else:
-        result = transcriber.transcribe(job.path, recording_id=job.recording_id,
-                                        channel_roles=job.channel_roles or None, language=job.language,
-                                        options=job.options)
+        result = transcriber.transcribe(
+            job.path,
+            recording_id=job.recording_id,
+            channel_roles=job.channel_roles or None,
+            language=job.language,
+            options=job.options,
+        )
     return result.to_dict()
 
 
@@ -218,7 +252,9 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError as exc:
-            raise ConfigError("Dask is not installed: pip install 'perftel[dask]'.", field="scheduler") from exc
+            raise ConfigError(
+                "Dask is not installed: pip install 'perftel[dask]'.", field="scheduler"
+            ) from exc
         settings = WhisperSettings.from_env() if None in (model, device, compute_type) else None
         self.model = model or settings.model
         self.device = device or settings.device
@@ -248,22 +284,28 @@ class DaskExecutor:
         """Every worker can import faster-whisper and load the model (raises ``ConfigError`` naming the worker)."""
         workers = self.client.scheduler_info().get("workers", {})
         if not workers:
-            raise ConfigError("The Dask cluster has no workers: start some with `dask worker <scheduler>`.",
-                              field="scheduler")
+            raise ConfigError(
+                "The Dask cluster has no workers: start some with `dask worker <scheduler>`.",
+                field="scheduler",
+            )
         try:
             self.client.run(check_worker, self.model, self.device, self.compute_type, self.cpu_threads)
         except ConfigError:
             raise
         except Exception as exc:  # a worker without perftel at all fails to unpickle the function
-            raise ConfigError(f"A Dask worker cannot run perftel's transcriber: {type(exc).__name__}: {exc}",
-                              field="scheduler") from exc
+            raise ConfigError(
+                f"A Dask worker cannot run perftel's transcriber: {type(exc).__name__}: {exc}",
+                field="scheduler",
+            ) from exc
 
     def _workers_share(self, path: str) -> bool:
         if self.shared_storage is None:
             self.shared_storage = bool(self.client.submit(os.path.exists, path, pure=False).result())
         return self.shared_storage
 
-    def run(self, jobs: list[TranscriptionJob], *, cancel: CancelToken) -> Iterator[tuple[TranscriptionJob, Any]]:
+    def run(
+        self, jobs: list[TranscriptionJob], *, cancel: CancelToken
+    ) -> Iterator[tuple[TranscriptionJob, Any]]:
         from distributed import as_completed
 
         if not jobs:
@@ -272,9 +314,18 @@ class DaskExecutor:
         futures = {}
         for job in jobs:
             payload = job if share else replace(job, audio=Path(job.path).read_bytes())
-            future = self.client.submit(transcribe_on_worker, payload, self.model, self.device, self.compute_type,
-                                        self.options, self.cpu_threads, retries=self.retries, pure=False,
-                                        key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}")
+            future = self.client.submit(
+                transcribe_on_worker,
+                payload,
+                self.model,
+                self.device,
+                self.compute_type,
+                self.options,
+                self.cpu_threads,
+                retries=self.retries,
+                pure=False,
+                key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}",
+            )
             futures[future] = job
         for future in as_completed(futures):
             job = futures[future]
@@ -286,8 +337,12 @@ class DaskExecutor:
             except PerftelError as exc:
                 yield job, exc
             except Exception as exc:  # a worker crash that outlived the retries: reported, never dropped
-                yield job, TranscriptionError(f"Dask task for {job.path} failed: {type(exc).__name__}: {exc}",
-                                              path=job.path)
+                yield (
+                    job,
+                    TranscriptionError(
+                        f"Dask task for {job.path} failed: {type(exc).__name__}: {exc}", path=job.path
+                    ),
+                )
 
 
 # -- DataFrame users -------------------------------------------------------------------------------
@@ -318,8 +373,13 @@ def transcribe_frame(
         except PerftelError as exc:
             values = (None, None, None, [], str(exc))
         else:
-            values = (result.text, result.language, result.duration,
-                      [s for s in result.to_dict()["segments"]], None)
+            values = (
+                result.text,
+                result.language,
+                result.duration,
+                [s for s in result.to_dict()["segments"]],
+                None,
+            )
         for name, value in zip(columns, values, strict=True):
             columns[name].append(value)
     for name, values in columns.items():

@@ -53,9 +53,19 @@ CONTENT_TYPE_SUFFIXES: dict[str, str] = {
 }
 UNKNOWN_AUDIO_SUFFIX = ".audio"  # a download whose type and URL name no known format
 AUDIO_SUFFIXES: frozenset[str] = frozenset(CONTENT_TYPE_SUFFIXES.values()) | {
-    UNKNOWN_AUDIO_SUFFIX, ".oga", ".mka", ".wma", ".awb", ".3g2", ".aif", ".aifc", ".w64", ".mp4", ".mp2", ".spx",
+    UNKNOWN_AUDIO_SUFFIX,
+    ".oga",
+    ".mka",
+    ".wma",
+    ".awb",
+    ".3g2",
+    ".aif",
+    ".aifc",
+    ".w64",
+    ".mp4",
+    ".mp2",
+    ".spx",
 }
-
 
 
 def safe_name(value: str, *, max_length: int = 80) -> str:

@@ -279,7 +279,9 @@ class PipelineResult:
         if outside:
             named = ", ".join(f"{r.recording_id} ({r.language})" for r in outside[:10])
             more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
-            lines.append(f"  outside the language list: {len(outside)}, transcribed in their own language: {named}{more}")
+            lines.append(
+                f"  outside the language list: {len(outside)}, transcribed in their own language: {named}{more}"
+            )
         for failure in self.failed[:20]:
             later = " (retried on the next run)" if failure.retryable else ""
             lines.append(f"    - [{failure.step}] {failure.item}: {failure.reason}{later}")

@@ -97,7 +97,9 @@ def run_pipeline(
     else:
         if not company_id:
             raise ConfigError("A company id is needed.", field="company_id")
-        driver = create_provider(provider, company_id, base_url=base_url, credentials=credentials, store=store)
+        driver = create_provider(
+            provider, company_id, base_url=base_url, credentials=credentials, store=store
+        )
         owned = True
     if days is None and (start_date is None or end_date is None):
         raise ConfigError("Give start_date and end_date, or days=N.", field="start_date")
@@ -141,8 +143,13 @@ def run_pipeline(
 
         # 3. download
         report = download_recordings(
-            driver, result.calls, storage.recordings_dir, prefix=prefix, on_progress=on_progress,
-            cancel=cancel, max_workers=max_downloads,
+            driver,
+            result.calls,
+            storage.recordings_dir,
+            prefix=prefix,
+            on_progress=on_progress,
+            cancel=cancel,
+            max_workers=max_downloads,
         )
         result.downloaded = [d.path for d in report.recordings if d.fresh]
         result.skipped_downloads = sum(not d.fresh for d in report.recordings)
@@ -152,9 +159,21 @@ def run_pipeline(
             return result
 
         # 4. transcribe
-        _transcribe(report.recordings, storage, prefix, result, on_progress, cancel, executor=executor,
-                    transcriber=transcriber, model=model, device=device, compute_type=compute_type, language=language,
-                    options=_company_options(company_id, data_dir, options, executor, transcriber))
+        _transcribe(
+            report.recordings,
+            storage,
+            prefix,
+            result,
+            on_progress,
+            cancel,
+            executor=executor,
+            transcriber=transcriber,
+            model=model,
+            device=device,
+            compute_type=compute_type,
+            language=language,
+            options=_company_options(company_id, data_dir, options, executor, transcriber),
+        )
         result.cancelled = cancel.cancelled
         return result
     finally:
@@ -174,16 +193,25 @@ def _update_dataset(storage: CompanyStorage, result: PipelineResult) -> None:
         report = update(storage)
     except Exception as exc:  # noqa: BLE001 - the run's files are safe; say what went wrong and go on
         log.warning("Updating the dataset failed: %s", exc)
-        result.failed.append(Failure(INDEX, storage.company_id, f"dataset update failed: {exc}; "
-                                     "run `perftel index --company ...` to retry", retryable=True))
+        result.failed.append(
+            Failure(
+                INDEX,
+                storage.company_id,
+                f"dataset update failed: {exc}; run `perftel index --company ...` to retry",
+                retryable=True,
+            )
+        )
         return
     for path, reason in report.skipped:
         result.failed.append(Failure(INDEX, path, f"not indexed: {reason}"))
 
 
 def _company_options(
-    company_id: str, data_dir: str | Path | None, options: TranscribeOptions | None,
-    executor: LocalExecutor | DaskExecutor | None, transcriber: Transcriber | None,
+    company_id: str,
+    data_dir: str | Path | None,
+    options: TranscribeOptions | None,
+    executor: LocalExecutor | DaskExecutor | None,
+    transcriber: Transcriber | None,
 ) -> TranscribeOptions | None:
     """The options every call of this run is decoded with: the given ones plus the company's vocabulary."""
     from dataclasses import replace
@@ -191,9 +219,15 @@ def _company_options(
     from perftel.vocabulary import company_vocabulary
 
     vocabulary, problem = company_vocabulary(company_id, data_dir)
-    base = options or getattr(executor, "options", None) or getattr(getattr(executor, "transcriber", None), "options", None)
+    base = (
+        options
+        or getattr(executor, "options", None)
+        or getattr(getattr(executor, "transcriber", None), "options", None)
+    )
     base = base or getattr(transcriber, "options", None)
-    if (vocabulary is None and problem is None) or (base is not None and (base.hotwords or base.initial_prompt)):
+    if (vocabulary is None and problem is None) or (
+        base is not None and (base.hotwords or base.initial_prompt)
+    ):
         return options
     if base is None:
         from perftel.transcribe import TranscribeOptions
@@ -205,8 +239,14 @@ def _company_options(
 
 
 def _fetch(
-    driver: Provider, storage: CompanyStorage, start, end, answered_only: bool, result: PipelineResult,
-    on_progress: ProgressCallback, cancel: CancelToken,
+    driver: Provider,
+    storage: CompanyStorage,
+    start,
+    end,
+    answered_only: bool,
+    result: PipelineResult,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
 ) -> bool:
     on_progress(FETCH, 0, None)
     listed: set[str] = set()  # the run keeps every call anyway; a call listed twice is kept once
@@ -229,10 +269,20 @@ def _fetch(
 
 
 def _transcribe(
-    recordings: list[DownloadedRecording], storage: CompanyStorage, prefix: str, result: PipelineResult,
-    on_progress: ProgressCallback, cancel: CancelToken, *, executor: LocalExecutor | DaskExecutor | None,
-    transcriber: Transcriber | None, model: str | None, device: str | None, compute_type: str | None,
-    language: str | Callable[[CallMetadata], str | None] | None, options: TranscribeOptions | None = None,
+    recordings: list[DownloadedRecording],
+    storage: CompanyStorage,
+    prefix: str,
+    result: PipelineResult,
+    on_progress: ProgressCallback,
+    cancel: CancelToken,
+    *,
+    executor: LocalExecutor | DaskExecutor | None,
+    transcriber: Transcriber | None,
+    model: str | None,
+    device: str | None,
+    compute_type: str | None,
+    language: str | Callable[[CallMetadata], str | None] | None,
+    options: TranscribeOptions | None = None,
 ) -> None:
     todo = [d for d in recordings if not storage.has_transcription(prefix, d.recording.id)]
     result.skipped_transcriptions = len(recordings) - len(todo)
@@ -247,7 +297,9 @@ def _transcribe(
                 from perftel.privacy.policy import transcribe_options
                 from perftel.transcribe import create_transcriber
 
-                options = transcribe_options(storage.company_id, storage.data_dir)  # word times for audio redaction
+                options = transcribe_options(
+                    storage.company_id, storage.data_dir
+                )  # word times for audio redaction
                 transcriber = create_transcriber(model, device, compute_type, options=options)
             executor = LocalExecutor(transcriber)
             executor.check()
@@ -257,8 +309,11 @@ def _transcribe(
     by_id = {d.recording.id: d for d in todo}
     jobs = [
         TranscriptionJob(
-            str(d.path), d.recording.id, dict(d.recording.channel_roles),
-            canonical_language(language(d.call)) if callable(language) else language, options=options,
+            str(d.path),
+            d.recording.id,
+            dict(d.recording.channel_roles),
+            canonical_language(language(d.call)) if callable(language) else language,
+            options=options,
         )
         for d in sorted(todo, key=lambda d: d.call.started_at)
     ]

@@ -62,7 +62,9 @@ def default_notebook() -> Path:
     """The report notebook: ``PERFTEL_REPORT_NOTEBOOK`` if set, else the package's own template
     (``perftel/templates/call_report.ipynb``, there in a checkout and in an installed wheel alike)."""
     explicit = config.env("PERFTEL_REPORT_NOTEBOOK")
-    return Path(explicit) if explicit else Path(str(resources.files("perftel") / "templates" / REPORT_TEMPLATE))
+    return (
+        Path(explicit) if explicit else Path(str(resources.files("perftel") / "templates" / REPORT_TEMPLATE))
+    )
 
 
 @contextlib.contextmanager
@@ -150,7 +152,9 @@ def build_report(
                 log=log_path,
             ) from exc
     html_path.write_text(
-        report_html(nbformat.read(log_path, as_version=4), title=f"Calls of {company}, {start_day} to {end_day}"),
+        report_html(
+            nbformat.read(log_path, as_version=4), title=f"Calls of {company}, {start_day} to {end_day}"
+        ),
         encoding="utf-8",
     )
     return ReportFiles(html=html_path, notebook=log_path)
@@ -178,7 +182,9 @@ def report_period(
             raise ConfigError("Give --start and --end, or --days, not both.", field="days")
         return dates.last_days_dates(days, now=now, tz=tz)
     if start is None or end is None:
-        raise ConfigError("Give --start and --end (YYYY-MM-DD), or --days N.", field="start" if start is None else "end")
+        raise ConfigError(
+            "Give --start and --end (YYYY-MM-DD), or --days N.", field="start" if start is None else "end"
+        )
     start_day, end_day = dates.to_day(start, tz=tz, field="--start"), dates.to_day(end, tz=tz, field="--end")
     if end_day < start_day:
         raise ConfigError(f"The end ({end_day}) is before the start ({start_day}).", field="end")

@@ -67,7 +67,9 @@ class CompanyStorage:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            log.warning("Another perftel run is syncing company %s; waiting for it to finish.", self.company_id)
+            log.warning(
+                "Another perftel run is syncing company %s; waiting for it to finish.", self.company_id
+            )
             lock.acquire()
         try:
             for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
@@ -78,7 +80,14 @@ class CompanyStorage:
 
     # -- metadata -------------------------------------------------------------------------------
     def save_listing(
-        self, calls: list[CallMetadata], *, prefix: str, provider: str, start: datetime, end: datetime, complete: bool
+        self,
+        calls: list[CallMetadata],
+        *,
+        prefix: str,
+        provider: str,
+        start: datetime,
+        end: datetime,
+        complete: bool,
     ) -> Path:
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
         path = inside(self.metadata_dir, f"calls_{safe_name(prefix)}_{stamp}.json")
@@ -105,7 +114,10 @@ class CompanyStorage:
 
     def load_calls(self) -> list[CallMetadata]:
         """Every call ever saved for this company (one per call id), oldest first."""
-        calls = [CallMetadata.from_dict(json.loads(p.read_text("utf-8"))) for p in self.metadata_dir.glob("detail_*.json")]
+        calls = [
+            CallMetadata.from_dict(json.loads(p.read_text("utf-8")))
+            for p in self.metadata_dir.glob("detail_*.json")
+        ]
         return sorted(calls, key=lambda c: c.started_at)
 
     # -- transcriptions -------------------------------------------------------------------------
@@ -153,8 +165,17 @@ class CompanyStorage:
                     "transcribed_at": data.get("transcribed_at"),
                 }
             )
-        columns = ["recording_id", "call_id", "language", "language_outside_list", "duration", "model", "segments",
-                   "text", "transcribed_at"]
+        columns = [
+            "recording_id",
+            "call_id",
+            "language",
+            "language_outside_list",
+            "duration",
+            "model",
+            "segments",
+            "text",
+            "transcribed_at",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
 
@@ -174,8 +195,13 @@ def write_transcription(
     data: dict[str, Any] = {**result.to_dict(), **privacy}
     data["metrics"] = _metrics(result)
     if call is not None:
-        data["call"] = {"id": call.id, "external_id": call.external_id, "provider": call.provider,
-                        "started_at": call.started_at.isoformat(), "direction": call.direction.value}
+        data["call"] = {
+            "id": call.id,
+            "external_id": call.external_id,
+            "provider": call.provider,
+            "started_at": call.started_at.isoformat(),
+            "direction": call.direction.value,
+        }
     write_json_atomic(json_path, data)
     return json_path, txt_path
 
@@ -188,7 +214,9 @@ def _metrics(result: TranscriptionResult) -> dict[str, Any] | None:
     try:
         return metrics_for_disk(result)
     except Exception as exc:  # metrics are derived data: never lose a transcript over them
-        logging.getLogger(__name__).warning("Call metrics not stored for a transcript: %s", type(exc).__name__)
+        logging.getLogger(__name__).warning(
+            "Call metrics not stored for a transcript: %s", type(exc).__name__
+        )
         return None
 
 
@@ -197,7 +225,12 @@ def transcript_text(result: TranscriptionResult) -> str:
     if not result.segments:
         return ""
     if result.channels > 1 or any(s.speaker for s in result.segments):
-        return "\n".join(f"[{_clock(s.start)}] {s.speaker or 'speaker'}: {s.text.strip()}" for s in result.segments) + "\n"
+        return (
+            "\n".join(
+                f"[{_clock(s.start)}] {s.speaker or 'speaker'}: {s.text.strip()}" for s in result.segments
+            )
+            + "\n"
+        )
     return result.text.strip() + "\n"
 
 
@@ -209,8 +242,20 @@ def _clock(seconds: float) -> str:
 def calls_frame(calls: Iterable[CallMetadata]) -> pd.DataFrame:
     import pandas as pd
 
-    columns = ["id", "provider", "external_id", "direction", "started_at", "ended_at", "duration_seconds",
-               "answered", "caller_number", "callee_number", "agents", "recordings"]
+    columns = [
+        "id",
+        "provider",
+        "external_id",
+        "direction",
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "answered",
+        "caller_number",
+        "callee_number",
+        "agents",
+        "recordings",
+    ]
     rows = [
         {
             "id": c.id,

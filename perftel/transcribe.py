@@ -74,7 +74,9 @@ class TranscribeOptions:
     """
 
     language: str | None = None  # "pt" pins it; "en,pt" detects among these; None detects freely
-    word_timestamps: bool = False  # keep per-word times in the result (they are always used for segment times)
+    word_timestamps: bool = (
+        False  # keep per-word times in the result (they are always used for segment times)
+    )
     split_gap_seconds: float = 1.5  # a pause this long inside a Whisper segment starts a new segment
     beam_size: int = 5
     vad_filter: bool = True  # False: the whole track is one stretch of "speech" (still packed in windows)
@@ -241,7 +243,10 @@ class Transcriber:
                 log.info("loading Whisper model %s on %s (%s)", path, device, self.compute_type)
                 try:
                     whisper = faster_whisper.WhisperModel(
-                        path, device=device, compute_type=self.compute_type, cpu_threads=self.cpu_threads,
+                        path,
+                        device=device,
+                        compute_type=self.compute_type,
+                        cpu_threads=self.cpu_threads,
                         num_workers=self.num_workers,
                     )
                 except (RuntimeError, ValueError, OSError) as exc:
@@ -253,7 +258,6 @@ class Transcriber:
                 _models[key] = whisper
         self.model_path = path
         self._whisper = whisper
-
 
     def transcribe(
         self,
@@ -275,20 +279,26 @@ class Transcriber:
         if options is not None and options is not self.options:
             other = copy.copy(self)  # shares the loaded model; self.options untouched for other threads
             other.options = options
-            return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles, language=language)
+            return other.transcribe(
+                path, recording_id=recording_id, channel_roles=channel_roles, language=language
+            )
         started = time.perf_counter()
         pinned, candidates = _parse_language(language or self.options.language)
         path = Path(path)
-        info = audio_io.scan(path, same_signal_correlation=self.options.same_signal_correlation,
-                             block_seconds=self.options.block_seconds)
+        info = audio_io.scan(
+            path,
+            same_signal_correlation=self.options.same_signal_correlation,
+            block_seconds=self.options.block_seconds,
+        )
         self.initialize()
         if self.options.hotwords or self.options.initial_prompt:
             checked = self._vocabulary_checked(self.options)
             if checked is not self.options:
                 other = copy.copy(self)
                 other.options = checked
-                return other.transcribe(path, recording_id=recording_id, channel_roles=channel_roles,
-                                        language=language)
+                return other.transcribe(
+                    path, recording_id=recording_id, channel_roles=channel_roles, language=language
+                )
         stats = {"encoder_windows": 0, "decoded_seconds": 0.0, "detection_windows": 0, "speech_pieces": 0}
         probability: float | None = 1.0 if pinned else None
         outside = False
@@ -349,7 +359,9 @@ class Transcriber:
         from perftel import vocabulary
 
         tokenizer = getattr(self._whisper, "hf_tokenizer", None)
-        count = (lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)) if tokenizer else None
+        count = (
+            (lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)) if tokenizer else None
+        )
         for name in ("hotwords", "initial_prompt"):
             text = getattr(options, name)
             if not text:
@@ -399,8 +411,13 @@ class Transcriber:
         listed = {code: scores.get(code, 0.0) for code in candidates}
         listed_total = sum(listed.values())
         if best not in listed and listed_total / total < self.options.language_list_min_share:
-            log.info("call language %s (p=%.2f) is outside the list %s (p=%.2f together)",
-                     best, scores[best] / total, ",".join(candidates), listed_total / total)
+            log.info(
+                "call language %s (p=%.2f) is outside the list %s (p=%.2f together)",
+                best,
+                scores[best] / total,
+                ",".join(candidates),
+                listed_total / total,
+            )
             return best, round(scores[best] / total, 4), True
         choice = max(listed, key=listed.__getitem__)
         return choice, round(listed[choice] / listed_total, 4) if listed_total else None, False
@@ -413,7 +430,9 @@ class Transcriber:
         found, _ = self._whisper.transcribe(window.audio(), language=language, **opts.whisper_kwargs())
         out: list[TranscriptionSegment] = []
         for s in found:
-            if not s.text.strip() or (s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold):
+            if not s.text.strip() or (
+                s.no_speech_prob > opts.no_speech_threshold and s.avg_logprob < opts.log_prob_threshold
+            ):
                 continue
             groups: list[tuple[Piece, list[tuple[float, float, Any]]]] = []
             for word in _without_prompt_echo(s.words or [], opts.hotwords or opts.initial_prompt):
@@ -421,7 +440,11 @@ class Transcriber:
                 first, begin = window.place(word.start)
                 begin = begin if first is piece else piece.start / SAMPLE_RATE
                 end = max(begin, middle + (word.end - word.start) / 2)
-                if groups and groups[-1][0] is piece and begin - groups[-1][1][-1][1] <= opts.split_gap_seconds:
+                if (
+                    groups
+                    and groups[-1][0] is piece
+                    and begin - groups[-1][1][-1][1] <= opts.split_gap_seconds
+                ):
                     groups[-1][1].append((begin, end, word))
                 else:
                     groups.append((piece, [(begin, end, word)]))
@@ -430,7 +453,11 @@ class Transcriber:
                 if not text:
                     continue
                 channel = piece.channel if channels > 1 else None  # a shared window holds both sides
-                speaker = roles.get(piece.channel, f"channel {piece.channel}") if channel is not None else roles.get(0)
+                speaker = (
+                    roles.get(piece.channel, f"channel {piece.channel}")
+                    if channel is not None
+                    else roles.get(0)
+                )
                 out.append(
                     TranscriptionSegment(
                         start=round(words[0][0], 3),
@@ -440,8 +467,17 @@ class Transcriber:
                         speaker=speaker,
                         avg_logprob=s.avg_logprob,
                         no_speech_prob=s.no_speech_prob,
-                        words=[Word(start=round(b, 3), end=round(e, 3), word=w.word, probability=float(w.probability))
-                               for b, e, w in words] if opts.word_timestamps else None,
+                        words=[
+                            Word(
+                                start=round(b, 3),
+                                end=round(e, 3),
+                                word=w.word,
+                                probability=float(w.probability),
+                            )
+                            for b, e, w in words
+                        ]
+                        if opts.word_timestamps
+                        else None,
                     )
                 )
         return out
@@ -484,9 +520,6 @@ def create_transcriber(
         device = device or settings.device
         compute_type = compute_type or settings.compute_type
     return Transcriber(model, device, compute_type, options=options, language=language)
-
-
-
 
 
 def _parse_language(value: str | Iterable[str] | None) -> tuple[str | None, tuple[str, ...]]:

@@ -53,7 +53,9 @@ class Window:
         if self.chunks and gap:
             self.chunks.append(np.zeros(gap, dtype=np.float32))
             self.samples += gap
-        self.pieces.append(Piece(self.channel if channel is None else channel, start, self.samples, len(speech)))
+        self.pieces.append(
+            Piece(self.channel if channel is None else channel, start, self.samples, len(speech))
+        )
         self.chunks.append(speech)
         self.samples += len(speech)
 
@@ -65,7 +67,11 @@ class Window:
         sample = packed_seconds * SAMPLE_RATE
         best = min(
             self.pieces,
-            key=lambda p: 0.0 if p.at <= sample < p.at + p.length else min(abs(sample - p.at), abs(sample - p.at - p.length)),
+            key=lambda p: (
+                0.0
+                if p.at <= sample < p.at + p.length
+                else min(abs(sample - p.at), abs(sample - p.at - p.length))
+            ),
         )
         inside = min(max(sample - best.at, 0.0), best.length)
         return best, (best.start + inside) / SAMPLE_RATE
@@ -98,7 +104,9 @@ class SpeechFinder:
             regions = [{"start": 0, "end": len(buffer)}]
         else:
             # Silero misses speech far below full scale (a -60 dBFS side): lift a very quiet buffer first.
-            gain = min(10 ** (self.options.vad_min_peak_db / 20) / peak, 10 ** (self.options.max_gain_db / 20))
+            gain = min(
+                10 ** (self.options.vad_min_peak_db / 20) / peak, 10 ** (self.options.max_gain_db / 20)
+            )
             regions = get_speech_timestamps(buffer * np.float32(gain) if gain > 1 else buffer, self.vad)
         keep_from = len(buffer) if last else max(0, len(buffer) - self.margin)
         done = [r for r in regions if last or r["end"] < keep_from]

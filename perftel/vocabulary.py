@@ -102,7 +102,10 @@ def read_vocabulary(section: dict, folder: Path | None = None) -> tuple[Vocabula
     if isinstance(inline, str):
         inline = [inline]
     if not isinstance(inline, (list, tuple)) or not all(isinstance(t, str) for t in inline):
-        return None, 'settings.toml [vocabulary] terms must be a list of strings, e.g. terms = ["Vivo Fibra"].'
+        return (
+            None,
+            'settings.toml [vocabulary] terms must be a list of strings, e.g. terms = ["Vivo Fibra"].',
+        )
     terms = list(parse_terms("\n".join(inline)))
     sources = ["settings.toml [vocabulary] terms"] if terms else []
     if file is not None:
@@ -115,8 +118,10 @@ def read_vocabulary(section: dict, folder: Path | None = None) -> tuple[Vocabula
         except FileNotFoundError:
             problem = f"Vocabulary file {path} does not exist. Create it (one term per line) or fix [vocabulary] file."
         except UnicodeDecodeError as exc:
-            problem = (f"Vocabulary file {path} is not UTF-8 (byte {exc.start}). Save it as UTF-8; "
-                       "transcribing without it.")
+            problem = (
+                f"Vocabulary file {path} is not UTF-8 (byte {exc.start}). Save it as UTF-8; "
+                "transcribing without it."
+            )
         except OSError as exc:
             problem = f"Vocabulary file {path} cannot be read ({exc.strerror}); transcribing without it."
         else:
@@ -132,7 +137,9 @@ def read_vocabulary(section: dict, folder: Path | None = None) -> tuple[Vocabula
     return Vocabulary(tuple(terms), " + ".join(sources)), None
 
 
-def company_vocabulary(company_id: str, data_dir: str | Path | None = None) -> tuple[Vocabulary | None, str | None]:
+def company_vocabulary(
+    company_id: str, data_dir: str | Path | None = None
+) -> tuple[Vocabulary | None, str | None]:
     """The company's vocabulary (or None) and the problem with it (or None), warning about the problem.
 
     A settings file that is not valid TOML still raises ``ConfigError`` (it breaks every setting).

@@ -41,4 +41,6 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import perftel.http.client as client
 
-    monkeypatch.setattr(client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05))
+    monkeypatch.setattr(
+        client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05)
+    )

@@ -39,17 +39,31 @@ class FakeWhisper:
         if self.fail_on is not None and kwargs.get("hotwords") == self.fail_on:
             raise RuntimeError("fake model failure")
         frame = RATE // 20  # 50 ms frames; a word is a loud stretch, gaps under 0.3 s merged
-        loud = [float(np.max(np.abs(audio[i : i + frame]), initial=0.0)) > 0.01 for i in range(0, len(audio), frame)]
+        loud = [
+            float(np.max(np.abs(audio[i : i + frame]), initial=0.0)) > 0.01
+            for i in range(0, len(audio), frame)
+        ]
         runs: list[list[int]] = []
         for index, on in enumerate(loud):
             if on and runs and index - runs[-1][1] <= 6:
                 runs[-1][1] = index + 1
             elif on:
                 runs.append([index, index + 1])
-        words = [SimpleNamespace(start=a * frame / RATE, end=min(b * frame, len(audio)) / RATE, word=f" w{n}",
-                                 probability=0.9) for n, (a, b) in enumerate(runs) if b - a >= 2]
+        words = [
+            SimpleNamespace(
+                start=a * frame / RATE, end=min(b * frame, len(audio)) / RATE, word=f" w{n}", probability=0.9
+            )
+            for n, (a, b) in enumerate(runs)
+            if b - a >= 2
+        ]
         if not words:
             return iter([]), SimpleNamespace(language=language)
-        segment = SimpleNamespace(start=words[0].start, end=words[-1].end, text="".join(w.word for w in words),
-                                  words=words, no_speech_prob=0.0, avg_logprob=-0.1)
+        segment = SimpleNamespace(
+            start=words[0].start,
+            end=words[-1].end,
+            text="".join(w.word for w in words),
+            words=words,
+            no_speech_prob=0.0,
+            avg_logprob=-0.1,
+        )
         return iter([segment]), SimpleNamespace(language=language)

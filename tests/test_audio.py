@@ -144,9 +144,15 @@ def encoded(audio_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     for name, options in ENCODINGS.items():
         ffmpeg("-i", str(source), *options, str(folder / name))
         files[name] = folder / name
-    with (folder / "live.webm").open("wb") as out:  # written to a pipe: no Duration, like a browser's recording
-        subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(source), "-c:a", "libopus", "-f", "webm", "-"],
-                       stdout=out, check=True, timeout=120)
+    with (folder / "live.webm").open(
+        "wb"
+    ) as out:  # written to a pipe: no Duration, like a browser's recording
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-nostdin", "-i", str(source), "-c:a", "libopus", "-f", "webm", "-"],
+            stdout=out,
+            check=True,
+            timeout=120,
+        )
     files["live.webm"] = folder / "live.webm"
     files["amr.amr"] = encode_amr(source, folder / "amr.amr")
     return files
@@ -199,10 +205,15 @@ def test_probe_says_why_a_file_is_not_audio(tmp_path: Path) -> None:
     for name, reason in expected.items():
         found = audio.probe(tmp_path / name)
         assert not found.audio and reason in found.reason, (name, found)
-    assert audio.probe(tmp_path / "text.wav").claims_audio and not audio.probe(tmp_path / "notes.txt").claims_audio
+    assert (
+        audio.probe(tmp_path / "text.wav").claims_audio
+        and not audio.probe(tmp_path / "notes.txt").claims_audio
+    )
 
 
-def test_find_audio_files_lists_audio_and_skipped_with_reasons(encoded: dict[str, Path], tmp_path: Path) -> None:
+def test_find_audio_files_lists_audio_and_skipped_with_reasons(
+    encoded: dict[str, Path], tmp_path: Path
+) -> None:
     for name in ("amr.amr", "gsm.gsm", "call.3gp", "pcm.caf", "opus.webm"):
         (tmp_path / name).write_bytes(encoded[name].read_bytes())
     (tmp_path / "mp3-named.wav").write_bytes(encoded["vbr.mp3"].read_bytes())
@@ -213,8 +224,18 @@ def test_find_audio_files_lists_audio_and_skipped_with_reasons(encoded: dict[str
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "sub").mkdir()
     found, skipped = audio.find_audio_files(tmp_path)
-    assert [p.name for p in found] == ["amr.amr", "call.3gp", "gsm.gsm", "mp3-named.wav", "opus.webm", "pcm.caf"]
-    assert {p.path.name: p.reason.split(" ")[0] for p in skipped} == {"empty.wav": "empty", "readme.md": "not"}
+    assert [p.name for p in found] == [
+        "amr.amr",
+        "call.3gp",
+        "gsm.gsm",
+        "mp3-named.wav",
+        "opus.webm",
+        "pcm.caf",
+    ]
+    assert {p.path.name: p.reason.split(" ")[0] for p in skipped} == {
+        "empty.wav": "empty",
+        "readme.md": "not",
+    }
 
 
 def test_one_home_for_audio_suffixes() -> None:
@@ -250,7 +271,9 @@ def test_the_issue_example_vbr_mp3_announcing_11_45_s(audio_dir: Path, tmp_path:
 
 
 @pytest.mark.parametrize("name", SILENT)
-def test_a_cut_file_that_announces_nothing_is_taken_as_it_is(encoded: dict[str, Path], tmp_path: Path, name: str) -> None:
+def test_a_cut_file_that_announces_nothing_is_taken_as_it_is(
+    encoded: dict[str, Path], tmp_path: Path, name: str
+) -> None:
     for fraction in (0.4, 0.8):
         info = audio.scan(cut(encoded[name], fraction, tmp_path / f"{fraction}-{name}"))
         assert info.announced_seconds is None
@@ -269,7 +292,9 @@ def test_mp3_header_reading_on_hand_made_frames(tmp_path: Path) -> None:
     xing = mpeg1_stereo + bytes(32) + b"Xing" + (1).to_bytes(4, "big") + (430).to_bytes(4, "big") + bytes(400)
     (tmp_path / "xing.mp3").write_bytes(xing)
     assert audio.mp3_header_seconds(tmp_path / "xing.mp3") == pytest.approx(430 * 1152 / 44100)
-    no_count = mpeg1_stereo + bytes(32) + b"Xing" + (0).to_bytes(4, "big") + bytes(400)  # flags: no frame count
+    no_count = (
+        mpeg1_stereo + bytes(32) + b"Xing" + (0).to_bytes(4, "big") + bytes(400)
+    )  # flags: no frame count
     (tmp_path / "nocount.mp3").write_bytes(no_count)
     assert audio.mp3_header_seconds(tmp_path / "nocount.mp3") is None
     mpeg2_mono = bytes([0xFF, 0xF3, 0x88, 0xC0])  # MPEG-2 layer III, 16 kHz, mono: Xing at 4 + 9

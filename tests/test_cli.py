@@ -33,7 +33,9 @@ def env(tmp_path, sandbox):
 
 
 def perftel(*args, env, check=True):
-    proc = subprocess.run([*PERFTEL, *args], env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [*PERFTEL, *args], env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL
+    )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -57,9 +59,15 @@ def test_credentials_set_tests_at_once_and_never_prints_secrets(env, sandbox, tm
 
 
 def test_wrong_secret_fails_clearly(env, sandbox):
-    bad = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()} | {"PERFTEL_GOTO_CONNECT_CLIENT_SECRET": "nope-wrong"}
+    bad = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()} | {
+        "PERFTEL_GOTO_CONNECT_CLIENT_SECRET": "nope-wrong"
+    }
     out = perftel("credentials", "set", env={**env, **bad}, check=False)
-    assert out.returncode == 1 and "failed: GoTo Connect" in out.stdout and "nope-wrong" not in out.stdout + out.stderr
+    assert (
+        out.returncode == 1
+        and "failed: GoTo Connect" in out.stdout
+        and "nope-wrong" not in out.stdout + out.stderr
+    )
 
 
 def test_unknown_provider_lists_valid_names(env):
@@ -95,7 +103,17 @@ def test_download_days_then_transcribe_folder_keeps_going(env, sandbox, tmp_path
 @pytest.mark.model
 def test_demo_runs_the_whole_pipeline(tmp_path):
     env = {**os.environ, "PERFTEL_CONFIG_DIR": str(tmp_path / "config")}
-    out = perftel("demo", "--days", "1", "--model", "tiny.en", "--data-dir", str(tmp_path / "data"), env=env, check=False)
+    out = perftel(
+        "demo",
+        "--days",
+        "1",
+        "--model",
+        "tiny.en",
+        "--data-dir",
+        str(tmp_path / "data"),
+        env=env,
+        check=False,
+    )
     assert "sandbox listening on http://127.0.0.1:" in out.stdout
     assert "calls listed" in out.stdout and "transcriptions:" in out.stdout
     assert (tmp_path / "data" / "demo" / "calls" / "metadata").is_dir()
@@ -115,11 +133,17 @@ def test_killed_run_resumes_without_duplicates_or_partials(env, sandbox, tmp_pat
 
     sandbox.faults.slow_seconds = 0.15
     try:
-        proc = subprocess.Popen([*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-16"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-16"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         recordings = tmp_path / "data" / "acme" / "calls" / "recordings"
         deadline = time.time() + 120
-        while time.time() < deadline and len(list(recordings.glob("*.wav")) if recordings.is_dir() else []) < 2:
+        while (
+            time.time() < deadline and len(list(recordings.glob("*.wav")) if recordings.is_dir() else []) < 2
+        ):
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -131,7 +155,9 @@ def test_killed_run_resumes_without_duplicates_or_partials(env, sandbox, tmp_pat
     assert f"{len(interrupted)} already on disk" in out.stdout
     assert sorted(p.name for p in recordings.iterdir() if not p.name.startswith(".")) == clean
     for name in clean:
-        assert (recordings / name).read_bytes() == (tmp_path / "clean" / "acme" / "calls" / "recordings" / name).read_bytes()
+        assert (recordings / name).read_bytes() == (
+            tmp_path / "clean" / "acme" / "calls" / "recordings" / name
+        ).read_bytes()
 
 
 def _ffmpeg(*args: str) -> None:
@@ -141,7 +167,9 @@ def _ffmpeg(*args: str) -> None:
 def test_transcribe_language_is_checked_before_any_work(tmp_path):
     """Exit 2 at once, with the valid codes, for a language Whisper does not know (no model is loaded)."""
     for spelling in ("klingon", "pt-BR,xx"):
-        out = perftel("transcribe", "--dir", str(tmp_path), "--language", spelling, env=os.environ, check=False)
+        out = perftel(
+            "transcribe", "--dir", str(tmp_path), "--language", spelling, env=os.environ, check=False
+        )
         assert out.returncode == 2 and "Unknown language" in out.stderr and "pt, ro, ru" in out.stderr
 
 
@@ -171,12 +199,30 @@ def test_transcribe_dir_takes_every_codec_the_decoder_opens(tmp_path, audio_dir)
     _ffmpeg("-i", str(speech), "-c:a", "pcm_s16le", str(folder / "d.caf"))
     _ffmpeg("-i", str(speech), "-c:a", "libopus", str(folder / "e.webm"))
     _ffmpeg("-i", str(speech), "-c:a", "libmp3lame", "-f", "mp3", str(folder / "f-really-mp3.wav"))
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(folder / "g-spanish.wav"),
-                    "Buenos días, le llamo del banco para confirmar su cita del próximo martes."], check=True)
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "es",
+            "-w",
+            str(folder / "g-spanish.wav"),
+            "Buenos días, le llamo del banco para confirmar su cita del próximo martes.",
+        ],
+        check=True,
+    )
     (folder / "text.wav").write_text("a note saved with the wrong name\n")
     (folder / "readme.md").write_text("# exported calls\n")
-    out = perftel("transcribe", "--dir", str(folder), "--model", "base", "--language", "pt-BR, en-US",
-                  env=os.environ, check=False)
+    out = perftel(
+        "transcribe",
+        "--dir",
+        str(folder),
+        "--model",
+        "base",
+        "--language",
+        "pt-BR, en-US",
+        env=os.environ,
+        check=False,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert "transcribed 7, already done 0, failed 1" in out.stdout
     assert "text.wav: not audio" in out.stdout and "readme.md: not audio" in out.stdout
@@ -188,6 +234,8 @@ def test_transcribe_dir_takes_every_codec_the_decoder_opens(tmp_path, audio_dir)
         assert result["language"] == ("es" if spanish else "pt"), stem
         assert result["language_outside_list"] is spanish, stem
         assert result["segments"], stem
+
+
 # -- progress: bars on a terminal, plain lines in a log, nothing with --quiet ---------------------
 def test_download_to_a_pipe_writes_one_plain_line_per_stage(env, sandbox):
     import re
@@ -221,8 +269,13 @@ def test_a_terminal_still_gets_bars(env, sandbox):
     save_credentials(env, sandbox)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # a 100-column terminal
-    proc = subprocess.Popen([*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-12"], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    proc = subprocess.Popen(
+        [*PERFTEL, "download", "--start", "2026-11-10", "--end", "2026-11-12"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
     os.close(follower)
     chunks = []
     try:

@@ -28,7 +28,11 @@ def test_file_then_environment_then_argument(tmp_path, monkeypatch):
     save_setting("acme", "languages", "pt, en", tmp_path)
     save_setting("acme", "country", "br", tmp_path)
     settings = company_settings("acme", tmp_path)
-    assert (settings.timezone_name, settings.languages, settings.country) == ("America/Sao_Paulo", ("pt", "en"), "BR")
+    assert (settings.timezone_name, settings.languages, settings.country) == (
+        "America/Sao_Paulo",
+        ("pt", "en"),
+        "BR",
+    )
     assert 'timezone = "America/Sao_Paulo"' in settings_path("acme", tmp_path).read_text()
     monkeypatch.setenv("PERFTEL_TIMEZONE", "Europe/Lisbon")
     assert company_settings("acme", tmp_path).timezone_name == "Europe/Lisbon"
@@ -77,8 +81,21 @@ def test_company_ids_that_cannot_be_folders(company):
 
 def test_cli_show_and_set(tmp_path):
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "perftel.cli", "settings", *args, "--company", "acme",
-                               "--data-dir", str(tmp_path)], capture_output=True, text=True)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "perftel.cli",
+                "settings",
+                *args,
+                "--company",
+                "acme",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+        )
 
     done = cli("set", "timezone", "America/Sao_Paulo")
     assert done.returncode == 0, done.stderr

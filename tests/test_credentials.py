@@ -34,7 +34,9 @@ def scan_for(root, *needles):
 
 
 def test_round_trip_encrypted_at_rest_owner_only(store):
-    store.save("acme", "goto_connect", {"client_id": "cid", "client_secret": SECRET, "refresh_token": REFRESH})
+    store.save(
+        "acme", "goto_connect", {"client_id": "cid", "client_secret": SECRET, "refresh_token": REFRESH}
+    )
     assert store.load("acme", "goto_connect") == {"client_id": "cid", "client_secret": SECRET}
     assert store.tokens("acme", "goto_connect").load().refresh_token == REFRESH
     assert scan_for(store.root, SECRET, REFRESH, "cid") == []
@@ -68,7 +70,9 @@ def test_tenants_are_separate(store):
 
 
 def test_wrong_key_is_a_clear_error(tmp_path):
-    CredentialStore(tmp_path, secret_key=Fernet.generate_key().decode()).save("acme", "goto_connect", {"client_id": "x"})
+    CredentialStore(tmp_path, secret_key=Fernet.generate_key().decode()).save(
+        "acme", "goto_connect", {"client_id": "x"}
+    )
     with pytest.raises(CredentialsError, match="Cannot decrypt") as info:
         CredentialStore(tmp_path, secret_key="another passphrase").load("acme", "goto_connect")
     assert str(info.value) != "x"
@@ -114,13 +118,18 @@ def test_token_manager_refreshes_once_keeps_old_refresh_token_and_persists():
 
 def test_stored_tokens_update_under_lock(store):
     store.save("acme", "goto_connect", {"client_id": "c", "refresh_token": "r1"})
-    manager = TokenManager(store.tokens("acme", "goto_connect"),
-                           lambda rt: {"access_token": "a", "refresh_token": rt + "x", "expires_in": 60 * 60}, provider="P")
+    manager = TokenManager(
+        store.tokens("acme", "goto_connect"),
+        lambda rt: {"access_token": "a", "refresh_token": rt + "x", "expires_in": 60 * 60},
+        provider="P",
+    )
     assert manager.access_token() == "a"
     assert store.tokens("acme", "goto_connect").load().refresh_token == "r1x"
     assert store.load("acme", "goto_connect") == {"client_id": "c"}  # secrets untouched
     # A second manager (another kernel) sees the fresh token and does not refresh again.
-    other = TokenManager(store.tokens("acme", "goto_connect"), lambda rt: pytest.fail("refreshed twice"), provider="P")
+    other = TokenManager(
+        store.tokens("acme", "goto_connect"), lambda rt: pytest.fail("refreshed twice"), provider="P"
+    )
     assert other.access_token() == "a"
 
 

@@ -100,8 +100,18 @@ def test_every_kind_of_date_means_the_same_whole_local_day(tz, day, first, after
 
 def test_daylight_saving_days_last_23_or_25_hours():
     hours = {(tz, day): (after - first) / timedelta(hours=1) for tz, day, first, after in DAYS}
-    assert hours[(NY, date(2026, 3, 8))] == hours[(LISBON, date(2026, 3, 29))] == hours[(SP, date(2018, 11, 4))] == 23
-    assert hours[(NY, date(2026, 11, 1))] == hours[(LISBON, date(2026, 10, 25))] == hours[(SP, date(2019, 2, 16))] == 25
+    assert (
+        hours[(NY, date(2026, 3, 8))]
+        == hours[(LISBON, date(2026, 3, 29))]
+        == hours[(SP, date(2018, 11, 4))]
+        == 23
+    )
+    assert (
+        hours[(NY, date(2026, 11, 1))]
+        == hours[(LISBON, date(2026, 10, 25))]
+        == hours[(SP, date(2019, 2, 16))]
+        == 25
+    )
     assert hours[(HAVANA, date(2001, 10, 28))] == 25 and hours[(SP, date(2026, 11, 1))] == 24
     # a week across the change is 7 local days: 167 hours
     lo, hi = utc_range("2026-03-05", "2026-03-11", tz=NY)
@@ -113,21 +123,32 @@ def test_a_missing_local_midnight_is_the_first_instant_of_the_day_not_an_error()
     assert day_start(date(2018, 11, 4), SP) == Z(2018, 11, 4, 3)
     assert to_utc("2018-11-04", tz=SP) == to_utc(datetime(2018, 11, 4), tz=SP) == Z(2018, 11, 4, 3)
     assert to_utc("2018-11-03", end=True, tz=SP) == Z(2018, 11, 4, 3)  # the day before ends right there
-    assert Z(2018, 11, 4, 3).astimezone(ZoneInfo(SP)).strftime("%Y-%m-%d %H:%M %z") == "2018-11-04 01:00 -0200"
+    assert (
+        Z(2018, 11, 4, 3).astimezone(ZoneInfo(SP)).strftime("%Y-%m-%d %H:%M %z") == "2018-11-04 01:00 -0200"
+    )
     # every zone and year where midnight went missing in tzdata resolves the same way (no crash, no gap)
-    for tz, day in [("America/Santiago", date(2022, 9, 11)), ("Asia/Beirut", date(2023, 3, 26)),
-                    ("America/Asuncion", date(2023, 10, 1)), ("Africa/Cairo", date(2023, 4, 28))]:
+    for tz, day in [
+        ("America/Santiago", date(2022, 9, 11)),
+        ("Asia/Beirut", date(2023, 3, 26)),
+        ("America/Asuncion", date(2023, 10, 1)),
+        ("Africa/Cairo", date(2023, 4, 28)),
+    ]:
         first = day_start(day, tz)
         local = first.astimezone(ZoneInfo(tz))
-        assert local.date() == day and local.time() == time(1) and (first - timedelta(seconds=1)).astimezone(
-            ZoneInfo(tz)).date() == day - timedelta(days=1), tz
+        assert (
+            local.date() == day
+            and local.time() == time(1)
+            and (first - timedelta(seconds=1)).astimezone(ZoneInfo(tz)).date() == day - timedelta(days=1)
+        ), tz
 
 
 def test_an_ambiguous_local_midnight_is_its_earlier_occurrence():
     # Havana, 2001-10-28: 00:59:59 CDT was followed by 00:00:00 CST: midnight happened twice.
     assert day_start(date(2001, 10, 28), HAVANA) == Z(2001, 10, 28, 4)
     assert to_utc("2001-10-27", end=True, tz=HAVANA) == Z(2001, 10, 28, 4)
-    assert (Z(2001, 10, 28, 4) - timedelta(seconds=1)).astimezone(ZoneInfo(HAVANA)).date() == date(2001, 10, 27)
+    assert (Z(2001, 10, 28, 4) - timedelta(seconds=1)).astimezone(ZoneInfo(HAVANA)).date() == date(
+        2001, 10, 27
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,15 +157,32 @@ def test_an_ambiguous_local_midnight_is_its_earlier_occurrence():
         ("2026-11-01T09:00", "2026-11-01T21:00", SP, (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
         ("2026-11-01 09:00:00", "2026-11-01 21:00:00", SP, (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
         (datetime(2026, 11, 1, 9), datetime(2026, 11, 1, 21), SP, (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
-        (pd.Timestamp("2026-11-01 09:00"), pd.Timestamp("2026-11-01 21:00"), SP, (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
-        (np.datetime64("2026-11-01T09:00"), np.datetime64("2026-11-01T21:00:00.000000000"), SP,
-         (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
+        (
+            pd.Timestamp("2026-11-01 09:00"),
+            pd.Timestamp("2026-11-01 21:00"),
+            SP,
+            (Z(2026, 11, 1, 12), Z(2026, 11, 2)),
+        ),
+        (
+            np.datetime64("2026-11-01T09:00"),
+            np.datetime64("2026-11-01T21:00:00.000000000"),
+            SP,
+            (Z(2026, 11, 1, 12), Z(2026, 11, 2)),
+        ),
         ("2026-11-01T09:00Z", "2026-11-01T21:00:00+00:00", SP, (Z(2026, 11, 1, 9), Z(2026, 11, 1, 21))),
         ("2026-11-01T09:00:00-03:00", "2026-11-01T21:00-0300", "UTC", (Z(2026, 11, 1, 12), Z(2026, 11, 2))),
-        (pd.Timestamp("2026-11-01 09:00", tz="UTC"), pd.Timestamp("2026-11-01 12:00", tz=NY), SP,
-         (Z(2026, 11, 1, 9), Z(2026, 11, 1, 17))),
-        (datetime(2026, 11, 1, 9, 30, 15, 250000), datetime(2026, 11, 1, 9, 30, 15, 250001), "UTC",
-         (Z(2026, 11, 1, 9, 30, 15, 250000), Z(2026, 11, 1, 9, 30, 15, 250001))),
+        (
+            pd.Timestamp("2026-11-01 09:00", tz="UTC"),
+            pd.Timestamp("2026-11-01 12:00", tz=NY),
+            SP,
+            (Z(2026, 11, 1, 9), Z(2026, 11, 1, 17)),
+        ),
+        (
+            datetime(2026, 11, 1, 9, 30, 15, 250000),
+            datetime(2026, 11, 1, 9, 30, 15, 250001),
+            "UTC",
+            (Z(2026, 11, 1, 9, 30, 15, 250000), Z(2026, 11, 1, 9, 30, 15, 250001)),
+        ),
         # a whole-day start with an explicit end, and the other way round
         ("2026-11-01", "2026-11-01T12:00", SP, (Z(2026, 11, 1, 3), Z(2026, 11, 1, 15))),
         ("2026-11-01T12:00", date(2026, 11, 1), SP, (Z(2026, 11, 1, 15), Z(2026, 11, 2, 3))),
@@ -158,7 +196,9 @@ def test_explicit_times_are_honoured_and_the_end_is_exclusive_there(start, end, 
 
 def test_the_two_examples_of_the_issue():
     # pd.Timestamp days meant the first instant as the end: the range was one day short.
-    assert utc_range(pd.Timestamp("2026-10-31"), pd.Timestamp("2026-11-01")) == utc_range("2026-10-31", "2026-11-01")
+    assert utc_range(pd.Timestamp("2026-10-31"), pd.Timestamp("2026-11-01")) == utc_range(
+        "2026-10-31", "2026-11-01"
+    )
     assert utc_range("2026-10-31", "2026-11-01") == (Z(2026, 10, 31), Z(2026, 11, 2))
     # a datetime at midnight as start and end is that one whole day, not "end before start"
     assert utc_range(datetime(2026, 11, 1), datetime(2026, 11, 1)) == (Z(2026, 11, 1), Z(2026, 11, 2))
@@ -166,21 +206,34 @@ def test_the_two_examples_of_the_issue():
 
 def test_aware_values_keep_their_own_zone():
     # midnight written in the company's zone or offset: that local day
-    for value in ("2026-11-01T00:00-03:00", pd.Timestamp("2026-11-01", tz=SP), datetime(2026, 11, 1, tzinfo=ZoneInfo(SP))):
+    for value in (
+        "2026-11-01T00:00-03:00",
+        pd.Timestamp("2026-11-01", tz=SP),
+        datetime(2026, 11, 1, tzinfo=ZoneInfo(SP)),
+    ):
         assert utc_range(value, value, tz=SP) == (Z(2026, 11, 1, 3), Z(2026, 11, 2, 3)), repr(value)
     # the same instant written on a UTC clock (03:00Z) is an explicit time: a boundary, exclusive as an end
-    for value in ("2026-11-01T03:00Z", pd.Timestamp("2026-11-01 03:00", tz="UTC"), datetime(2026, 11, 1, 3, tzinfo=UTC)):
+    for value in (
+        "2026-11-01T03:00Z",
+        pd.Timestamp("2026-11-01 03:00", tz="UTC"),
+        datetime(2026, 11, 1, 3, tzinfo=UTC),
+    ):
         assert utc_range("2026-10-31", value, tz=SP) == (Z(2026, 10, 31, 3), Z(2026, 11, 1, 3)), repr(value)
         assert utc_range(value, "2026-11-01", tz=SP) == (Z(2026, 11, 1, 3), Z(2026, 11, 2, 3)), repr(value)
     # UTC midnight for a São Paulo company: the UTC day, which the caller wrote explicitly
     assert utc_range("2026-11-01T00:00Z", "2026-11-01T00:00Z", tz=SP) == (Z(2026, 11, 1), Z(2026, 11, 2))
     assert utc_range(pd.Timestamp("2026-11-01", tz="UTC"), pd.Timestamp("2026-11-01", tz="UTC"), tz=SP) == (
-        Z(2026, 11, 1), Z(2026, 11, 2))
+        Z(2026, 11, 1),
+        Z(2026, 11, 2),
+    )
     # naive values are the company's clock; the same wall time aware in another zone is another instant
     assert to_utc(datetime(2026, 11, 1, 9), tz=SP) == Z(2026, 11, 1, 12)
     assert to_utc(datetime(2026, 11, 1, 9, tzinfo=ZoneInfo(LISBON)), tz=SP) == Z(2026, 11, 1, 9)
     # a fixed offset at the company's midnight on a 25-hour day still ends with that local day
-    assert utc_range("2026-11-01T00:00-04:00", "2026-11-01T00:00-04:00", tz=NY) == (Z(2026, 11, 1, 4), Z(2026, 11, 2, 5))
+    assert utc_range("2026-11-01T00:00-04:00", "2026-11-01T00:00-04:00", tz=NY) == (
+        Z(2026, 11, 1, 4),
+        Z(2026, 11, 2, 5),
+    )
 
 
 def test_other_tzinfo_libraries_are_read_like_zoneinfo():
@@ -198,18 +251,45 @@ def test_pytz_zones_are_read_like_zoneinfo():
 
 
 GARBAGE = [
-    "2026-13-01", "2026-02-30", "yesterday", "today", "", "   ", "01/11/2026", "11/01/2026", "2026-11",
-    "2026-11-01T25:00", "2026-11-01 9am", None, pd.NaT, np.datetime64("NaT"), np.datetime64("NaT", "ns"),
-    np.datetime64("2026-11"), np.datetime64("2026"), 20261101, 1.5, True, [2026, 11, 1], object(),
-    np.array(["2026-11-01", "2026-11-02"], dtype="datetime64[D]"), pd.Period("2026-11", "M"), b"2026-11-01",
-    pd.Series(["2026-11-01"]), time(9, 30),
+    "2026-13-01",
+    "2026-02-30",
+    "yesterday",
+    "today",
+    "",
+    "   ",
+    "01/11/2026",
+    "11/01/2026",
+    "2026-11",
+    "2026-11-01T25:00",
+    "2026-11-01 9am",
+    None,
+    pd.NaT,
+    np.datetime64("NaT"),
+    np.datetime64("NaT", "ns"),
+    np.datetime64("2026-11"),
+    np.datetime64("2026"),
+    20261101,
+    1.5,
+    True,
+    [2026, 11, 1],
+    object(),
+    np.array(["2026-11-01", "2026-11-02"], dtype="datetime64[D]"),
+    pd.Period("2026-11", "M"),
+    b"2026-11-01",
+    pd.Series(["2026-11-01"]),
+    time(9, 30),
 ]
 
 
 @pytest.mark.parametrize("value", GARBAGE, ids=[repr(v)[:30] for v in GARBAGE])
 def test_garbage_is_a_config_error_naming_the_value_and_the_accepted_forms(value):
-    for call in (lambda: to_utc(value), lambda: utc_range(value, "2026-11-01"), lambda: utc_range("2026-11-01", value),
-                 lambda: to_day(value), lambda: local_day_range(value)):
+    for call in (
+        lambda: to_utc(value),
+        lambda: utc_range(value, "2026-11-01"),
+        lambda: utc_range("2026-11-01", value),
+        lambda: to_day(value),
+        lambda: local_day_range(value),
+    ):
         with pytest.raises(ConfigError) as caught:
             call()
         message = str(caught.value)
@@ -251,7 +331,10 @@ def test_last_days_are_local_days_up_to_now():
     assert last_days(1, now=now, tz=SP) == (Z(2026, 11, 1, 3), now)
     assert last_days(1, now=now, tz="UTC") == (Z(2026, 11, 2), now)
     assert last_days(7, now=now, tz=SP) == (Z(2026, 10, 26, 3), now)
-    assert last_days(2, now=Z(2026, 3, 9, 12), tz=NY) == (Z(2026, 3, 8, 5), Z(2026, 3, 9, 12))  # across the change
+    assert last_days(2, now=Z(2026, 3, 9, 12), tz=NY) == (
+        Z(2026, 3, 8, 5),
+        Z(2026, 3, 9, 12),
+    )  # across the change
     assert last_days_dates(7, now=now, tz=SP) == (date(2026, 10, 26), date(2026, 11, 1))
     assert last_days_dates(1, now=now, tz="UTC") == (date(2026, 11, 2), date(2026, 11, 2))
     for bad in (0, -1, 1.5, "7", True):
@@ -266,7 +349,9 @@ def test_to_day_is_the_local_calendar_day():
     assert to_day(datetime(2026, 11, 1, 23, 59), tz=SP) == date(2026, 11, 1)  # naive: already local
     assert to_day(np.datetime64("2026-11-01T23:59"), tz=SP) == date(2026, 11, 1)
     assert local_day_range("2026-11-01T22:30", pd.Timestamp("2026-11-03 08:00"), tz=SP) == (
-        Z(2026, 11, 1, 3), Z(2026, 11, 4, 3))
+        Z(2026, 11, 1, 3),
+        Z(2026, 11, 4, 3),
+    )
 
 
 # the example of the issue: three calls on the local 1 November (UTC-3), one on the evening before

@@ -27,7 +27,9 @@ def test_load_manifest(audio_dir: Path) -> None:
     assert by_name["pt_fleurs_002.ogg"].language == "pt" and by_name["en_jfk_inaugural.flac"].language == "en"
     assert by_name["pt_fleurs_002.ogg"].path == audio_dir / "pt_fleurs_002.ogg"
     stereo = by_name["en_stereo_2ch_librispeech.wav"].reference
-    assert stereo.startswith("He began a confused complaint") and stereo.endswith("The horizon seems extremely distant.")
+    assert stereo.startswith("He began a confused complaint") and stereo.endswith(
+        "The horizon seems extremely distant."
+    )
     pt = load_manifest(audio_dir / "MANIFEST.tsv", languages=["pt-BR"], limit=2)
     assert [s.path.name for s in pt] == ["pt_fleurs_000.ogg", "pt_fleurs_001.ogg"]
     assert all(s.language == "en" for s in load_manifest(audio_dir / "MANIFEST.tsv", languages=["en"]))
@@ -37,7 +39,10 @@ def test_normalisers_follow_whisper() -> None:
     assert normalize_text("Mr. Smith paid twenty-five dollars, colour!", "en") == normalize_text(
         "mister smith paid $25 color", "en"
     )
-    assert normalize_text("Construída pelos egípcios, no século 3 a.C.", "pt") == "construída pelos egípcios no século 3 a c"
+    assert (
+        normalize_text("Construída pelos egípcios, no século 3 a.C.", "pt")
+        == "construída pelos egípcios no século 3 a c"
+    )
     assert error_counts("a grande pirâmide", "A grande Pirâmide!", "pt") == (3, 0, 17, 0)
     assert error_counts("the horizon seems distant", "the horizon seems", "en")[:2] == (4, 1)
 
@@ -51,7 +56,10 @@ def test_evaluate_models_on_bundled_models(audio_dir: Path, model_cache: Path) -
     assert list(results.columns) == COLUMNS and len(results) == 6
     assert progress == [(m, i, 3) for m in ("tiny.en", "base") for i in (1, 2, 3)]
     tiny = results[results.model == "tiny.en"].set_index("file")
-    assert math.isnan(tiny.loc["pt_fleurs_002.ogg", "wer"]) and "English-only" in tiny.loc["pt_fleurs_002.ogg", "note"]
+    assert (
+        math.isnan(tiny.loc["pt_fleurs_002.ogg", "wer"])
+        and "English-only" in tiny.loc["pt_fleurs_002.ogg", "note"]
+    )
     english = tiny.loc[["en_fleurs_001.ogg", "en_fleurs_004.ogg"]]
     assert (english.wer < 0.25).all() and (english.cer < 0.2).all() and (english.note == "").all()
     base = results[results.model == "base"].set_index("file")
@@ -71,10 +79,30 @@ def test_evaluate_models_on_bundled_models(audio_dir: Path, model_cache: Path) -
 def test_summarize_pools_over_words() -> None:
     rows = pd.DataFrame(
         [
-            {"model": "m", "wer": 0.5, "words": 2, "word_errors": 1, "chars": 10, "char_errors": 1,
-             "audio_seconds": 10.0, "processing_seconds": 1.0, "load_seconds": 1.0, "peak_memory_mb": 300.0},
-            {"model": "m", "wer": 0.0, "words": 8, "word_errors": 0, "chars": 40, "char_errors": 0,
-             "audio_seconds": 30.0, "processing_seconds": 1.0, "load_seconds": 1.0, "peak_memory_mb": 300.0},
+            {
+                "model": "m",
+                "wer": 0.5,
+                "words": 2,
+                "word_errors": 1,
+                "chars": 10,
+                "char_errors": 1,
+                "audio_seconds": 10.0,
+                "processing_seconds": 1.0,
+                "load_seconds": 1.0,
+                "peak_memory_mb": 300.0,
+            },
+            {
+                "model": "m",
+                "wer": 0.0,
+                "words": 8,
+                "word_errors": 0,
+                "chars": 40,
+                "char_errors": 0,
+                "audio_seconds": 30.0,
+                "processing_seconds": 1.0,
+                "load_seconds": 1.0,
+                "peak_memory_mb": 300.0,
+            },
         ]
     )
     row = summarize(rows).iloc[0]

@@ -22,8 +22,11 @@ MODEL = "tiny.en"
 @pytest.fixture(scope="module")
 def client():
     import distributed
+
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
         distributed.Client(cluster) as c,
     ):
         yield c
@@ -45,12 +48,17 @@ def jobs_for(folder, names):
 
 def test_dask_gives_the_local_results(client, files):
     folder, names = files
-    local = {j.recording_id: r for j, r in LocalExecutor(Transcriber(MODEL)).run(jobs_for(folder, names), cancel=CancelToken())}
+    local = {
+        j.recording_id: r
+        for j, r in LocalExecutor(Transcriber(MODEL)).run(jobs_for(folder, names), cancel=CancelToken())
+    }
     executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8")
     executor.check()
     remote = {j.recording_id: r for j, r in executor.run(jobs_for(folder, names), cancel=CancelToken())}
     assert set(remote) == set(names)
-    for name in names:  # model output is not bit-reproducible across processes: near-equality (tests/transcripts.py)
+    for (
+        name
+    ) in names:  # model output is not bit-reproducible across processes: near-equality (tests/transcripts.py)
         assert_nearly_same(remote[name], local[name])
     assert "ask not what your country" in remote["en_jfk_inaugural.flac"].text.lower()
 
@@ -58,15 +66,20 @@ def test_dask_gives_the_local_results(client, files):
 def test_audio_travels_as_bytes_without_shared_storage(client, files):
     folder, names = files
     executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8", shared_storage=False)
-    (job, result), = list(executor.run(jobs_for(folder, names[:1]), cancel=CancelToken()))
+    ((job, result),) = list(executor.run(jobs_for(folder, names[:1]), cancel=CancelToken()))
     assert "ask not what your country" in result.text.lower() and result.audio_path == str(folder / names[0])
 
 
 def test_a_failing_task_is_reported_not_dropped(client, files):
     folder, names = files
     executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8", retries=1)
-    outcomes = dict((j.recording_id, r) for j, r in executor.run(jobs_for(folder, ["broken.wav", names[1]]), cancel=CancelToken()))
-    assert isinstance(outcomes["broken.wav"], TranscriptionError) and "broken.wav" in str(outcomes["broken.wav"])
+    outcomes = dict(
+        (j.recording_id, r)
+        for j, r in executor.run(jobs_for(folder, ["broken.wav", names[1]]), cancel=CancelToken())
+    )
+    assert isinstance(outcomes["broken.wav"], TranscriptionError) and "broken.wav" in str(
+        outcomes["broken.wav"]
+    )
     assert "cabbage" in outcomes[names[1]].text.lower()
 
 
@@ -74,11 +87,17 @@ def test_pipeline_on_dask_matches_local(client, tmp_path):
     with start_sandbox("goto_connect", seed=3) as sb:
         provider = create_provider("goto_connect", "acme", base_url=sb.base_url, credentials=sb.credentials)
         progress = []
-        remote = run_pipeline(provider, start_date="2026-11-17", end_date="2026-11-17", data_dir=tmp_path / "dask",
-                              executor=DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8"),
-                              on_progress=lambda *a: progress.append(a))
-        local = run_pipeline(provider, start_date="2026-11-17", end_date="2026-11-17", data_dir=tmp_path / "local",
-                             model=MODEL)
+        remote = run_pipeline(
+            provider,
+            start_date="2026-11-17",
+            end_date="2026-11-17",
+            data_dir=tmp_path / "dask",
+            executor=DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8"),
+            on_progress=lambda *a: progress.append(a),
+        )
+        local = run_pipeline(
+            provider, start_date="2026-11-17", end_date="2026-11-17", data_dir=tmp_path / "local", model=MODEL
+        )
     assert remote.transcribed and len(remote.transcribed) == len(local.transcribed)
     by_id = {r.recording_id: r for r in local.transcribed}
     english = [r for r in remote.transcribed if sb.recording_media(r.recording_id).startswith("en_")]
@@ -87,8 +106,9 @@ def test_pipeline_on_dask_matches_local(client, tmp_path):
         assert_nearly_same(result, by_id[result.recording_id])
     done = [c for s, c, t in progress if s == "transcribe"]
     assert done[-1] == len(remote.transcribed)
-    assert sorted(p.name for p in (tmp_path / "dask" / "acme" / "calls" / "transcriptions").iterdir()) == sorted(
-        p.name for p in (tmp_path / "local" / "acme" / "calls" / "transcriptions").iterdir())
+    assert sorted(
+        p.name for p in (tmp_path / "dask" / "acme" / "calls" / "transcriptions").iterdir()
+    ) == sorted(p.name for p in (tmp_path / "local" / "acme" / "calls" / "transcriptions").iterdir())
 
 
 def test_unreachable_scheduler_fails_before_any_work():

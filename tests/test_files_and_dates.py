@@ -10,7 +10,9 @@ from perftel.errors import ConfigError, StorageError
 from perftel.files import atomic_open, inside, remove_stale_partials, safe_name, write_json_atomic
 
 
-@pytest.mark.parametrize("hostile", ["../../x", "/etc/passwd", "..", ".", "a/b", "a\\b", "", "x" * 300, "ü-ñ"])
+@pytest.mark.parametrize(
+    "hostile", ["../../x", "/etc/passwd", "..", ".", "a/b", "a\\b", "", "x" * 300, "ü-ñ"]
+)
 def test_safe_name_never_escapes(tmp_path, hostile):
     name = safe_name(hostile)
     assert "/" not in name and "\\" not in name and name not in {"", ".", ".."}
@@ -48,7 +50,9 @@ def test_dates():
         to_utc("yesterday")
     lo, hi = last_days(7, now=datetime(2026, 11, 26, 12, tzinfo=timezone.utc))
     assert lo == datetime(2026, 11, 20, tzinfo=timezone.utc) and hi.day == 26
-    parts = list(windows(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 3, 15, tzinfo=timezone.utc), 31))
+    parts = list(
+        windows(datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2026, 3, 15, tzinfo=timezone.utc), 31)
+    )
     assert all((b - a).days <= 31 for a, b in parts) and parts[0][0].month == 1 and parts[-1][1].month == 3
     assert all(parts[i][1] == parts[i + 1][0] for i in range(len(parts) - 1))
     assert iso_z(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)) == "2026-01-02T03:04:05.678Z"

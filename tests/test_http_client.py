@@ -24,12 +24,23 @@ FAST = RetryPolicy(max_attempts=4, backoff=0.001, max_backoff=0.002)
 
 
 def client_for(handler, **kwargs) -> ApiClient:
-    return ApiClient(provider="Test", base_url="http://api.test", transport=httpx.MockTransport(handler),
-                     retry=kwargs.pop("retry", FAST), **kwargs)
+    return ApiClient(
+        provider="Test",
+        base_url="http://api.test",
+        transport=httpx.MockTransport(handler),
+        retry=kwargs.pop("retry", FAST),
+        **kwargs,
+    )
 
 
 def test_retries_429_and_5xx_then_succeeds():
-    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(503), httpx.Response(200, json={"ok": 1})])
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(503),
+            httpx.Response(200, json={"ok": 1}),
+        ]
+    )
     seen = []
 
     def handler(request):
@@ -50,10 +61,16 @@ def test_gives_up_after_max_attempts_with_typed_error():
     with pytest.raises(ServerError) as info:
         client_for(handler).get_json("/x")
     assert len(calls) == FAST.max_attempts
-    assert info.value.status_code == 500 and info.value.error_code == "UNKNOWN_ERROR" and "boom" in str(info.value)
+    assert (
+        info.value.status_code == 500
+        and info.value.error_code == "UNKNOWN_ERROR"
+        and "boom" in str(info.value)
+    )
 
 
-@pytest.mark.parametrize(("status", "cls"), [(401, AuthError), (403, AuthError), (404, NotFoundError), (400, ApiError)])
+@pytest.mark.parametrize(
+    ("status", "cls"), [(401, AuthError), (403, AuthError), (404, NotFoundError), (400, ApiError)]
+)
 def test_client_errors_are_not_retried(status, cls):
     calls = []
 
@@ -101,7 +118,9 @@ def test_secrets_are_redacted_from_errors():
 
 
 def test_redact_url():
-    url = redact_url("https://user:pw@h/recording/v1/recordings/x/content/aVeryLongOpaqueTokenValue1234567890?code=c&a=1")
+    url = redact_url(
+        "https://user:pw@h/recording/v1/recordings/x/content/aVeryLongOpaqueTokenValue1234567890?code=c&a=1"
+    )
     assert "pw" not in url and "aVeryLongOpaque" not in url and "code=REDACTED" in url and "a=1" in url
 
 
@@ -112,13 +131,24 @@ def test_parse_retry_after():
 
 
 def test_cursor_pagination_and_loop_guard():
-    pages = {None: {"items": [1, 2], "next": "b"}, "b": {"items": [3], "next": "c"}, "c": {"items": [4], "next": None}}
+    pages = {
+        None: {"items": [1, 2], "next": "b"},
+        "b": {"items": [3], "next": "c"},
+        "c": {"items": [4], "next": None},
+    }
 
     def handler(request):
         return httpx.Response(200, json=pages[request.url.params.get("m")])
 
     client = client_for(handler)
-    items = list(paginate(client, "/l", paginator=CursorPaginator(param="m", response_key="next"), items=lambda p: p["items"]))
+    items = list(
+        paginate(
+            client,
+            "/l",
+            paginator=CursorPaginator(param="m", response_key="next"),
+            items=lambda p: p["items"],
+        )
+    )
     assert items == [1, 2, 3, 4]
 
     served = []
@@ -128,16 +158,28 @@ def test_cursor_pagination_and_loop_guard():
         served.append(marker)
         return httpx.Response(200, json=pages["b" if marker == "c" and served.count("c") == 1 else marker])
 
-    items = list(paginate(client_for(repeating), "/l", paginator=CursorPaginator(param="m", response_key="next"),
-                          items=lambda p: p["items"]))
+    items = list(
+        paginate(
+            client_for(repeating),
+            "/l",
+            paginator=CursorPaginator(param="m", response_key="next"),
+            items=lambda p: p["items"],
+        )
+    )
     assert items == [1, 2, 3, 3, 4]  # followed again; the drivers drop the repeated rows
 
     def looping(request):
         return httpx.Response(200, json={"items": [1], "next": "same"})
 
     with pytest.raises(ApiError, match="already given"):
-        list(paginate(client_for(looping), "/l", paginator=CursorPaginator(param="m", response_key="next"),
-                      items=lambda p: p["items"]))
+        list(
+            paginate(
+                client_for(looping),
+                "/l",
+                paginator=CursorPaginator(param="m", response_key="next"),
+                items=lambda p: p["items"],
+            )
+        )
 
 
 def test_download_checks_type_length_and_writes_atomically(tmp_path):
@@ -171,7 +213,9 @@ def test_download_checks_type_length_and_writes_atomically(tmp_path):
 
 def test_download_asks_a_fresh_url_each_attempt(tmp_path):
     urls = []
-    answers = iter([httpx.Response(503), httpx.Response(200, content=b"x" * 10, headers={"Content-Type": "audio/mpeg"})])
+    answers = iter(
+        [httpx.Response(503), httpx.Response(200, content=b"x" * 10, headers={"Content-Type": "audio/mpeg"})]
+    )
 
     def fresh():
         urls.append(f"/media/{len(urls)}")
@@ -292,7 +336,11 @@ def test_download_with_a_fresh_url_is_one_loop(tmp_path):
     assert seen == ["/content"] * FAST.max_attempts  # not max_attempts² (a loop inside a loop)
 
     seen.clear()  # the URL from another client (Aircall: the API client for the media client)
-    media = client_for(lambda r: seen.append("media") or httpx.Response(200, content=b"x", headers={"Content-Type": "audio/mpeg"}))
+    media = client_for(
+        lambda r: (
+            seen.append("media") or httpx.Response(200, content=b"x", headers={"Content-Type": "audio/mpeg"})
+        )
+    )
     with pytest.raises(ServerError):
         media.download(lambda: failing.get_json("/content")["token"], tmp_path / "t")
     assert seen == ["/content"] * FAST.max_attempts
@@ -338,7 +386,11 @@ def test_every_provider_takes_one_token_per_request(name, monkeypatch, tmp_path,
     clients: list[ApiClient] = []
     sends: dict[int, int] = {}
     tokens = []
-    original_init, original_send, original_acquire = ApiClient.__init__, httpx.Client.send, RateLimiter.acquire
+    original_init, original_send, original_acquire = (
+        ApiClient.__init__,
+        httpx.Client.send,
+        RateLimiter.acquire,
+    )
 
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)

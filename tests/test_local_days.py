@@ -43,7 +43,10 @@ PINS = [
     *EXAMPLE,
     Z(2026, 11, 2, 2, 59, 59),  # 23:59:59 local, included
     Z(2026, 11, 2, 3),  # local midnight of 2 November, excluded
-    Z(2026, 11, 1, 3, 59, 59), Z(2026, 11, 1, 4), Z(2026, 11, 2, 4, 30), Z(2026, 11, 2, 5),  # New York's edges
+    Z(2026, 11, 1, 3, 59, 59),
+    Z(2026, 11, 1, 4),
+    Z(2026, 11, 2, 4, 30),
+    Z(2026, 11, 2, 5),  # New York's edges
 ]
 
 
@@ -55,7 +58,9 @@ def no_zone_from_the_environment(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def aircall():
-    with start_sandbox("aircall", seed=5, enforce_rate_limit=False, pinned_calls=[p.timestamp() for p in PINS]) as sb:
+    with start_sandbox(
+        "aircall", seed=5, enforce_rate_limit=False, pinned_calls=[p.timestamp() for p in PINS]
+    ) as sb:
         yield sb
 
 
@@ -76,7 +81,9 @@ def test_the_local_day_holds_exactly_the_local_days_calls(aircall):
     calls = provider.fetch_calls("2026-11-01", "2026-11-01", tz=SP)
     assert ids(calls) == truth(aircall, *SP_DAY) and len(calls) >= 6
     assert set(EXAMPLE) <= started(calls) and EVENING_BEFORE not in started(calls)
-    assert {Z(2026, 11, 1, 3), Z(2026, 11, 2, 2, 59, 59)} <= started(calls) and Z(2026, 11, 2, 3) not in started(calls)
+    assert {Z(2026, 11, 1, 3), Z(2026, 11, 2, 2, 59, 59)} <= started(calls) and Z(
+        2026, 11, 2, 3
+    ) not in started(calls)
     local = sorted(c.started_at.astimezone(ZoneInfo(SP)) for c in calls)
     assert all(t.date() == date(2026, 11, 1) for t in local)
     # the same dates read as UTC days: the old answer, with the evening before and without 22:30
@@ -115,12 +122,16 @@ def test_explicit_times_are_honoured_through_the_driver(aircall):
 
 def test_the_company_zone_is_the_default(aircall, monkeypatch, tmp_path):
     provider = create_provider("aircall", "acme", base_url=aircall.base_url, credentials=aircall.credentials)
-    assert ids(provider.fetch_calls("2026-11-01", "2026-11-01")) == truth(aircall, *UTC_DAY)  # no zone set: UTC
+    assert ids(provider.fetch_calls("2026-11-01", "2026-11-01")) == truth(
+        aircall, *UTC_DAY
+    )  # no zone set: UTC
     save_setting("acme", "timezone", SP, tmp_path / "data")
     assert ids(provider.fetch_calls("2026-11-01", "2026-11-01")) == truth(aircall, *SP_DAY)
     monkeypatch.setenv("PERFTEL_TIMEZONE", NY)  # the environment overrides the file
     assert ids(provider.fetch_calls("2026-11-01", "2026-11-01")) == truth(aircall, *NY_DAY)
-    assert ids(provider.fetch_calls("2026-11-01", "2026-11-01", tz="UTC")) == truth(aircall, *UTC_DAY)  # code wins
+    assert ids(provider.fetch_calls("2026-11-01", "2026-11-01", tz="UTC")) == truth(
+        aircall, *UTC_DAY
+    )  # code wins
 
 
 def test_a_25_hour_day_through_the_driver(aircall):
@@ -143,29 +154,47 @@ def test_every_driver_lists_the_local_days(name, options, key):
     with start_sandbox(name, seed=11, calls_per_day=24, **options) as sb:
         provider = create_provider(name, "acme", base_url=sb.base_url, credentials=sb.credentials)
         # São Paulo's 31 October and 1 November; New York's 25-hour 1 November
-        for tz, (lo, hi), first in ((SP, (Z(2026, 10, 31, 3), SP_DAY[1]), date(2026, 10, 31)), (NY, NY_DAY, date(2026, 11, 1))):
+        for tz, (lo, hi), first in (
+            (SP, (Z(2026, 10, 31, 3), SP_DAY[1]), date(2026, 10, 31)),
+            (NY, NY_DAY, date(2026, 11, 1)),
+        ):
             expected = sorted(str(c[key]) for c in sb.expected_calls(lo, hi))
             calls = provider.fetch_calls(first, pd.Timestamp("2026-11-01"), tz=tz)
             assert expected and ids(calls) == expected, tz
-            assert all(first <= c.started_at.astimezone(ZoneInfo(tz)).date() <= date(2026, 11, 1) for c in calls)
+            assert all(
+                first <= c.started_at.astimezone(ZoneInfo(tz)).date() <= date(2026, 11, 1) for c in calls
+            )
 
 
 def test_run_pipeline_uses_the_companys_local_days(aircall, tmp_path):
     data = tmp_path / "data"
     save_setting("acme", "timezone", SP, data)
-    common = {"base_url": aircall.base_url, "credentials": aircall.credentials, "data_dir": data, "download": False}
+    common = {
+        "base_url": aircall.base_url,
+        "credentials": aircall.credentials,
+        "data_dir": data,
+        "download": False,
+    }
     result = run_pipeline("aircall", "acme", "2026-11-01", date(2026, 11, 1), **common)
     assert not result.failed and ids(result.calls) == truth(aircall, *SP_DAY)
     listing = json.loads(result.metadata_file.read_text())
     assert (listing["start"], listing["end"]) == ("2026-11-01T03:00:00+00:00", "2026-11-02T03:00:00+00:00")
-    result = run_pipeline("aircall", "acme", np.datetime64("2026-11-01"), datetime(2026, 11, 1), tz="UTC", **common)
+    result = run_pipeline(
+        "aircall", "acme", np.datetime64("2026-11-01"), datetime(2026, 11, 1), tz="UTC", **common
+    )
     assert ids(result.calls) == truth(aircall, *UTC_DAY)
 
 
 # -- the command line: a real `perftel` process against the in-process sandbox -----------------------
 def perftel(*args, env):
-    return subprocess.run([sys.executable, "-m", "perftel.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=600, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "perftel.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def listed(data) -> tuple[list[str], dict]:
@@ -177,8 +206,14 @@ def listed(data) -> tuple[list[str], dict]:
 
 def test_cli_download_lists_exactly_the_local_day(aircall, tmp_path):
     data = tmp_path / "data"
-    env = {**os.environ, "PERFTEL_CONFIG_DIR": str(tmp_path / "config"), "PERFTEL_DATA_DIR": str(data),
-           "PERFTEL_AIRCALL_BASE_URL": aircall.base_url, "PERFTEL_COMPANY": "acme", "PERFTEL_PROVIDER": "aircall"}
+    env = {
+        **os.environ,
+        "PERFTEL_CONFIG_DIR": str(tmp_path / "config"),
+        "PERFTEL_DATA_DIR": str(data),
+        "PERFTEL_AIRCALL_BASE_URL": aircall.base_url,
+        "PERFTEL_COMPANY": "acme",
+        "PERFTEL_PROVIDER": "aircall",
+    }
     secrets = {f"PERFTEL_AIRCALL_{k.upper()}": v for k, v in aircall.credentials.items()}
     out = perftel("credentials", "set", "--no-test", env={**env, **secrets})
     assert out.returncode == 0, out.stderr
@@ -192,7 +227,9 @@ def test_cli_download_lists_exactly_the_local_day(aircall, tmp_path):
     assert {"2026-11-01T12:00:00+00:00", "2026-11-01T23:59:00+00:00", "2026-11-02T01:30:00+00:00"} <= by_start
     assert "2026-11-01T01:00:00+00:00" not in by_start  # 22:00 on 31 October
 
-    assert perftel("settings", "set", "timezone", SP, env=env).returncode == 0  # the company's file, no variable
+    assert (
+        perftel("settings", "set", "timezone", SP, env=env).returncode == 0
+    )  # the company's file, no variable
     perftel(*day, env=env)
     assert listed(data)[0] == truth(aircall, *SP_DAY)
     perftel(*day, "--timezone", "UTC", env=env)  # the flag wins
@@ -213,18 +250,28 @@ def test_report_period_is_the_companys_local_days(tmp_path):
 
     data = tmp_path / "data"
     now = Z(2026, 11, 2, 1, 30)  # 22:30 on 1 November in São Paulo
-    assert report_period("acme", days=1, data_dir=data, now=now) == (date(2026, 11, 2), date(2026, 11, 2))  # UTC
+    assert report_period("acme", days=1, data_dir=data, now=now) == (
+        date(2026, 11, 2),
+        date(2026, 11, 2),
+    )  # UTC
     save_setting("acme", "timezone", SP, data)
     assert report_period("acme", days=1, data_dir=data, now=now) == (date(2026, 11, 1), date(2026, 11, 1))
     assert report_period("acme", days=7, data_dir=data, now=now) == (date(2026, 10, 26), date(2026, 11, 1))
     assert report_period("acme", "2026-11-02T01:30Z", pd.Timestamp("2026-11-07"), data_dir=data) == (
-        date(2026, 11, 1), date(2026, 11, 7))
+        date(2026, 11, 1),
+        date(2026, 11, 7),
+    )
     assert report_period("acme", np.datetime64("2026-11-01"), date(2026, 11, 1), data_dir=data) == (
-        date(2026, 11, 1), date(2026, 11, 1))
-    for start, end, days, message in [("2026-11-01", "2026-11-07", 7, "not both"), ("2026-11-01", None, None, "--end"),
-                                      ("2026-11-31", "2026-12-01", None, "'2026-11-31'"),
-                                      ("2026-11-07", "2026-11-01", None, "before the start"),
-                                      (None, None, 0, "at least 1")]:
+        date(2026, 11, 1),
+        date(2026, 11, 1),
+    )
+    for start, end, days, message in [
+        ("2026-11-01", "2026-11-07", 7, "not both"),
+        ("2026-11-01", None, None, "--end"),
+        ("2026-11-31", "2026-12-01", None, "'2026-11-31'"),
+        ("2026-11-07", "2026-11-01", None, "before the start"),
+        (None, None, 0, "at least 1"),
+    ]:
         with pytest.raises(ConfigError, match=message):
             report_period("acme", start, end, days=days, data_dir=data)
 
@@ -238,12 +285,20 @@ def test_report_passes_local_days_to_the_notebook(tmp_path, monkeypatch):
     cell = nbformat.v4.new_code_cell('START = ""\nEND = ""')
     cell.metadata["tags"] = ["parameters"]
     cells = [cell, nbformat.v4.new_code_cell("print(START, END)")]
-    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-              "language_info": {"name": "python"}}
+    kernel = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
     nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=kernel), notebook)
     monkeypatch.setenv("PERFTEL_TIMEZONE", SP)
-    files = build_report(start=pd.Timestamp("2026-11-02 01:30", tz="UTC"), end="2026-11-01", company="acme",
-                         data_dir=tmp_path / "data", output=tmp_path / "out.html", notebook=notebook)
+    files = build_report(
+        start=pd.Timestamp("2026-11-02 01:30", tz="UTC"),
+        end="2026-11-01",
+        company="acme",
+        data_dir=tmp_path / "data",
+        output=tmp_path / "out.html",
+        notebook=notebook,
+    )
     executed = nbformat.read(files.notebook, as_version=4)
     assert "2026-11-01 2026-11-01" in executed.cells[-1].outputs[0]["text"]
     assert files.html.name == "out.html"

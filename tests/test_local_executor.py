@@ -100,7 +100,9 @@ def test_a_failing_model_call_is_reported_for_that_call_only(folder: Path) -> No
     todo = jobs(folder, NAMES)
     todo[1] = replace(todo[1], options=TranscribeOptions(hotwords="boom"))
     outcomes = dict((job.recording_id, outcome) for job, outcome in run.run(todo, cancel=CancelToken()))
-    assert isinstance(outcomes[NAMES[1]], TranscriptionError) and "fake model failure" in str(outcomes[NAMES[1]])
+    assert isinstance(outcomes[NAMES[1]], TranscriptionError) and "fake model failure" in str(
+        outcomes[NAMES[1]]
+    )
     assert all(not isinstance(outcomes[n], Exception) for n in NAMES if n != NAMES[1])
 
 

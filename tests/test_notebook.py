@@ -294,7 +294,10 @@ def test_cancel_stops_cleanly_between_items(store, sandbox, tmp_path):
     assert len(transcriber.files) == 1 < form.bars["transcribe"].total
     assert "Cancelled" in form.status.value
     assert form.bars["transcribe"].bar.bar_style == "warning"
-    assert "cancelled" in form.bars["transcribe"].label.value and "done" not in form.bars["transcribe"].label.value
+    assert (
+        "cancelled" in form.bars["transcribe"].label.value
+        and "done" not in form.bars["transcribe"].label.value
+    )
 
 
 def test_errors_during_a_run_are_plain_words_and_the_form_stays_usable(store, sandbox, tmp_path):
@@ -489,13 +492,20 @@ def test_days_hours_and_times_are_local_to_the_company(tables, tmp_path):
     assert figure.layout.xaxis.title.text == "hour of day (America/Sao_Paulo)"
     view = nb.calls_view(local.calls, local.timezone)
     assert list(view.columns) == [
-        "Started (America/Sao_Paulo)", "Direction", "Answered", "Duration", "Agent", "Customer"
+        "Started (America/Sao_Paulo)",
+        "Direction",
+        "Answered",
+        "Duration",
+        "Agent",
+        "Customer",
     ]
     assert view.iloc[0].tolist()[:5] == ["2026-11-02 06:00", "Inbound", "yes", "2:00", "Ana"]
     assert isinstance(view.index, pd.RangeIndex)
     explorer = nb.CallExplorer.for_company("acme", tmp_path)
     assert explorer.tz == "America/Sao_Paulo"
-    assert "Started (America/Sao_Paulo)" in explorer.table.value and "2026-11-02 06:00" in explorer.table.value
+    assert (
+        "Started (America/Sao_Paulo)" in explorer.table.value and "2026-11-02 06:00" in explorer.table.value
+    )
 
 
 def test_display_values_read_as_an_analyst_writes_them(tables):
@@ -611,7 +621,9 @@ def test_saved_credentials_are_replaced_only_when_asked(store, sandbox, tmp_path
     assert form.credentials.fill(sandbox.credentials).save().success
     before = store.load("acme", "goto_connect")
     status = form.credentials.fill({**sandbox.credentials, "client_id": "another-client"}).save()
-    assert not status.success and "already has saved" in status.message and "replace" in form.credentials.errors
+    assert (
+        not status.success and "already has saved" in status.message and "replace" in form.credentials.errors
+    )
     assert store.load("acme", "goto_connect") == before
     assert form.credentials.replace.layout.display == "flex"
     status = form.credentials.fill(sandbox.credentials, replace=True).save()
@@ -619,8 +631,9 @@ def test_saved_credentials_are_replaced_only_when_asked(store, sandbox, tmp_path
 
 
 def test_the_sandbox_button_fills_a_sandbox_company_only(store, sandbox, tmp_path):
-    form = nb.SyncForm(company="acme", base_url=sandbox.base_url, store=store, sandbox=sandbox,
-                       data_dir=tmp_path / "data")
+    form = nb.SyncForm(
+        company="acme", base_url=sandbox.base_url, store=store, sandbox=sandbox, data_dir=tmp_path / "data"
+    )
     creds = form.credentials
     assert creds.sandbox_button.layout.display == "flex"
     creds.sandbox_button.click()
@@ -628,11 +641,15 @@ def test_the_sandbox_button_fills_a_sandbox_company_only(store, sandbox, tmp_pat
     assert not store.exists("acme", "goto_connect")
     creds.company.value = "sandbox"
     creds.sandbox_button.click()
-    assert creds.saved and store.exists("sandbox", "goto_connect") and not store.exists("acme", "goto_connect")
+    assert (
+        creds.saved and store.exists("sandbox", "goto_connect") and not store.exists("acme", "goto_connect")
+    )
     assert creds.secrets_cleared
     state = widget_state_text(form)
     for name in ("client_secret", "refresh_token"):
-        assert sandbox.credentials[name] not in state and sandbox.credentials[name] not in creds.status.message
+        assert (
+            sandbox.credentials[name] not in state and sandbox.credentials[name] not in creds.status.message
+        )
     creds.sandbox_button.click()  # again: replaces the sandbox's own credentials, no question asked
     assert creds.saved
     creds.base_url.value = "https://api.example.com"
@@ -661,9 +678,7 @@ def ds(tables, tmp_path):
 def test_sql_aggregates_match_the_pandas_ones(tables, ds):
     """Each chart's table, summed by the store, equals the one pandas counts from every JSON file."""
     calls = tables.calls
-    pd.testing.assert_frame_equal(
-        nb.store_calls_per_day(ds), nb.calls_per_day(calls), check_dtype=False
-    )
+    pd.testing.assert_frame_equal(nb.store_calls_per_day(ds), nb.calls_per_day(calls), check_dtype=False)
     pd.testing.assert_frame_equal(nb.store_calls_per_hour(ds), nb.calls_per_hour(calls), check_dtype=False)
     pd.testing.assert_frame_equal(
         nb.store_answered_per_day(ds), nb.answered_per_day(calls), check_dtype=False
@@ -695,7 +710,8 @@ def test_sql_word_matches_are_case_and_accent_insensitive(tables, ds):
     assert list(nb.store_word_matches(ds, "hello please")["recording_id"]) == ["rec-4"]
     assert nb.store_word_matches(ds, "hello nothing-like-this").empty
     assert set(nb.store_word_matches(ds, "héllo", start="2026-11-02", end="2026-11-02")["recording_id"]) == {
-        "rec-1", "rec-2"
+        "rec-1",
+        "rec-2",
     }
     segments = nb.store_segments(ds, "rec-1")
     pd.testing.assert_frame_equal(segments, nb.call_segments(tables.segments, "rec-1"), check_dtype=False)

@@ -33,7 +33,9 @@ class WaveHeaderTranscriber:
     def initialize(self) -> None:
         pass
 
-    def transcribe(self, path, *, recording_id=None, channel_roles=None, language=None) -> TranscriptionResult:
+    def transcribe(
+        self, path, *, recording_id=None, channel_roles=None, language=None
+    ) -> TranscriptionResult:
         self.calls.append(str(path))
         try:
             with wave.open(str(path)) as w:
@@ -44,7 +46,9 @@ class WaveHeaderTranscriber:
         return TranscriptionResult(
             recording_id=recording_id or Path(path).stem,
             text=f"{seconds:.1f} seconds",
-            segments=[TranscriptionSegment(0.0, seconds, f"{seconds:.1f} seconds", channel=0, speaker=roles.get(0))],
+            segments=[
+                TranscriptionSegment(0.0, seconds, f"{seconds:.1f} seconds", channel=0, speaker=roles.get(0))
+            ],
             language="en",
             duration=seconds,
             model=self.model_name,
@@ -70,13 +74,21 @@ def provider(sandbox):
 
 def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
     progress = []
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
-                          data_dir=tmp_path, on_progress=lambda *a: progress.append(a))
+    result = run_pipeline(
+        provider,
+        start_date=DAY,
+        end_date=DAY,
+        transcriber=WaveHeaderTranscriber(),
+        data_dir=tmp_path,
+        on_progress=lambda *a: progress.append(a),
+    )
     calls_dir = tmp_path / "acme" / "calls"
     assert result.output_dir == calls_dir
     assert result.calls, "the sandbox has calls that day"
     listing = json.loads(result.metadata_file.read_text())
-    assert result.metadata_file.parent == calls_dir / "metadata" and result.metadata_file.name.startswith("calls_goto_connect_")
+    assert result.metadata_file.parent == calls_dir / "metadata" and result.metadata_file.name.startswith(
+        "calls_goto_connect_"
+    )
     assert listing["count"] == len(result.calls) and listing["complete"] is True
     assert len(list((calls_dir / "metadata").glob("detail_*.json"))) == len(result.calls)
 
@@ -84,7 +96,9 @@ def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
     processing = [r for r in recordings if sandbox.is_processing(r.id)]
     assert len(result.downloaded) == len(recordings) - len(processing)
     assert {f.item for f in result.failed} == {r.id for r in processing}
-    assert all("still being processed" in f.reason and f.step == "download" and f.retryable for f in result.failed)
+    assert all(
+        "still being processed" in f.reason and f.step == "download" and f.retryable for f in result.failed
+    )
     assert result.only_retryable_failures
     for path in result.downloaded:
         assert path.parent == calls_dir / "recordings" and path.name.startswith("goto_connect_")
@@ -93,7 +107,16 @@ def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
         assert (calls_dir / "transcriptions" / f"{stem}.txt").is_file()
     assert len(result.transcribed) == len(result.downloaded)
     saved = json.loads(next((calls_dir / "transcriptions").glob("*.json")).read_text())
-    assert {"recording_id", "text", "segments", "language", "duration", "model", "transcribed_at", "call"} <= set(saved)
+    assert {
+        "recording_id",
+        "text",
+        "segments",
+        "language",
+        "duration",
+        "model",
+        "transcribed_at",
+        "call",
+    } <= set(saved)
 
     steps = [p[0] for p in progress]
     assert steps[0] == "login" and {"fetch", "download", "transcribe"} <= set(steps)
@@ -104,7 +127,9 @@ def test_pipeline_writes_the_documented_layout(provider, sandbox, tmp_path):
 
 
 def test_rerun_downloads_and_transcribes_nothing_again(provider, tmp_path):
-    first = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    first = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path
+    )
     before = snapshot(tmp_path)
     again = WaveHeaderTranscriber()
     second = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=again, data_dir=tmp_path)
@@ -115,25 +140,41 @@ def test_rerun_downloads_and_transcribes_nothing_again(provider, tmp_path):
 
 
 def test_faults_are_survived_with_the_same_result(provider, sandbox, tmp_path):
-    clean = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
-                         data_dir=tmp_path / "clean")
+    clean = run_pipeline(
+        provider,
+        start_date=DAY,
+        end_date=DAY,
+        transcriber=WaveHeaderTranscriber(),
+        data_dir=tmp_path / "clean",
+    )
     sandbox.faults.rate_limit_burst = 3
     sandbox.faults.server_errors = 2
     sandbox.faults.truncate_media = 2
-    faulty = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
-                          data_dir=tmp_path / "faulty")
+    faulty = run_pipeline(
+        provider,
+        start_date=DAY,
+        end_date=DAY,
+        transcriber=WaveHeaderTranscriber(),
+        data_dir=tmp_path / "faulty",
+    )
     assert snapshot(tmp_path / "clean" / "acme" / "calls") == snapshot(tmp_path / "faulty" / "acme" / "calls")
     assert [f.item for f in faulty.failed] == [f.item for f in clean.failed]
 
 
 def test_broken_downloads_are_reported_then_finished_by_a_rerun(provider, sandbox, tmp_path):
     sandbox.faults.truncate_media = 10_000  # every media answer is cut short
-    broken = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    broken = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path
+    )
     recordings_dir = tmp_path / "acme" / "calls" / "recordings"
-    assert broken.downloaded == [] and any("arrived short" in f.reason or "broke off" in f.reason for f in broken.failed)
+    assert broken.downloaded == [] and any(
+        "arrived short" in f.reason or "broke off" in f.reason for f in broken.failed
+    )
     assert list(recordings_dir.iterdir()) == []  # no partial file passes for a finished one
     sandbox.faults.reset()
-    fixed = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    fixed = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path
+    )
     assert fixed.downloaded and all("still being processed" in f.reason for f in fixed.failed)
 
 
@@ -145,7 +186,9 @@ def test_a_call_listed_twice_is_kept_once(provider, tmp_path, monkeypatch):
         yield from calls + calls[:3]
 
     monkeypatch.setattr(provider, "iter_calls", twice)
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    result = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path
+    )
     ids = [c.id for c in result.calls]
     assert len(ids) > 3 and len(ids) == len(set(ids))
     handled = [p.stem for p in result.downloaded] + [f.item for f in result.failed]
@@ -169,7 +212,9 @@ def test_a_corrupt_recording_fails_alone(provider, tmp_path):
     run_pipeline(provider, start_date=DAY, end_date=DAY, download=True, transcribe=False, data_dir=tmp_path)
     recordings = sorted((tmp_path / "acme" / "calls" / "recordings").iterdir())
     recordings[0].write_bytes(b"not audio at all")
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path)
+    result = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(), data_dir=tmp_path
+    )
     bad = [f for f in result.failed if f.step == "transcribe"]
     assert len(bad) == 1 and "not audio" in bad[0].reason
     assert len(result.transcribed) == len(recordings) - 1
@@ -183,15 +228,25 @@ def test_cancel_stops_between_items(provider, tmp_path):
         if step == "download" and current >= 1:
             cancel.cancel()
 
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=WaveHeaderTranscriber(),
-                          data_dir=tmp_path, on_progress=progress, cancel=cancel, max_downloads=1)
+    result = run_pipeline(
+        provider,
+        start_date=DAY,
+        end_date=DAY,
+        transcriber=WaveHeaderTranscriber(),
+        data_dir=tmp_path,
+        on_progress=progress,
+        cancel=cancel,
+        max_downloads=1,
+    )
     assert result.cancelled and result.transcribed == []
     assert "cancelled" in result.summary()
 
 
 def test_tenants_do_not_mix(sandbox, tmp_path):
     for company in ("acme", "globex"):
-        p = create_provider("goto_connect", company, base_url=sandbox.base_url, credentials=sandbox.credentials)
+        p = create_provider(
+            "goto_connect", company, base_url=sandbox.base_url, credentials=sandbox.credentials
+        )
         run_pipeline(p, start_date=DAY, end_date=DAY, download=False, data_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acme", "globex"]
 
@@ -200,7 +255,9 @@ def test_tenants_do_not_mix(sandbox, tmp_path):
 def test_real_model_end_to_end(sandbox, tmp_path):
     """The bundled base model transcribes the sandbox's two-channel calls: words and speakers."""
     media = json.loads((MEDIA_DIR / "transcripts.json").read_text())
-    provider = create_provider("goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
+    provider = create_provider(
+        "goto_connect", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials
+    )
     calls = provider.fetch_calls(DAY, DAY)
     recorded = [c for c in calls if c.recordings and not sandbox.is_processing(c.recordings[0].id)]
     assert recorded

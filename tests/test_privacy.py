@@ -36,9 +36,13 @@ def test_spoken_digits_become_digits_pt_and_en():
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "4512296"
     tokens = mark_numbers(tokenize("four oh five double seven sixty-four"), "en")
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "4057764"
-    tokens = mark_numbers(tokenize("5 mil quinhentos e oitenta e quatro, 9 mil duzentos"), "pt")  # Whisper's mix
+    tokens = mark_numbers(
+        tokenize("5 mil quinhentos e oitenta e quatro, 9 mil duzentos"), "pt"
+    )  # Whisper's mix
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "55849200"
-    tokens = mark_numbers(tokenize("nove mil dos centos e noventa e quatro, mil quatro centos e sessenta"), "pt")
+    tokens = mark_numbers(
+        tokenize("nove mil dos centos e noventa e quatro, mil quatro centos e sessenta"), "pt"
+    )
     assert "".join(t.digits or "" for t in tokens if t.kind == "num") == "92941460"
     tokens = mark_numbers(tokenize("é um cliente"), "pt")  # a lone "um" is an article
     assert all(t.kind == "word" for t in tokens)
@@ -66,7 +70,9 @@ def test_context_catches_a_garbled_card_and_a_cue_from_the_agent():
     # the agent asks, the customer answers with a garbled CPF (10 digits)
     assert _find(["qual o seu CPF?", "1114447773"], speakers=["agent", "customer"]) == [("cpf", "context")]
     # Whisper's "CNPK" / "CMDK" for CNPJ still cue a garbled CNPJ (15 digits, fails its check)
-    assert _find(["And the company CNPK?", "783874090000108"], "en", ["agent", "customer"]) == [("cnpj", "context")]
+    assert _find(["And the company CNPK?", "783874090000108"], "en", ["agent", "customer"]) == [
+        ("cnpj", "context")
+    ]
     # the customer's turn goes on around the agent's question: the question still gives the context
     texts = ["quero atualizar meu cadastro", "qual o seu CPF?", "1114447773"]
     assert _find(texts, speakers=["customer", "agent", "customer"]) == [("cpf", "context")]

@@ -52,11 +52,19 @@ def test_models_round_trip():
     from datetime import datetime, timezone
 
     call = CallMetadata(
-        id="i", provider="goto_connect", external_id="e", direction=Direction.INBOUND,
-        started_at=datetime(2026, 1, 1, tzinfo=timezone.utc), ended_at=None, duration_seconds=3.5, answered=True,
+        id="i",
+        provider="goto_connect",
+        external_id="e",
+        direction=Direction.INBOUND,
+        started_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ended_at=None,
+        duration_seconds=3.5,
+        answered=True,
         participants=[Participant(name="Zoë", number="+1", role="customer")],
         recordings=[Recording(id="r", channel_roles={0: "agent", 1: "customer"})],
     )
     assert CallMetadata.from_dict(call.to_dict()) == call
-    result = TranscriptionResult("r", "hi", [TranscriptionSegment(0, 1, "hi", channel=0, speaker="agent")], "en", 1.0, "base")
+    result = TranscriptionResult(
+        "r", "hi", [TranscriptionSegment(0, 1, "hi", channel=0, speaker="agent")], "en", 1.0, "base"
+    )
     assert TranscriptionResult.from_dict(result.to_dict()) == result

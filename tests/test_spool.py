@@ -14,7 +14,10 @@ def leg(sid, parent=None, start=0):
 
 def test_first_row_of_an_id_wins_and_groups_keep_listing_order():
     with Spool() as spool:
-        assert spool.add("t", [("a", "s1", 5, {"v": 1}), ("b", "s2", 1, {"v": 2}), ("c", "s1", 9, {"v": 3})]) == 3
+        assert (
+            spool.add("t", [("a", "s1", 5, {"v": 1}), ("b", "s2", 1, {"v": 2}), ("c", "s1", 9, {"v": 3})])
+            == 3
+        )
         assert spool.add("t", [("a", "s1", 5, {"v": "again"})]) == 0
         assert spool.members("t", "s1") == [{"v": 1}, {"v": 3}]
         assert list(spool.groups("t")) == ["s2", "s1"]  # by earliest row
@@ -22,16 +25,34 @@ def test_first_row_of_an_id_wins_and_groups_keep_listing_order():
 
 
 def test_parent_trees_cycles_and_deep_chains_lose_nothing():
-    rows = [leg("child", "root", 3), leg("root", None, 1), leg("grandchild", "child", 4), leg("orphan", "gone", 2),
-            leg("self", "self", 0), leg("x", "y", 7), leg("y", "x", 8)]
+    rows = [
+        leg("child", "root", 3),
+        leg("root", None, 1),
+        leg("grandchild", "child", 4),
+        leg("orphan", "gone", 2),
+        leg("self", "self", 0),
+        leg("x", "y", 7),
+        leg("y", "x", 8),
+    ]
     with Spool() as spool:
         spool.add("legs", reversed(rows))
         tops = [(r["sid"], is_root) for r, is_root in spool.tops("legs", 8)]
-        assert tops == [("self", True), ("root", True), ("orphan", True), ("x", False), ("y", False)]  # a cycle: kept
-        assert [r["sid"] for r in spool.descendants("legs", "root", 8)] == ["grandchild", "child"]  # listing order
+        assert tops == [
+            ("self", True),
+            ("root", True),
+            ("orphan", True),
+            ("x", False),
+            ("y", False),
+        ]  # a cycle: kept
+        assert [r["sid"] for r in spool.descendants("legs", "root", 8)] == [
+            "grandchild",
+            "child",
+        ]  # listing order
         assert spool.descendants("legs", "self", 8) == []
         assert [r["sid"] for r in spool.descendants("legs", "root", 1)] == ["child"]
-        assert ("grandchild", False) in [(r["sid"], is_root) for r, is_root in spool.tops("legs", 1)]  # too deep: kept
+        assert ("grandchild", False) in [
+            (r["sid"], is_root) for r, is_root in spool.tops("legs", 1)
+        ]  # too deep: kept
 
 
 def test_micros_is_exact_and_the_file_never_shows(tmp_path, monkeypatch):

@@ -284,7 +284,9 @@ def _telephone(audio: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.model
-def test_quiet_customer_on_a_mono_call_keeps_their_words(tiny_en: Transcriber, audio_dir: Path, tmp_path: Path) -> None:
+def test_quiet_customer_on_a_mono_call_keeps_their_words(
+    tiny_en: Transcriber, audio_dir: Path, tmp_path: Path
+) -> None:
     """Mono mixdown: a loud agent turn, a pause, a customer turn 27 dB quieter, a pause, the agent again."""
     agent = mono(audio_dir / "en_fleurs_001.ogg")
     customer = mono(audio_dir / "en_fleurs_004.ogg")
@@ -357,7 +359,9 @@ def spoken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("espeak")
     for code, text in SYNTHETIC.items():
-        subprocess.run(["espeak-ng", "-v", code, "-w", str(folder / f"{code}.wav"), text], check=True, timeout=60)
+        subprocess.run(
+            ["espeak-ng", "-v", code, "-w", str(folder / f"{code}.wav"), text], check=True, timeout=60
+        )
     return {code: folder / f"{code}.wav" for code in SYNTHETIC}
 
 
@@ -373,7 +377,9 @@ def test_a_call_outside_the_list_is_transcribed_in_its_own_language(
     result = base.transcribe(spoken[code], language=allowed)
     assert (result.language, result.language_outside_list) == (code, True)
     assert 0.5 < result.language_probability <= 1  # its share of Whisper's whole distribution
-    assert len(KEYWORDS[code] & set(words(result.text).split())) >= 2, result.text  # as spoken, not translated
+    assert len(KEYWORDS[code] & set(words(result.text).split())) >= 2, (
+        result.text
+    )  # as spoken, not translated
 
 
 @pytest.mark.model
@@ -398,7 +404,11 @@ def test_a_single_language_stays_pinned(base: Transcriber, audio_dir: Path) -> N
     """One code is the user's explicit choice: no detection, nothing flagged (a list of two detects)."""
     for spelling in ("en", "en-US", "English"):
         result = base.transcribe(audio_dir / "pt_fleurs_001.ogg", language=spelling)
-        assert (result.language, result.language_probability, result.language_outside_list) == ("en", 1.0, False)
+        assert (result.language, result.language_probability, result.language_outside_list) == (
+            "en",
+            1.0,
+            False,
+        )
     assert base.transcribe(audio_dir / "pt_fleurs_001.ogg", language="pt-BR").language == "pt"
 
 
@@ -419,18 +429,26 @@ def _two_sided_call(audio_dir: Path, tmp_path: Path) -> tuple[Path, Path, list[t
         turns.append((side, at, at + len(clip) / rate))
         at += len(clip) / rate + 3
     left, right = np.concatenate(sides[0]), np.concatenate(sides[1])
-    return (write_wav(tmp_path / "stereo.wav", [left, right]), write_wav(tmp_path / "mono.wav", [left + right]),
-            turns)
+    return (
+        write_wav(tmp_path / "stereo.wav", [left, right]),
+        write_wav(tmp_path / "mono.wav", [left + right]),
+        turns,
+    )
 
 
-def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(audio_dir: Path, tmp_path: Path) -> None:
+def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(
+    audio_dir: Path, tmp_path: Path
+) -> None:
     from tests.fake_whisper import FakeWhisper
 
     stereo, mixdown, turns = _two_sided_call(audio_dir, tmp_path)
     counts = {}
     shared = TranscribeOptions(share_windows=True)
-    for name, options, path in [("stereo", shared, stereo), ("mono", shared, mixdown),
-                                ("per-channel", TranscribeOptions(share_windows=False), stereo)]:
+    for name, options, path in [
+        ("stereo", shared, stereo),
+        ("mono", shared, mixdown),
+        ("per-channel", TranscribeOptions(share_windows=False), stereo),
+    ]:
         transcriber = Transcriber("base", options=options)
         transcriber._whisper = FakeWhisper()
         result = transcriber.transcribe(path, language="en", channel_roles={0: "agent", 1: "customer"})
@@ -440,7 +458,9 @@ def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(audio
             for segment in result.segments:
                 side = {"agent": 0, "customer": 1}[segment.speaker]
                 assert segment.channel == side
-                assert any(s == side and a - 0.5 <= segment.start and segment.end <= b + 0.5 for s, a, b in turns), segment
+                assert any(
+                    s == side and a - 0.5 <= segment.start and segment.end <= b + 0.5 for s, a, b in turns
+                ), segment
     assert counts["stereo"]["encoder_windows"] <= counts["mono"]["encoder_windows"] + 1
     assert counts["stereo"]["decoded_seconds"] <= counts["mono"]["decoded_seconds"] * 1.1 + 1.0
     assert counts["stereo"]["encoder_windows"] < counts["per-channel"]["encoder_windows"]

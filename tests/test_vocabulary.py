@@ -31,7 +31,9 @@ def speech_file(tmp_path: Path, audio_dir: Path) -> Path:
     return write_wav(tmp_path / "call.wav", [np.concatenate([silence, clip * 0.5, silence])])
 
 
-def fake_transcriber(options: TranscribeOptions | None = None, whisper: FakeWhisper | None = None) -> Transcriber:
+def fake_transcriber(
+    options: TranscribeOptions | None = None, whisper: FakeWhisper | None = None
+) -> Transcriber:
     transcriber = Transcriber("base", options=options)
     transcriber._whisper = whisper or FakeWhisper()  # initialize() keeps a model that is already there
     return transcriber
@@ -39,9 +41,12 @@ def fake_transcriber(options: TranscribeOptions | None = None, whisper: FakeWhis
 
 def test_terms_inline_and_from_file_in_order_without_duplicates(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("PERFTEL_TIMEZONE", raising=False)
-    folder = settings(tmp_path, '[vocabulary]\nterms = ["Vivo Fibra", "Plano Controle"]\nfile = "vocabulary.txt"\n')
-    (folder / "vocabulary.txt").write_text("# produtos\nVivo Fibra\n\n  Vivo   Turbo \nPortabilidade\n",
-                                           encoding="utf-8")
+    folder = settings(
+        tmp_path, '[vocabulary]\nterms = ["Vivo Fibra", "Plano Controle"]\nfile = "vocabulary.txt"\n'
+    )
+    (folder / "vocabulary.txt").write_text(
+        "# produtos\nVivo Fibra\n\n  Vivo   Turbo \nPortabilidade\n", encoding="utf-8"
+    )
     found, problem = company_vocabulary("acme", tmp_path)
     assert problem is None
     assert found.terms == ("Vivo Fibra", "Plano Controle", "Vivo Turbo", "Portabilidade")
@@ -58,7 +63,11 @@ def test_no_vocabulary_section_means_none_and_no_warning(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("content", "says"),
-    [(b"", "is empty"), (b"\n# only a comment\n  \n", "is empty"), ("Aten\u00e7\u00e3o".encode("latin-1"), "not UTF-8")],
+    [
+        (b"", "is empty"),
+        (b"\n# only a comment\n  \n", "is empty"),
+        ("Aten\u00e7\u00e3o".encode("latin-1"), "not UTF-8"),
+    ],
 )
 def test_bad_vocabulary_file_is_named_and_left_out(tmp_path: Path, content: bytes, says: str) -> None:
     folder = settings(tmp_path, '[vocabulary]\nfile = "termos.txt"\n')
@@ -81,8 +90,11 @@ def test_estimate_never_undercounts_the_real_tokenizer(model_cache: Path) -> Non
     from perftel.whisper_models import resolve_model
 
     tokenizer = Tokenizer.from_file(str(Path(resolve_model("tiny.en")) / "tokenizer.json"))
-    for text in ["Vivo Fibra, Plano Controle, Portabilidade", "Atenção: São Paulo, Ribeirão Preto, CPF, LGPD",
-                 "GoTo Connect, Aircall, RingCentral, Twilio, chargeback, upsell"]:
+    for text in [
+        "Vivo Fibra, Plano Controle, Portabilidade",
+        "Atenção: São Paulo, Ribeirão Preto, CPF, LGPD",
+        "GoTo Connect, Aircall, RingCentral, Twilio, chargeback, upsell",
+    ]:
         real = len(tokenizer.encode(" " + text, add_special_tokens=False).ids)
         assert vocabulary.estimate_tokens(text) >= real, text
 
@@ -119,7 +131,9 @@ def test_too_long_vocabulary_is_warned_and_transcription_goes_on(tmp_path: Path,
     terms = ", ".join(f"term{i}" for i in range(MAX_PROMPT_TOKENS + 5))
     options = TranscribeOptions(hotwords=terms, vocabulary_source="data/acme/vocabulary.txt")
     with pytest.warns(VocabularyWarning, match="data/acme/vocabulary.txt is too long"):
-        result = fake_transcriber(options, whisper).transcribe(speech_file(tmp_path, audio_dir), language="en")
+        result = fake_transcriber(options, whisper).transcribe(
+            speech_file(tmp_path, audio_dir), language="en"
+        )
     assert result.segments, "transcription went on"
     assert all(call["hotwords"] is None for call in whisper.calls)
     assert "too long" in result.decoding["vocabulary_problem"] and "vocabulary" not in result.decoding
@@ -159,7 +173,10 @@ def test_transcripts_do_not_keep_the_prompt_read_back(tmp_path: Path, audio_dir:
             out = []
             for segment in found:
                 end = segment.words[-1].end
-                extra = [SimpleNamespace(start=end, end=end, word=f" {t},", probability=0.5) for t in ("A", "B", "C")]
+                extra = [
+                    SimpleNamespace(start=end, end=end, word=f" {t},", probability=0.5)
+                    for t in ("A", "B", "C")
+                ]
                 out.append(SimpleNamespace(**{**vars(segment), "words": segment.words + extra}))
             return iter(out), info
 

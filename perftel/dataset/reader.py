@@ -170,7 +170,9 @@ class Dataset:
         self.refresh()
         if params:
             result = self._con.execute(query, params)
-            to_arrow = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table  # duckdb 2 renamed it
+            to_arrow = (
+                getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+            )  # duckdb 2 renamed it
             return self._con.from_arrow(to_arrow())
         return self._con.sql(query)
 
@@ -288,7 +290,13 @@ class Dataset:
         return self._search_hits(hits, params, start, end, limit)
 
     def _search_scan(
-        self, text: str, speaker: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = 1000
+        self,
+        text: str,
+        speaker: str | None = None,
+        start: Any = None,
+        end: Any = None,
+        *,
+        limit: int | None = 1000,
     ) -> pd.DataFrame:
         """:meth:`search` by scanning every segment's ``text_search`` (the reference the token index is
         tested against; linear in the number of segments)."""
@@ -427,8 +435,11 @@ class Dataset:
         from perftel.analytics.scorecard import SCORECARD_SQL
         from perftel.analytics.tables import attach_tracker_hits
 
-        periods = {"agent": None, "day": "CAST(c.start_local AS DATE)",
-                   "week": "CAST(date_trunc('week', c.start_local) AS DATE)"}
+        periods = {
+            "agent": None,
+            "day": "CAST(c.start_local AS DATE)",
+            "week": "CAST(date_trunc('week', c.start_local) AS DATE)",
+        }
         if by not in periods:
             raise ConfigError(f"by must be one of {', '.join(periods)}, not {by!r}.", field="by")
         where, params = self._where("calls", "c.start_utc", start, end, {})

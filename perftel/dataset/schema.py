@@ -251,7 +251,9 @@ def segment_token_table(segments: pa.Table) -> pa.Table:
         schema=SEGMENT_TOKENS,
     )
     table = table.filter(pc.not_equal(table.column("token"), ""))
-    return table.sort_by([("token", "ascending"), ("recording_id", "ascending"), ("segment_index", "ascending")])
+    return table.sort_by(
+        [("token", "ascending"), ("recording_id", "ascending"), ("segment_index", "ascending")]
+    )
 
 
 # -- row builders -----------------------------------------------------------------------------------
@@ -363,7 +365,9 @@ def _segments(data: dict[str, Any], ctx: TranscriptContext) -> list[dict[str, An
                 "no_speech_prob": seg.get("no_speech_prob"),
             }
         )
-    for before, row, after in zip([None, *rows][: len(rows)], rows, [*rows[1:], None][: len(rows)], strict=True):
+    for before, row, after in zip(
+        [None, *rows][: len(rows)], rows, [*rows[1:], None][: len(rows)], strict=True
+    ):
         row["text_before"] = before["text"] if before else None
         row["text_after"] = after["text"] if after else None
     return rows

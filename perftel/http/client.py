@@ -130,7 +130,9 @@ class ApiClient:
             body = redact_text(response.text, self._secrets())
         what = redact_text(info.message or response.reason_phrase or "error", self._secrets(), limit=200)
         code = f" {info.code}" if info.code else ""
-        message = f"{self.provider} API answered {status}{code}: {what} ({method or response.request.method} {url})"
+        message = (
+            f"{self.provider} API answered {status}{code}: {what} ({method or response.request.method} {url})"
+        )
         kwargs: dict[str, Any] = {
             "provider": self.provider,
             "status_code": status,
@@ -144,7 +146,9 @@ class ApiClient:
         elif status == 404:
             error = NotFoundError(message, **kwargs)
         elif status == 429:
-            error = RateLimitError(message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs)
+            error = RateLimitError(
+                message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kwargs
+            )
         elif status >= 500:
             error = ServerError(message, **kwargs)
         else:
@@ -170,7 +174,9 @@ class ApiClient:
         download's loop, so a failure is never retried ``max_attempts``² times.
         """
         single = getattr(_resolving_url, "active", False)
-        _resolving_url.active = False  # only the first loop inside a URL resolution (not a token refresh in it)
+        _resolving_url.active = (
+            False  # only the first loop inside a URL resolution (not a token refresh in it)
+        )
         attempts = 1 if single or not retry else self.retry.max_attempts
         for attempt in range(1, attempts + 1):
             try:
@@ -215,11 +221,15 @@ class ApiClient:
         """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure."""
         return self._with_retries(
             url,
-            lambda: self._send_once(method, url, params=params, data=data, json=json, headers=headers, auth=auth),
+            lambda: self._send_once(
+                method, url, params=params, data=data, json=json, headers=headers, auth=auth
+            ),
             retry=retry,
         )
 
-    def _send_once(self, method: str, url: str, *, auth: httpx.Auth | None = None, **options: Any) -> httpx.Response:
+    def _send_once(
+        self, method: str, url: str, *, auth: httpx.Auth | None = None, **options: Any
+    ) -> httpx.Response:
         """One paced attempt: the response when it succeeded, else the perftel error raised."""
         extra = {"auth": auth} if auth is not None else {}
         self._paced(url)
@@ -277,7 +287,12 @@ class ApiClient:
         return self._with_retries(url if isinstance(url, str) else "/", attempt_once)
 
     def _download_once(
-        self, url: str, dest_stem: Path, allowed_types: tuple[str, ...], max_bytes: int, recording_id: str | None
+        self,
+        url: str,
+        dest_stem: Path,
+        allowed_types: tuple[str, ...],
+        max_bytes: int,
+        recording_id: str | None,
     ) -> Download:
         self._paced(url)
         try:

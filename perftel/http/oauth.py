@@ -61,7 +61,12 @@ class TokenManager:
     """Gives valid access tokens for one account, refreshing through ``refresh(refresh_token)``."""
 
     def __init__(
-        self, store: TokenStore, refresh: RefreshFn, *, provider: str, margin: float = 300.0,
+        self,
+        store: TokenStore,
+        refresh: RefreshFn,
+        *,
+        provider: str,
+        margin: float = 300.0,
         needs_refresh_token: bool = True,
     ) -> None:
         """``refresh(refresh_token)`` asks the token endpoint for new tokens. With
@@ -88,7 +93,11 @@ class TokenManager:
         with self._lock:
 
             def change(current: TokenState) -> TokenState | None:
-                if current.access_token and current.access_token != stale and current.fresh(0 if force else self.margin):
+                if (
+                    current.access_token
+                    and current.access_token != stale
+                    and current.fresh(0 if force else self.margin)
+                ):
                     return None  # another thread or process refreshed while we waited
                 if not current.refresh_token and self.needs_refresh_token:
                     raise CredentialsError(

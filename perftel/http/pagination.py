@@ -111,7 +111,9 @@ def paginate(
     params = dict(params or {})
     while paginator.has_next_page:
         page_path, page_params = paginator.update_request(path, params)
-        page = client.get_json(page_path, params=page_params or None)  # {} would make httpx drop a next URL's query
+        page = client.get_json(
+            page_path, params=page_params or None
+        )  # {} would make httpx drop a next URL's query
         page_items = items(page) or []
         yield from page_items
         if stop_on_empty and not page_items:

@@ -44,7 +44,10 @@ def redact_url(url: object) -> str:
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
     query = urlencode(
-        [(k, REDACTED if k.lower() in SENSITIVE_PARAMS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)],
+        [
+            (k, REDACTED if k.lower() in SENSITIVE_PARAMS else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
         safe=":",
     )
     segments = [
@@ -60,7 +63,11 @@ def redact_text(text: str, secrets: list[str] | tuple[str, ...] = (), *, limit: 
         if secret and len(secret) >= 4:
             text = text.replace(secret, REDACTED)
     text = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+", r"\1" + REDACTED, text)
-    text = re.sub(r'(?i)("?(?:access_token|refresh_token|client_secret|password|token)"?\s*[:=]\s*"?)[^",&\s}]+', r"\1" + REDACTED, text)
+    text = re.sub(
+        r'(?i)("?(?:access_token|refresh_token|client_secret|password|token)"?\s*[:=]\s*"?)[^",&\s}]+',
+        r"\1" + REDACTED,
+        text,
+    )
     return text if len(text) <= limit else text[:limit] + "…"
 
 

@@ -38,7 +38,9 @@ STATUSES = ["answered", "missed"]
 COLOURS = {"INBOUND": "#1f77b4", "OUTBOUND": "#ff7f0e", "answered": "#2ca02c", "missed": "#d62728"}
 LABELS = {"INBOUND": "Inbound", "OUTBOUND": "Outbound", "answered": "Answered", "missed": "Missed"}
 #: what an empty chart says when the caller gives no sentence of its own
-NO_DATA = "No calls match these filters: widen the dates or clear a filter (or sync more calls in notebook 01)."
+NO_DATA = (
+    "No calls match these filters: widen the dates or clear a filter (or sync more calls in notebook 01)."
+)
 TRANSCRIPT_COLUMNS = [
     "recording_id",
     "call_id",
@@ -361,7 +363,13 @@ def empty_figure(title: str, message: str = NO_DATA, height: int = 320) -> go.Fi
     """A chart with no data: its title and a sentence saying what to do, no axes."""
     fig = go.Figure()
     fig.add_annotation(
-        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14, color="#555")
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font=dict(size=14, color="#555"),
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -387,9 +395,15 @@ def calls_per_day_chart(per_day: pd.DataFrame, *, empty: str = NO_DATA) -> go.Fi
     """Stacked bars from a :func:`calls_per_day` table."""
     if per_day.empty or per_day["calls"].sum() == 0:
         return empty_figure("Calls per day", empty)
-    table = per_day.assign(day=_day_labels(per_day["day"]).to_numpy(), direction=per_day["direction"].map(LABELS))
+    table = per_day.assign(
+        day=_day_labels(per_day["day"]).to_numpy(), direction=per_day["direction"].map(LABELS)
+    )
     fig = px.bar(
-        table, x="day", y="calls", color="direction", barmode="stack",
+        table,
+        x="day",
+        y="calls",
+        color="direction",
+        barmode="stack",
         color_discrete_map={LABELS[k]: COLOURS[k] for k in DIRECTIONS},
         category_orders={"direction": [LABELS[d] for d in DIRECTIONS]},
     )
@@ -398,13 +412,19 @@ def calls_per_day_chart(per_day: pd.DataFrame, *, empty: str = NO_DATA) -> go.Fi
     return _layout(fig, "Calls per day")
 
 
-def calls_per_hour_chart(per_hour: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA) -> go.Figure:
+def calls_per_hour_chart(
+    per_hour: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA
+) -> go.Figure:
     """Grouped bars from a :func:`calls_per_hour` table; the axis names the zone."""
     if per_hour.empty or per_hour["calls"].sum() == 0:
         return empty_figure("Calls per hour of day", empty)
     table = per_hour.assign(direction=per_hour["direction"].map(LABELS))
     fig = px.bar(
-        table, x="hour", y="calls", color="direction", barmode="group",
+        table,
+        x="hour",
+        y="calls",
+        color="direction",
+        barmode="group",
         color_discrete_map={LABELS[k]: COLOURS[k] for k in DIRECTIONS},
         category_orders={"direction": [LABELS[d] for d in DIRECTIONS]},
     )
@@ -423,7 +443,12 @@ def answered_chart(per_day: pd.DataFrame, *, empty: str = NO_DATA) -> go.Figure:
         share=per_day["share"].map("{:.0%}".format),
     )
     fig = px.bar(
-        table, x="day", y="calls", color="status", barmode="stack", hover_data={"share": True},
+        table,
+        x="day",
+        y="calls",
+        color="status",
+        barmode="stack",
+        hover_data={"share": True},
         color_discrete_map={LABELS[k]: COLOURS[k] for k in STATUSES},
         category_orders={"status": [LABELS[s] for s in STATUSES]},
     )
@@ -441,7 +466,11 @@ def duration_chart(bins: pd.DataFrame, *, empty: str = NO_DATA) -> go.Figure:
         status=bins["status"].map(LABELS),
     )
     fig = px.bar(
-        table, x="bin", y="calls", color="status", barmode="stack",
+        table,
+        x="bin",
+        y="calls",
+        color="status",
+        barmode="stack",
         color_discrete_map={LABELS[k]: COLOURS[k] for k in STATUSES},
         category_orders={"status": [LABELS[s] for s in STATUSES]},
     )
@@ -450,7 +479,9 @@ def duration_chart(bins: pd.DataFrame, *, empty: str = NO_DATA) -> go.Figure:
     return _layout(fig, "Call duration")
 
 
-def talk_time_chart(talk: pd.DataFrame, *, empty: str = "No transcribed speech matches these filters.") -> go.Figure:
+def talk_time_chart(
+    talk: pd.DataFrame, *, empty: str = "No transcribed speech matches these filters."
+) -> go.Figure:
     """Minutes of speech per agent / channel from a :func:`talk_time` table."""
     if talk.empty:
         return empty_figure("Talk time by agent / channel", empty)
@@ -460,7 +491,10 @@ def talk_time_chart(talk: pd.DataFrame, *, empty: str = "No transcribed speech m
         share=talk["share"].map("{:.0%}".format),
     )
     fig = px.bar(
-        table, x="minutes", y="who", orientation="h",
+        table,
+        x="minutes",
+        y="who",
+        orientation="h",
         hover_data={"talk": True, "calls": True, "share": True, "minutes": False},
     )
     fig.update_traces(marker_color="#4c78a8")
@@ -469,15 +503,21 @@ def talk_time_chart(talk: pd.DataFrame, *, empty: str = "No transcribed speech m
     return _layout(fig, "Talk time by agent / channel", height=max(260, 60 + 32 * len(table)))
 
 
-def calls_per_day_figure(calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA) -> go.Figure:
+def calls_per_day_figure(
+    calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA
+) -> go.Figure:
     return calls_per_day_chart(calls_per_day(calls, tz), empty=empty)
 
 
-def calls_per_hour_figure(calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA) -> go.Figure:
+def calls_per_hour_figure(
+    calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA
+) -> go.Figure:
     return calls_per_hour_chart(calls_per_hour(calls, tz), tz, empty=empty)
 
 
-def answered_figure(calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA) -> go.Figure:
+def answered_figure(
+    calls: pd.DataFrame, tz: str | ZoneInfo | None = "UTC", *, empty: str = NO_DATA
+) -> go.Figure:
     return answered_chart(answered_per_day(calls, tz), empty=empty)
 
 
@@ -485,7 +525,9 @@ def duration_figure(calls: pd.DataFrame, *, empty: str = NO_DATA) -> go.Figure:
     return duration_chart(duration_bins(calls), empty=empty)
 
 
-def talk_time_figure(segments: pd.DataFrame, *, empty: str = "No transcribed speech matches these filters.") -> go.Figure:
+def talk_time_figure(
+    segments: pd.DataFrame, *, empty: str = "No transcribed speech matches these filters."
+) -> go.Figure:
     return talk_time_chart(talk_time(segments), empty=empty)
 
 
@@ -534,7 +576,9 @@ def timeline_figure(segments: pd.DataFrame, *, duration: float | None = None) ->
                 hovertemplate="%{customdata[0]} %{customdata[1]}<extra></extra>",
             )
         )
-    fig.update_xaxes(title="seconds from the start of the recording", range=[0, duration or segments["end"].max()])
+    fig.update_xaxes(
+        title="seconds from the start of the recording", range=[0, duration or segments["end"].max()]
+    )
     fig.update_yaxes(title="", autorange="reversed")
     fig.update_layout(barmode="overlay", showlegend=False)
     return _layout(fig, "Who spoke when", height=120 + 40 * segments["who"].nunique())

@@ -49,7 +49,9 @@ class CredentialsForm:
         sandbox: Any = None,
     ) -> None:
         self.store = store or CredentialStore()
-        self.sandbox = sandbox  # a running perftel sandbox: offers its demo credentials (sandbox companies only)
+        self.sandbox = (
+            sandbox  # a running perftel sandbox: offers its demo credentials (sandbox companies only)
+        )
         self.errors: dict[str, str] = {}
         self.status = ConnectionStatus(False, "")
         self.saved = False
@@ -169,7 +171,9 @@ class CredentialsForm:
             )
             self.fields[spec.name] = widget
             self._labels[spec.name] = w.HTML()
-            widget.observe(guarded(lambda name=spec.name: self._field_changed(name), self.status_html), "value")
+            widget.observe(
+                guarded(lambda name=spec.name: self._field_changed(name), self.status_html), "value"
+            )
             rows.append(self._row(widget, spec.name))
         self._fields_box.children = tuple(rows)
         self._show_existing()

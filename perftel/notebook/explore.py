@@ -64,7 +64,9 @@ def _excerpt(text: str, limit: int) -> str:
 def call_rows(calls: pd.DataFrame, transcripts: pd.DataFrame) -> pd.DataFrame:
     """The explorer's list: one row per call with its first transcript's ``recording_id`` and ``text``
     (missing for a missed or unrecorded call)."""
-    first = transcripts.dropna(subset=["call_id"]).drop_duplicates("call_id")[["call_id", "recording_id", "text"]]
+    first = transcripts.dropna(subset=["call_id"]).drop_duplicates("call_id")[
+        ["call_id", "recording_id", "text"]
+    ]
     rows = calls.merge(first, how="left", left_on="id", right_on="call_id").drop(columns="call_id")
     return rows
 
@@ -105,7 +107,9 @@ def calls_table_html(
     )
 
 
-def transcript_table_html(transcripts: pd.DataFrame, *, limit: int = 50, excerpt: int = 90, tz: str = "UTC") -> str:
+def transcript_table_html(
+    transcripts: pd.DataFrame, *, limit: int = 50, excerpt: int = 90, tz: str = "UTC"
+) -> str:
     """The transcript list as a compact HTML table (kept for scripts; the explorer lists calls)."""
     if transcripts.empty:
         return "<p class='perftel-empty'><i>No transcript matches the filters.</i></p>"
@@ -149,29 +153,51 @@ class CallExplorer:
         self, dataset: Dataset, *, start=None, end=None, page_size: int = 12, autoplay: bool = False
     ) -> None:
         if not isinstance(dataset, Dataset):
-            raise TypeError("CallExplorer takes a dataset: nb.CallExplorer(nb.open_dataset(company, data_dir)).")
+            raise TypeError(
+                "CallExplorer takes a dataset: nb.CallExplorer(nb.open_dataset(company, data_dir))."
+            )
         self.dataset, self.tz, self.page_size, self.page = dataset, zone_name(dataset.tz), page_size, 0
         first, last = first_day_last_day(dataset) if start is None or end is None else (start, end)
         narrow = {"description_width": "initial"}
         self.start = w.DatePicker(
-            value=start or first, description="From", style=narrow, layout=w.Layout(width="210px"),
+            value=start or first,
+            description="From",
+            style=narrow,
+            layout=w.Layout(width="210px"),
         )
         self.end = w.DatePicker(
-            value=end or last, description="To", style=narrow, layout=w.Layout(width="190px"),
+            value=end or last,
+            description="To",
+            style=narrow,
+            layout=w.Layout(width="190px"),
         )
         self.direction = w.Dropdown(
-            options=[(ANY, ANY), ("inbound", "INBOUND"), ("outbound", "OUTBOUND")], value=ANY,
-            description="Direction", style=narrow, layout=w.Layout(width="190px"),
+            options=[(ANY, ANY), ("inbound", "INBOUND"), ("outbound", "OUTBOUND")],
+            value=ANY,
+            description="Direction",
+            style=narrow,
+            layout=w.Layout(width="190px"),
         )
         self.answered = w.Dropdown(
-            options=[ANY, ANSWERED, MISSED], value=ANY, description="Answered", style=narrow,
+            options=[ANY, ANSWERED, MISSED],
+            value=ANY,
+            description="Answered",
+            style=narrow,
             layout=w.Layout(width="190px"),
         )
         self.words = w.Text(
-            description="Words", placeholder="words in the transcript", style=narrow, layout=w.Layout(width="300px")
+            description="Words",
+            placeholder="words in the transcript",
+            style=narrow,
+            layout=w.Layout(width="300px"),
         )
-        self.sort = w.Dropdown(options=list(SORTS), value="newest first", description="Sort", style=narrow,
-                               layout=w.Layout(width="200px"))
+        self.sort = w.Dropdown(
+            options=list(SORTS),
+            value="newest first",
+            description="Sort",
+            style=narrow,
+            layout=w.Layout(width="200px"),
+        )
         self.count = w.HTML()
         self.table = w.HTML(layout=w.Layout(width="100%"))
         self.prev_button = w.Button(description="‹ Previous", layout=w.Layout(width="110px"))
@@ -198,7 +224,11 @@ class CallExplorer:
         self.next_button.on_click(guarded(lambda: self._show_page(self.page + 1), self.message))
         self.call.observe(guarded(lambda: self.open_call(self.call.value), self.message), names="value")
         left = w.VBox(
-            [self.count, self.table, w.HBox([self.prev_button, self.page_label, self.next_button, self.sort])],
+            [
+                self.count,
+                self.table,
+                w.HBox([self.prev_button, self.page_label, self.next_button, self.sort]),
+            ],
             layout=w.Layout(width="58%", padding="0 12px 0 0"),
         )
         right = w.VBox(
@@ -252,7 +282,9 @@ class CallExplorer:
             matches = store_word_matches(ds, words, *period)
             recordings = list(matches["recording_id"])
             filters["call_ids"] = list(matches["call_id"].dropna())
-        self.filtered = store_transcripts(ds, *period, recording_ids=recordings, excerpt=self.EXCERPT, **filters)
+        self.filtered = store_transcripts(
+            ds, *period, recording_ids=recordings, excerpt=self.EXCERPT, **filters
+        )
         calls = store_calls(ds, *period, **filters)
         self.calls = calls
         self.rows = call_rows(calls, self.filtered)
@@ -267,12 +299,18 @@ class CallExplorer:
         )
         self._show_page(0)
         column, ascending = SORTS[self.sort.value]
-        recorded = self.rows.dropna(subset=["recording_id"]).sort_values(column, ascending=ascending, kind="stable")
+        recorded = self.rows.dropna(subset=["recording_id"]).sort_values(
+            column, ascending=ascending, kind="stable"
+        )
         options = [  # in the list's order, so the first one opened is the first one listed
-            (f"{when} · {str(r.direction).capitalize()} · {r.agents or '–'} · {clock(r.duration_seconds)}",
-             r.recording_id)
+            (
+                f"{when} · {str(r.direction).capitalize()} · {r.agents or '–'} · {clock(r.duration_seconds)}",
+                r.recording_id,
+            )
             for r, when in zip(
-                recorded.itertuples(), local_times(recorded["started_at"], self.tz, "%d %b %H:%M"), strict=True
+                recorded.itertuples(),
+                local_times(recorded["started_at"], self.tz, "%d %b %H:%M"),
+                strict=True,
             )
         ]
         self.call.options = options
@@ -289,7 +327,9 @@ class CallExplorer:
         shown = ordered.iloc[self.page * self.page_size : (self.page + 1) * self.page_size]
         self.table.value = calls_table_html(shown, self.tz, empty=self._empty_message())
         first = self.page * self.page_size + 1
-        self.page_label.value = f"{first}–{first + len(shown) - 1} of {len(ordered)}" if len(ordered) else "no calls"
+        self.page_label.value = (
+            f"{first}–{first + len(shown) - 1} of {len(ordered)}" if len(ordered) else "no calls"
+        )
         self.prev_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
 

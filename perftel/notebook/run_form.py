@@ -199,7 +199,12 @@ class SyncForm:
         self.run_button.on_click(guarded(self.run, self.status))
         self.cancel_button.on_click(guarded(self.cancel, self.status))
         # a "fix this first" message goes as soon as it is fixed
-        for widget in (self.dates.start, self.dates.end, self.credentials.company, self.credentials.status_html):
+        for widget in (
+            self.dates.start,
+            self.dates.end,
+            self.credentials.company,
+            self.credentials.status_html,
+        ):
             widget.observe(guarded(self._recheck, self.status), names="value")
         self.widget = w.VBox(
             [

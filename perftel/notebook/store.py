@@ -88,7 +88,9 @@ def store_calls(ds: Dataset, start: Any = None, end: Any = None, **filters: Any)
     day and hour (local), status (answered/missed) — the columns of ``CompanyStorage.calls_frame`` plus
     :func:`perftel.notebook.charts.add_time_columns`."""
     where, params = _where(ds, start, end, **filters)
-    return _frame(ds, f"SELECT {_CALL_COLUMNS} FROM calls c WHERE {where} ORDER BY c.start_utc, c.call_id", params)
+    return _frame(
+        ds, f"SELECT {_CALL_COLUMNS} FROM calls c WHERE {where} ORDER BY c.start_utc, c.call_id", params
+    )
 
 
 def store_transcripts(
@@ -155,7 +157,9 @@ def store_calls_per_day(ds: Dataset, start: Any = None, end: Any = None, **filte
     if counts.empty:
         return pd.DataFrame(columns=["day", "direction", "calls"])
     counts["day"] = pd.to_datetime(counts["day"]).dt.date
-    grid = pd.MultiIndex.from_product([_days(start, end, counts["day"]), DIRECTIONS], names=["day", "direction"])
+    grid = pd.MultiIndex.from_product(
+        [_days(start, end, counts["day"]), DIRECTIONS], names=["day", "direction"]
+    )
     table = counts.set_index(["day", "direction"])["calls"].reindex(grid, fill_value=0)
     return table.astype(int).rename("calls").reset_index()
 
@@ -199,7 +203,9 @@ def store_duration_bins(
     """Calls per duration bin and status: ``start`` (s), ``end`` (s), ``status``, ``calls``; ``width`` (s)
     defaults to a round size giving about 12 bins (as :func:`perftel.notebook.charts.duration_bins`)."""
     where, params = _where(ds, start, end, **filters)
-    longest = _frame(ds, f"SELECT max(c.duration_seconds) AS s FROM calls c WHERE {where}", params)["s"].iloc[0]
+    longest = _frame(ds, f"SELECT max(c.duration_seconds) AS s FROM calls c WHERE {where}", params)["s"].iloc[
+        0
+    ]
     if longest is None or pd.isna(longest):
         return pd.DataFrame(columns=["start", "end", "status", "calls"])
     if width is None:
@@ -238,7 +244,9 @@ def store_talk_time(ds: Dataset, start: Any = None, end: Any = None, **filters: 
     )
     if table.empty:
         return pd.DataFrame(columns=["who", "talk_seconds", "calls", "share"])
-    table["share"] = table["talk_seconds"] / table["talk_seconds"].sum() if table["talk_seconds"].sum() else 0.0
+    table["share"] = (
+        table["talk_seconds"] / table["talk_seconds"].sum() if table["talk_seconds"].sum() else 0.0
+    )
     return table
 
 
@@ -272,7 +280,13 @@ def store_summary(ds: Dataset, start: Any = None, end: Any = None, **filters: An
 
 
 def store_figures(
-    ds: Dataset, start: Any = None, end: Any = None, *, empty: str = NO_DATA, talk: bool = True, **filters: Any
+    ds: Dataset,
+    start: Any = None,
+    end: Any = None,
+    *,
+    empty: str = NO_DATA,
+    talk: bool = True,
+    **filters: Any,
 ) -> dict[str, go.Figure]:
     """Every chart of a period by name (calls_per_day, calls_per_hour, answered, duration, talk_time),
     each drawn from its SQL aggregate; ``empty`` is what a chart without data says."""
@@ -310,7 +324,9 @@ def store_segments(ds: Dataset, recording_id: str) -> pd.DataFrame:
 
 def first_day_last_day(ds: Dataset) -> tuple[Any, Any]:
     """The local days of the company's first and last call (``None, None`` without calls)."""
-    row = ds.sql("SELECT min(CAST(start_local AS DATE)) AS a, max(CAST(start_local AS DATE)) AS b FROM calls").df()
+    row = ds.sql(
+        "SELECT min(CAST(start_local AS DATE)) AS a, max(CAST(start_local AS DATE)) AS b FROM calls"
+    ).df()
     first, last = row["a"].iloc[0], row["b"].iloc[0]
     if first is None or pd.isna(first):
         return None, None

@@ -93,7 +93,11 @@ class Provider(abc.ABC):
         """The credential fields (and a stored ``access_token``/``expires_at``) in ``values``, stripped;
         blank ones dropped, unknown keys ignored."""
         known = {f.name for f in cls.credential_fields} | {"access_token", "expires_at"}
-        return {k: str(v).strip() for k, v in (values or {}).items() if k in known and v is not None and str(v).strip()}
+        return {
+            k: str(v).strip()
+            for k, v in (values or {}).items()
+            if k in known and v is not None and str(v).strip()
+        }
 
     @classmethod
     def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
@@ -163,7 +167,12 @@ class Provider(abc.ABC):
         return company_settings(self.company_id).timezone
 
     def download_recording(
-        self, recording_id: str, output_dir: str | Path, filename_prefix: str = "call", *, recording: Recording | None = None
+        self,
+        recording_id: str,
+        output_dir: str | Path,
+        filename_prefix: str = "call",
+        *,
+        recording: Recording | None = None,
     ) -> Path:
         """Download one recording to ``output_dir/<prefix>_<recording-id>.<ext>``; returns the path.
 
@@ -180,12 +189,18 @@ class Provider(abc.ABC):
         return inside(Path(output_dir), f"{safe_name(filename_prefix)}_{safe_name(recording_id)}")
 
     @classmethod
-    def existing_recording(cls, output_dir: str | Path, filename_prefix: str, recording_id: str) -> Path | None:
+    def existing_recording(
+        cls, output_dir: str | Path, filename_prefix: str, recording_id: str
+    ) -> Path | None:
         """The finished file of a recording downloaded earlier, if any."""
         stem = cls.recording_stem(output_dir, filename_prefix, recording_id)
         for ext in sorted(AUDIO_SUFFIXES):
             candidate = stem.with_name(stem.name + ext)
-            if candidate.is_file() and not candidate.name.endswith(PARTIAL_SUFFIX) and candidate.stat().st_size > 0:
+            if (
+                candidate.is_file()
+                and not candidate.name.endswith(PARTIAL_SUFFIX)
+                and candidate.stat().st_size > 0
+            ):
                 return candidate
         return None
 
@@ -198,7 +213,9 @@ class Provider(abc.ABC):
     def _connect(self) -> str: ...
 
     @abc.abstractmethod
-    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]: ...
+    def iter_calls(
+        self, start: datetime, end: datetime, *, answered_only: bool = False
+    ) -> Iterator[CallMetadata]: ...
 
     @abc.abstractmethod
     def _download(self, recording_id: str, dest_stem: Path) -> Path: ...

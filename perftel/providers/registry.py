@@ -54,7 +54,9 @@ def get_provider_class(name: str) -> type[Provider]:
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
-        raise ConfigError(f"The {key} provider is not available in this version of perftel.", field="provider") from exc
+        raise ConfigError(
+            f"The {key} provider is not available in this version of perftel.", field="provider"
+        ) from exc
     return getattr(module, attr)
 
 
@@ -81,4 +83,11 @@ def create_provider(
         UnknownProviderError: listing the valid names.
     """
     cls = get_provider_class(name)
-    return cls(company_id, base_url=base_url, credentials=credentials, store=store, transport=transport, verify=verify)
+    return cls(
+        company_id,
+        base_url=base_url,
+        credentials=credentials,
+        store=store,
+        transport=transport,
+        verify=verify,
+    )

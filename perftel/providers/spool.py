@@ -92,13 +92,17 @@ class Spool:
 
     def members(self, table: str, group: str) -> list[Row]:
         """The rows of one group, in listing order."""
-        cursor = self._db.execute(f"SELECT body FROM {self._table(table)} WHERE grp = ? ORDER BY seq", (group,))
+        cursor = self._db.execute(
+            f"SELECT body FROM {self._table(table)} WHERE grp = ? ORDER BY seq", (group,)
+        )
         return [_unpack(body) for (body,) in cursor]
 
     def groups(self, table: str) -> Iterator[str]:
         """Every group, earliest first (by its earliest row; then by name)."""
         t = self._table(table)
-        cursor = self._db.execute(f"SELECT grp FROM {t} WHERE grp IS NOT NULL GROUP BY grp ORDER BY MIN(start), grp")
+        cursor = self._db.execute(
+            f"SELECT grp FROM {t} WHERE grp IS NOT NULL GROUP BY grp ORDER BY MIN(start), grp"
+        )
         for (group,) in cursor:
             yield group
 

@@ -63,7 +63,9 @@ DEFAULT_HISTORY = timedelta(days=183)  # what /v1/calls lists without ``from`` (
 OLDEST = timedelta(days=3660)  # calls older than this do not exist here
 
 
-def aircall_error(status: int, error: str, troubleshoot: str, headers: dict[str, str] | None = None) -> SandboxResponse:
+def aircall_error(
+    status: int, error: str, troubleshoot: str, headers: dict[str, str] | None = None
+) -> SandboxResponse:
     return json_response(status, {"error": error, "troubleshoot": troubleshoot}, headers)
 
 
@@ -146,9 +148,19 @@ class AircallSandbox(SandboxServer):
         super().__init__(host=host, port=port)
         self.seed, self.calls_per_day, self.listing_cap = seed, float(calls_per_day), int(listing_cap)
         self.max_per_page, self.default_per_page = int(max_per_page), int(default_per_page)
-        self.rate_limit, self.rate_window, self.enforce_rate_limit = int(rate_limit), float(rate_window), enforce_rate_limit
-        self.recording_ttl, self.to_inclusive, self.media_format = int(math.ceil(recording_ttl)), to_inclusive, media_format
-        self.pinned_calls = tuple(sorted(int(_unix(p)) for p in pinned_calls))  # repeats: several calls that second
+        self.rate_limit, self.rate_window, self.enforce_rate_limit = (
+            int(rate_limit),
+            float(rate_window),
+            enforce_rate_limit,
+        )
+        self.recording_ttl, self.to_inclusive, self.media_format = (
+            int(math.ceil(recording_ttl)),
+            to_inclusive,
+            media_format,
+        )
+        self.pinned_calls = tuple(
+            sorted(int(_unix(p)) for p in pinned_calls)
+        )  # repeats: several calls that second
         rng = data._rng(seed, "aircall-account")
         self.api_id = rng.randbytes(16).hex()
         self.api_token = rng.randbytes(16).hex()
@@ -193,7 +205,11 @@ class AircallSandbox(SandboxServer):
             ("api_token", self.api_token),
             ("access_token", f"{self.access_token}  (Bearer, like a partner OAuth install)"),
             ("listing cap", str(self.listing_cap)),
-            ("rate limit", f"{self.rate_limit} requests / {self.rate_window:g} s" + ("" if self.enforce_rate_limit else " (not enforced)")),
+            (
+                "rate limit",
+                f"{self.rate_limit} requests / {self.rate_window:g} s"
+                + ("" if self.enforce_rate_limit else " (not enforced)"),
+            ),
             ("recording URL TTL", f"{self.recording_ttl} s"),
             ("audio", encoded_media(self.speech.by_language["en"][0], self.media_format)[1]),
         ]
@@ -211,7 +227,9 @@ class AircallSandbox(SandboxServer):
                 self._server_error_count += 1
                 odd = self._server_error_count % 2 == 1
             if odd:
-                return aircall_error(503, "Service Unavailable", "Aircall is temporarily unavailable, retry later")
+                return aircall_error(
+                    503, "Service Unavailable", "Aircall is temporarily unavailable, retry later"
+                )
             return aircall_error(500, "Internal Server Error", "Something went wrong on our side")
         now = time.time()
         with self._lock:
@@ -222,12 +240,21 @@ class AircallSandbox(SandboxServer):
                     self._window_start, self._window_used = now, 0
                 limited = self.enforce_rate_limit and self._window_used >= self.rate_limit
                 self._window_used += 0 if limited else 1
-                remaining = max(0, self.rate_limit - self._window_used) if self.enforce_rate_limit else self.rate_limit
+                remaining = (
+                    max(0, self.rate_limit - self._window_used)
+                    if self.enforce_rate_limit
+                    else self.rate_limit
+                )
                 reset = self._window_start + self.rate_window
-        headers = {"X-AircallApi-Limit": str(self.rate_limit), "X-AircallApi-Remaining": str(remaining),
-                   "X-AircallApi-Reset": str(math.ceil(reset))}
+        headers = {
+            "X-AircallApi-Limit": str(self.rate_limit),
+            "X-AircallApi-Remaining": str(remaining),
+            "X-AircallApi-Reset": str(math.ceil(reset)),
+        }
         if limited:
-            return aircall_error(429, "Too Many Requests", "Rate limit reached: wait until X-AircallApi-Reset", headers)
+            return aircall_error(
+                429, "Too Many Requests", "Rate limit reached: wait until X-AircallApi-Reset", headers
+            )
         response = super().dispatch(request)
         response.headers.update(headers)
         return response
@@ -250,7 +277,9 @@ class AircallSandbox(SandboxServer):
         if not request.path.startswith("/v1/"):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
-            return aircall_error(405, "Method Not Allowed", f"{request.method} is not allowed on {request.path}")
+            return aircall_error(
+                405, "Method Not Allowed", f"{request.method} is not allowed on {request.path}"
+            )
         return aircall_error(404, "Not found", f"No resource at {request.path}")
 
     # --- calls ------------------------------------------------------------------------------
@@ -262,7 +291,9 @@ class AircallSandbox(SandboxServer):
             page = int(q.get("page") or 1)
             per_page = int(q.get("per_page") or self.default_per_page)
         except ValueError:
-            return aircall_error(400, "Bad Request", "from and to are UNIX timestamps; page and per_page are integers")
+            return aircall_error(
+                400, "Bad Request", "from and to are UNIX timestamps; page and per_page are integers"
+            )
         order = q.get("order") or "asc"
         if order not in ("asc", "desc") or page < 1 or per_page < 1:
             return aircall_error(400, "Bad Request", "order is asc or desc; page and per_page are at least 1")
@@ -273,19 +304,26 @@ class AircallSandbox(SandboxServer):
         visible = calls[: self.listing_cap]
         first = (page - 1) * per_page
         if first >= len(visible) > 0 and len(calls) > self.listing_cap:
-            return aircall_error(400, "Bad Request", f"Pagination is limited to {self.listing_cap} items: narrow from/to")
+            return aircall_error(
+                400, "Bad Request", f"Pagination is limited to {self.listing_cap} items: narrow from/to"
+            )
         items = visible[first : first + per_page]
 
         def link(number: int) -> str:
             return f"{self.base_url}/v1/calls?{urlencode({**q, 'page': number, 'per_page': per_page})}"
 
         meta = {
-            "count": len(items), "total": len(calls), "current_page": page, "per_page": per_page,
+            "count": len(items),
+            "total": len(calls),
+            "current_page": page,
+            "per_page": per_page,
             "next_page_link": link(page + 1) if first + per_page < len(visible) else None,
             "previous_page_link": link(page - 1) if page > 1 else None,
         }
         contacts = q.get("fetch_contact", "").lower() == "true"
-        return json_response(200, {"calls": [self._public(c, contacts=contacts) for c in items], "meta": meta})
+        return json_response(
+            200, {"calls": [self._public(c, contacts=contacts) for c in items], "meta": meta}
+        )
 
     def _one(self, request: SandboxRequest) -> SandboxResponse:
         found = self._find(request.params["call_id"])
@@ -359,20 +397,33 @@ class AircallSandbox(SandboxServer):
         return f"{self.media_base_url}/{folder}/{ident}.mp3?{urlencode(query)}"
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
-        request.note = "authorization header present" if request.has_authorization else "no authorization header"
+        request.note = (
+            "authorization header present" if request.has_authorization else "no authorization header"
+        )
         if request.has_authorization:
-            return _s3_error(400, "InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm "
-                             "query parameter, Signature query string parameter or the Authorization header should be specified")
+            return _s3_error(
+                400,
+                "InvalidArgument",
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm "
+                "query parameter, Signature query string parameter or the Authorization header should be specified",
+            )
         kind = "recording" if request.path.startswith("/recordings/") else "voicemail"
         ident = request.params["name"].removesuffix(".mp3")
         q = request.query
         stamp, ttl, given = q.get("X-Amz-Date", ""), q.get("X-Amz-Expires", ""), q.get("X-Amz-Signature", "")
         with self._lock:
             generation = self._link_generation
-        matches = [g for g in range(generation, -1, -1)
-                   if hmac.compare_digest(given, self._signature(kind, ident, stamp, ttl, g))]
+        matches = [
+            g
+            for g in range(generation, -1, -1)
+            if hmac.compare_digest(given, self._signature(kind, ident, stamp, ttl, g))
+        ]
         if not matches:
-            return _s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+            return _s3_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
         try:
             signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
         except ValueError:
@@ -382,7 +433,9 @@ class AircallSandbox(SandboxServer):
         call = self._find(ident)
         if call is None or call.audio != kind:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        body, content_type = encoded_media(self.speech.pick(call.language, call.media_index), self.media_format)
+        body, content_type = encoded_media(
+            self.speech.pick(call.language, call.media_index), self.media_format
+        )
         truncate = len(body) // 2 if self.faults.take("truncate_media") else None
         return bytes_response(body, content_type, truncate_to=truncate)
 

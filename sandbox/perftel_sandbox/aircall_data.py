@@ -28,17 +28,38 @@ USERS = tuple(
     for i, a in enumerate(AGENTS)
 )
 NUMBERS = {
-    "en": {"id": 2001, "name": "Support US", "digits": "+1 415-555-0100", "country": "US",
-           "time_zone": "America/Los_Angeles"},
-    "pt": {"id": 2002, "name": "Suporte Brasil", "digits": "+55 11 4003-0100", "country": "BR",
-           "time_zone": "America/Sao_Paulo"},
+    "en": {
+        "id": 2001,
+        "name": "Support US",
+        "digits": "+1 415-555-0100",
+        "country": "US",
+        "time_zone": "America/Los_Angeles",
+    },
+    "pt": {
+        "id": 2002,
+        "name": "Suporte Brasil",
+        "digits": "+55 11 4003-0100",
+        "country": "BR",
+        "time_zone": "America/Sao_Paulo",
+    },
 }
 TEAMS = {"en": {"id": 3001, "name": "Support"}, "pt": {"id": 3002, "name": "Suporte"}}
 TAGS = ({"id": 4001, "name": "billing"}, {"id": 4002, "name": "urgent"}, {"id": 4003, "name": "follow-up"})
-CONTACTS = (("Margaret", "Ellison", "ACME Logistics"), ("Björn", "Þórsson", ""), ("Renée", "O'Brien", "Bistro Renée"),
-            ("João", "Gonçalves", "Padaria Central"), ("Ana", "Lima", ""))
-MISSED_REASONS = ("out_of_opening_hours", "short_abandoned", "abandoned_in_ivr", "abandoned_in_classic",
-                  "no_available_agent", "agents_did_not_answer")
+CONTACTS = (
+    ("Margaret", "Ellison", "ACME Logistics"),
+    ("Björn", "Þórsson", ""),
+    ("Renée", "O'Brien", "Bistro Renée"),
+    ("João", "Gonçalves", "Padaria Central"),
+    ("Ana", "Lima", ""),
+)
+MISSED_REASONS = (
+    "out_of_opening_hours",
+    "short_abandoned",
+    "abandoned_in_ivr",
+    "abandoned_in_classic",
+    "no_available_agent",
+    "agents_did_not_answer",
+)
 _VOICEMAIL_REASONS = {"out_of_opening_hours", "no_available_agent", "agents_did_not_answer"}
 
 
@@ -88,9 +109,16 @@ def _make(rng: random.Random, seed: int, started: int) -> dict:
     contact = None
     if not anonymous and rng.random() < 0.35:
         first, last, company = rng.choice(CONTACTS)
-        contact = {"id": 5000 + rng.randrange(1000), "first_name": first, "last_name": last,
-                   "company_name": company or None, "information": None, "is_shared": True,
-                   "phone_numbers": [{"id": rng.randrange(10**6), "label": "Work", "value": digits}], "emails": []}
+        contact = {
+            "id": 5000 + rng.randrange(1000),
+            "first_name": first,
+            "last_name": last,
+            "company_name": company or None,
+            "information": None,
+            "is_shared": True,
+            "phone_numbers": [{"id": rng.randrange(10**6), "label": "Work", "value": digits}],
+            "emails": [],
+        }
     with_user = answered or not inbound or reason == "agents_did_not_answer"
     ended = started + ring + talk
     return {
@@ -112,8 +140,16 @@ def _make(rng: random.Random, seed: int, started: int) -> dict:
         "voicemail": None,
         "voicemail_short_url": None,
         "asset": None,
-        "user": {"id": user["id"], "direct_link": "", "name": user["name"], "email": user["email"],
-                 "available": True, "availability_status": "available"} if with_user else None,
+        "user": {
+            "id": user["id"],
+            "direct_link": "",
+            "name": user["name"],
+            "email": user["email"],
+            "available": True,
+            "availability_status": "available",
+        }
+        if with_user
+        else None,
         "number": {**NUMBERS[lang], "direct_link": ""},
         "contact": contact,
         "assigned_to": None,
@@ -132,7 +168,9 @@ def _make(rng: random.Random, seed: int, started: int) -> dict:
 
 
 @lru_cache(maxsize=4096)
-def calls_for_day(seed: int, day: date, calls_per_day: float, pinned: tuple[int, ...] = ()) -> tuple[Call, ...]:
+def calls_for_day(
+    seed: int, day: date, calls_per_day: float, pinned: tuple[int, ...] = ()
+) -> tuple[Call, ...]:
     """All calls started on ``day`` (UTC), in start order, with their final ids. Cached; do not mutate."""
     rng = _rng(seed, "aircall", day.isoformat())
     count = poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))

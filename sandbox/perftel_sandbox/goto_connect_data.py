@@ -47,11 +47,15 @@ class Agent:
 
 
 AGENTS = (
-    Agent("Anna Keller", "1001", "en", ("en_billing_question.wav", "en_delivery_delay.wav")),  # "this is Anna"
+    Agent(
+        "Anna Keller", "1001", "en", ("en_billing_question.wav", "en_delivery_delay.wav")
+    ),  # "this is Anna"
     Agent("David Okafor", "1002", "en", ("en_password_reset.wav",)),  # "David speaking"
     Agent("Zoë Ångström-Núñez", "1003", "en", ("en_delivery_delay.wav",)),  # says no name
     Agent("Brennen Roberts", "1004", "en", ("en_delivery_delay.wav",)),
-    Agent("Juliana Conceição", "1005", "pt", ("pt_segunda_via_boleto.wav", "pt_cancelamento.wav")),  # "a Juliana"
+    Agent(
+        "Juliana Conceição", "1005", "pt", ("pt_segunda_via_boleto.wav", "pt_cancelamento.wav")
+    ),  # "a Juliana"
     Agent("Carlos Araújo", "1006", "pt", ("pt_internet_lenta.wav", "pt_cancelamento.wav")),  # "é Carlos"
 )
 

@@ -79,7 +79,9 @@ _TOKEN_PROBLEMS = {
 }
 
 
-def rc_error(status: int, code: str, message: str, headers: dict | None = None, **extra: str) -> SandboxResponse:
+def rc_error(
+    status: int, code: str, message: str, headers: dict | None = None, **extra: str
+) -> SandboxResponse:
     """RingCentral's error body ``{"errors": [{"errorCode", "message", ...}]}``."""
     return json_response(status, {"errors": [{"errorCode": code, "message": message, **extra}]}, headers)
 
@@ -164,18 +166,36 @@ class RingCentralSandbox(SandboxServer):
         self.store = SandboxTokens(
             client_id=base64.urlsafe_b64encode(rng.randbytes(16)).decode().rstrip("="),
             client_secret=base64.urlsafe_b64encode(rng.randbytes(24)).decode(),
-            redirect_uris=[], token_ttl=token_ttl, rotate_refresh_tokens=rotate_refresh_tokens,
-            principal=str(self.user.id), scope=SCOPE,
+            redirect_uris=[],
+            token_ttl=token_ttl,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            principal=str(self.user.id),
+            scope=SCOPE,
         )
-        self.jwt = fixed_token({"aud": "https://platform.ringcentral.com/restapi/oauth/token",
-                                "sub": str(self.user.id), "iss": self.store.client_id}, f"rc-jwt:{seed}")
+        self.jwt = fixed_token(
+            {
+                "aud": "https://platform.ringcentral.com/restapi/oauth/token",
+                "sub": str(self.user.id),
+                "iss": self.store.client_id,
+            },
+            f"rc-jwt:{seed}",
+        )
         self.jwt_revoked = False
-        self.credentials = {"client_id": self.store.client_id, "client_secret": self.store.client_secret, "jwt": self.jwt}
+        self.credentials = {
+            "client_id": self.store.client_id,
+            "client_secret": self.store.client_secret,
+            "jwt": self.jwt,
+        }
         self.faults = RingCentralFaults(self.store, self)
         self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
         self.media_base_url = f"http://{self.media_host}:{self.port}"
         limits = {**DEFAULT_LIMITS, **{k: v for k, v in (rate_limits or {}).items()}}
-        for group, value in (("Heavy", heavy_limit), ("Medium", medium_limit), ("Light", light_limit), ("Auth", auth_limit)):
+        for group, value in (
+            ("Heavy", heavy_limit),
+            ("Medium", medium_limit),
+            ("Light", light_limit),
+            ("Auth", auth_limit),
+        ):
             if value is not None:
                 limits[group] = value
         self._groups = {
@@ -183,7 +203,9 @@ class RingCentralSandbox(SandboxServer):
             for name, value in limits.items()
         }
         self.penalty_violations = 0
-        self.rate_events: list[tuple[float, str, int]] = []  # (monotonic time, group, status) of every request
+        self.rate_events: list[
+            tuple[float, str, int]
+        ] = []  # (monotonic time, group, status) of every request
         self.stats: Counter[str] = Counter()  # token grants, refused grants, ...
         self._lock = threading.Lock()
         self._server_error_count = 0
@@ -198,7 +220,9 @@ class RingCentralSandbox(SandboxServer):
         route("GET", "/restapi/v1.0/account/{acc}/recording/{rec}/content", self._content)
 
     # --- public helpers ---------------------------------------------------------------------
-    def expected_calls(self, start: str | datetime, end: str | datetime, *, extension_only: bool = False) -> list[dict]:
+    def expected_calls(
+        self, start: str | datetime, end: str | datetime, *, extension_only: bool = False
+    ) -> list[dict]:
         """Sessions with a record started in [start, end) and ended by now, as the client should see them:
         ``{"telephonySessionId", "startTime", "direction", "answered", "records", "recording_ids"}``."""
         lo = parse_time(start) if isinstance(start, str) else start
@@ -206,17 +230,21 @@ class RingCentralSandbox(SandboxServer):
         found = []
         for session, records in self._listed(lo, hi, extension_only=extension_only):
             if records:
-                found.append({
-                    "telephonySessionId": session.telephony_session_id,
-                    "startTime": records[0]["startTime"],
-                    "direction": records[0]["direction"],
-                    "answered": records[0]["result"] in ("Accepted", "Call connected"),
-                    "records": [self._render(r, True) for r in records],
-                    "recording_ids": [r["recording"]["id"] for r in records if "recording" in r],
-                })
+                found.append(
+                    {
+                        "telephonySessionId": session.telephony_session_id,
+                        "startTime": records[0]["startTime"],
+                        "direction": records[0]["direction"],
+                        "answered": records[0]["result"] in ("Accepted", "Call connected"),
+                        "records": [self._render(r, True) for r in records],
+                        "recording_ids": [r["recording"]["id"] for r in records if "recording" in r],
+                    }
+                )
         return found
 
-    def _listed(self, lo: datetime, hi: datetime, *, extension_only: bool) -> Iterator[tuple[data.Session, list[dict]]]:
+    def _listed(
+        self, lo: datetime, hi: datetime, *, extension_only: bool
+    ) -> Iterator[tuple[data.Session, list[dict]]]:
         """Each session in the window with its stored (unrendered) records that started in it."""
         for session in self._sessions(lo, hi):
             records = [r for r in session.records if lo <= parse_time(r["startTime"]) < hi]
@@ -262,7 +290,9 @@ class RingCentralSandbox(SandboxServer):
             if penalised:
                 self.penalty_violations += 1
             forced = self.faults.take("rate_limit_burst") if group_name != "Auth" else False
-            allowed = not (penalised or forced or (self.enforce_rate_limit and len(group.hits) >= group.limit))
+            allowed = not (
+                penalised or forced or (self.enforce_rate_limit and len(group.hits) >= group.limit)
+            )
             if allowed:
                 group.hits.append(now)
             else:
@@ -308,11 +338,15 @@ class RingCentralSandbox(SandboxServer):
         """``None`` when the Bearer (or, on the media host, ``?access_token=``) is valid, else the 401."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if media:
-            request.note = "authorization header present" if request.has_authorization else "no authorization header"
+            request.note = (
+                "authorization header present" if request.has_authorization else "no authorization header"
+            )
             if not scheme and request.query.get("access_token"):
                 scheme, token = "Bearer", request.query["access_token"]
         if not scheme:
-            return rc_error(401, "OAU-123", "Authorization header is not specified", parameterName="Authorization")
+            return rc_error(
+                401, "OAU-123", "Authorization header is not specified", parameterName="Authorization"
+            )
         if scheme.lower() != "bearer":
             return rc_error(401, "OAU-123", f"Authorization scheme {scheme!r} is not supported")
         problem = self.store.check_access(token.strip())
@@ -337,14 +371,20 @@ class RingCentralSandbox(SandboxServer):
                 raise OAuthError("invalid_client", f"Invalid client: {exc.description}", 400) from exc
             if grant == JWT_GRANT:
                 if not form.get("assertion"):
-                    return oauth_error(OAuthError("invalid_request", "assertion is required"), "OAU-101", "assertion")
+                    return oauth_error(
+                        OAuthError("invalid_request", "assertion is required"), "OAU-101", "assertion"
+                    )
                 if form["assertion"] != self.jwt or self.jwt_revoked:
-                    raise OAuthError("invalid_grant", "Invalid assertion: the JWT is unknown, expired or revoked")
+                    raise OAuthError(
+                        "invalid_grant", "Invalid assertion: the JWT is unknown, expired or revoked"
+                    )
                 access = self.store.issue_access_token()
                 refresh = self.store.issue_refresh_token() if self.issue_refresh_tokens else None
             elif grant == "refresh_token":
                 if not form.get("refresh_token"):
-                    return oauth_error(OAuthError("invalid_request", "refresh_token is required"), "OAU-101", "refresh_token")
+                    return oauth_error(
+                        OAuthError("invalid_request", "refresh_token is required"), "OAU-101", "refresh_token"
+                    )
                 access, refresh = self.store.refresh(form["refresh_token"])  # single use: the old one dies
             else:
                 raise OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant!r}")
@@ -354,8 +394,12 @@ class RingCentralSandbox(SandboxServer):
             return oauth_error(exc, code)
         self.stats[f"granted:{grant}"] += 1
         body = {
-            "access_token": access, "token_type": "bearer", "expires_in": self.store.token_ttl,
-            "scope": SCOPE, "owner_id": str(self.user.id), "endpoint_id": uuid.uuid4().hex[:22],
+            "access_token": access,
+            "token_type": "bearer",
+            "expires_in": self.store.token_ttl,
+            "scope": SCOPE,
+            "owner_id": str(self.user.id),
+            "endpoint_id": uuid.uuid4().hex[:22],
             "session_id": str(uuid.uuid4().int % 10**12),
         }
         if refresh:
@@ -365,32 +409,57 @@ class RingCentralSandbox(SandboxServer):
     # --- account resources -------------------------------------------------------------------
     def _check_account(self, request: SandboxRequest) -> SandboxResponse | None:
         if request.params.get("acc") not in ("~", self.account_id):
-            return rc_error(404, "CMN-102", "Resource for parameter [accountId] is not found", parameterName="accountId")
+            return rc_error(
+                404, "CMN-102", "Resource for parameter [accountId] is not found", parameterName="accountId"
+            )
         if request.params.get("ext", "~") not in ("~", str(self.user.id)):
-            return rc_error(403, "CMN-401", "In order to call this API endpoint, user needs to have "
-                            "[ReadExtensions] permission for requested resource.", permissionName="ReadExtensions")
+            return rc_error(
+                403,
+                "CMN-401",
+                "In order to call this API endpoint, user needs to have "
+                "[ReadExtensions] permission for requested resource.",
+                permissionName="ReadExtensions",
+            )
         return None
 
     def _extension(self, request: SandboxRequest) -> SandboxResponse:
         problem = self._check_account(request)
         if problem:
             return problem
-        return json_response(200, {
-            "id": self.user.id, "uri": f"{self.base_url}/restapi/v1.0/account/{self.account_id}/extension/{self.user.id}",
-            "extensionNumber": self.user.number, "name": self.user.name, "type": "User", "status": "Enabled",
-            "account": {"id": self.account_id, "uri": f"{self.base_url}/restapi/v1.0/account/{self.account_id}"},
-            "permissions": {"admin": {"enabled": self.admin}},
-        })
+        return json_response(
+            200,
+            {
+                "id": self.user.id,
+                "uri": f"{self.base_url}/restapi/v1.0/account/{self.account_id}/extension/{self.user.id}",
+                "extensionNumber": self.user.number,
+                "name": self.user.name,
+                "type": "User",
+                "status": "Enabled",
+                "account": {
+                    "id": self.account_id,
+                    "uri": f"{self.base_url}/restapi/v1.0/account/{self.account_id}",
+                },
+                "permissions": {"admin": {"enabled": self.admin}},
+            },
+        )
 
     def _company_log(self, request: SandboxRequest) -> SandboxResponse:
         problem = self._check_account(request)
         if problem:
             return problem
         if not self.admin:
-            message = ("In order to call this API endpoint, user needs to have [FullCompanyCallLog] permission "
-                       "for requested resource.")
-            body = {"errorCode": "InsufficientPermissions", "message": message, "permissionName": "FullCompanyCallLog",
-                    "errors": [{"errorCode": "CMN-401", "message": message, "permissionName": "FullCompanyCallLog"}]}
+            message = (
+                "In order to call this API endpoint, user needs to have [FullCompanyCallLog] permission "
+                "for requested resource."
+            )
+            body = {
+                "errorCode": "InsufficientPermissions",
+                "message": message,
+                "permissionName": "FullCompanyCallLog",
+                "errors": [
+                    {"errorCode": "CMN-401", "message": message, "permissionName": "FullCompanyCallLog"}
+                ],
+            }
             return json_response(403, body)
         return self._call_log(request, extension_only=False)
 
@@ -399,7 +468,10 @@ class RingCentralSandbox(SandboxServer):
 
     def _call_log(self, request: SandboxRequest, *, extension_only: bool) -> SandboxResponse:
         q = request.query
-        bad = lambda name: rc_error(400, "CMN-101", f"Parameter [{name}] value is invalid.", parameterName=name)  # noqa: E731
+
+        def bad(name: str) -> SandboxResponse:
+            return rc_error(400, "CMN-101", f"Parameter [{name}] value is invalid.", parameterName=name)
+
         try:
             hi = parse_time(q["dateTo"]) if q.get("dateTo") else datetime.now(timezone.utc)
         except ValueError:
@@ -420,23 +492,32 @@ class RingCentralSandbox(SandboxServer):
             return bad("view")
         records = []  # stored records: only the page's are rendered (copied with our URLs)
         for _, stored in self._listed(lo, hi, extension_only=extension_only):
-            records.extend(r for r in stored if all(
-                not q.get(k) or str(r.get(k)).lower() == q[k].lower() for k in ("type", "direction", "telephonySessionId")
-            ))
+            records.extend(
+                r
+                for r in stored
+                if all(
+                    not q.get(k) or str(r.get(k)).lower() == q[k].lower()
+                    for k in ("type", "direction", "telephonySessionId")
+                )
+            )
         order, newest_first = list_key(self.list_order, lambda r: (r["startTime"], r["id"]), self.seed)
         records.sort(key=order, reverse=newest_first)
         total_pages = max(1, -(-len(records) // per_page))
         path = f"{self.base_url}{request.path}"
 
         def link(number: int) -> dict:
-            query = {**q, "page": number, "perPage": per_page} if self.full_navigation_uris else {"page": number, "perPage": per_page}
+            query = (
+                {**q, "page": number, "perPage": per_page}
+                if self.full_navigation_uris
+                else {"page": number, "perPage": per_page}
+            )
             return {"uri": f"{path}?{urlencode(query)}"}
 
         body: dict = {"uri": f"{path}?{urlencode({**q, 'page': page, 'perPage': per_page})}"}
         if page > total_pages:  # past the last page: nothing, and paging stripped to the required field
             body.update(records=[], paging={"perPage": per_page}, navigation={})
             return json_response(200, body)
-        chunk = [self._render(r, True) for r in records[(page - 1) * per_page: page * per_page]]
+        chunk = [self._render(r, True) for r in records[(page - 1) * per_page : page * per_page]]
         for record in chunk:
             record["uri"] += f"?view={view}"
             if view == "Simple":
@@ -457,16 +538,30 @@ class RingCentralSandbox(SandboxServer):
     def _recording_info(self, request: SandboxRequest) -> SandboxResponse:
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
-            return rc_error(404, "CMN-102", "Resource for parameter [recordingId] is not found", parameterName="recordingId")
+            return rc_error(
+                404,
+                "CMN-102",
+                "Resource for parameter [recordingId] is not found",
+                parameterName="recordingId",
+            )
         content = f"{self.media_base_url}/restapi/v1.0/account/{self.account_id}/recording/{info.id}/content"
-        return json_response(200, {"id": info.id, "contentUri": content, "contentType": "audio/wav", "duration": info.duration})
+        return json_response(
+            200, {"id": info.id, "contentUri": content, "contentType": "audio/wav", "duration": info.duration}
+        )
 
     def _content(self, request: SandboxRequest) -> SandboxResponse:
         if request.host.rsplit(":", 1)[0] != self.media_host:
-            return rc_error(404, "CMN-102", f"Recording content is served by the media host {self.media_base_url}.")
+            return rc_error(
+                404, "CMN-102", f"Recording content is served by the media host {self.media_base_url}."
+            )
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
-            return rc_error(404, "CMN-102", "Resource for parameter [recordingId] is not found", parameterName="recordingId")
+            return rc_error(
+                404,
+                "CMN-102",
+                "Resource for parameter [recordingId] is not found",
+                parameterName="recordingId",
+            )
         blob = self.speech.read(self._media_name(info))
         headers = {"Content-Type": "audio/wav", "Accept-Ranges": "bytes"}
         wanted = request.headers.get("range")
@@ -485,7 +580,7 @@ class RingCentralSandbox(SandboxServer):
             last = len(blob) // 2 - 1
         if wanted or last < len(blob) - 1:
             headers["Content-Range"] = f"bytes {first}-{last}/{len(blob)}"
-            return SandboxResponse(206, blob[first: last + 1], headers)
+            return SandboxResponse(206, blob[first : last + 1], headers)
         truncate = len(blob) // 2 if self.faults.take("truncate_media") else None
         return SandboxResponse(200, blob, headers, truncate_to=truncate)
 
@@ -506,8 +601,11 @@ class RingCentralSandbox(SandboxServer):
         now = datetime.now(timezone.utc)
         found, day = [], (start - timedelta(days=1)).date()  # a session may start before `start`
         while day <= end.date():
-            found.extend(s for s in data.sessions_for_day(self.seed, day, float(self.calls_per_day))
-                         if s.ended <= now and any(start <= parse_time(r["startTime"]) < end for r in s.records))
+            found.extend(
+                s
+                for s in data.sessions_for_day(self.seed, day, float(self.calls_per_day))
+                if s.ended <= now and any(start <= parse_time(r["startTime"]) < end for r in s.records)
+            )
             day += timedelta(days=1)
         return found
 

@@ -80,7 +80,9 @@ def _record_id(rng) -> str:
     return "A" + "".join(rng.choice(alphabet) for _ in range(14))
 
 
-def _party(number: str | None, ext: Extension | None = None, name: str | None = None, location: str | None = None):
+def _party(
+    number: str | None, ext: Extension | None = None, name: str | None = None, location: str | None = None
+):
     party: dict = {}
     if number:
         party["phoneNumber"] = number
@@ -117,14 +119,25 @@ def _session(rng, day: date, day_start: datetime, exts: tuple[Extension, ...], a
     talk = min(rng.expovariate(1 / 200), 880) if answered else 0.0
     total = max(20.0, ring + talk) if answered else ring
     transfer = inbound and answered and talk > 60 and rng.random() < 0.3
-    tsid = "s-" + "".join(rng.choice("0123456789abcdef") for _ in range(28)) + "z" + f"{rng.getrandbits(40):010x}"
+    tsid = (
+        "s-"
+        + "".join(rng.choice("0123456789abcdef") for _ in range(28))
+        + "z"
+        + f"{rng.getrandbits(40):010x}"
+    )
     session_id = str(rng.randrange(10**10, 10**11))
     if inbound:
         result = "Accepted" if answered else rng.choice(["Missed", "Missed", "Voicemail"])
     else:
         result = "Call connected" if answered else rng.choice(["No Answer", "No Answer", "Busy"])
-    reason = {"Accepted": "Accepted", "Call connected": "Connected", "Missed": "Not Answered",
-              "Voicemail": "Not Answered", "No Answer": "No Answer", "Busy": "Line Busy"}[result]
+    reason = {
+        "Accepted": "Accepted",
+        "Call connected": "Connected",
+        "Missed": "Not Answered",
+        "Voicemail": "Not Answered",
+        "No Answer": "No Answer",
+        "Busy": "Line Busy",
+    }[result]
     international = customer is not None and not customer.startswith("+1")
     segments = [(agent, started, total)]
     if transfer:
@@ -136,8 +149,11 @@ def _session(rng, day: date, day_start: datetime, exts: tuple[Extension, ...], a
         rid = _record_id(rng)
         duration_ms = int(length * 1000)
         if inbound:
-            frm = _party(customer, name=caller_name or ("Anonymous" if anonymous else None),
-                         location=None if anonymous else "Sandbox City")
+            frm = _party(
+                customer,
+                name=caller_name or ("Anonymous" if anonymous else None),
+                location=None if anonymous else "Sandbox City",
+            )
             to = _party(MAIN_NUMBER, ext)
         else:
             frm, to = _party(MAIN_NUMBER, ext), _party(customer, location="Sandbox City")
@@ -172,11 +188,23 @@ def _session(rng, day: date, day_start: datetime, exts: tuple[Extension, ...], a
                 "type": rng.choice(["Automatic", "Automatic", "OnDemand"]),
                 "contentUri": f"/restapi/v1.0/account/{acc}/recording/{rec_id}/content",
             }
-        master = {k: copy.deepcopy(v) for k, v in record.items() if k not in ("uri", "id", "sessionId", "lastModifiedTime", "recording")}
-        master.update(legType="PstnToSip" if inbound else "SipToPstnMetered", master=True, to=_party(MAIN_NUMBER) if inbound else to)
+        master = {
+            k: copy.deepcopy(v)
+            for k, v in record.items()
+            if k not in ("uri", "id", "sessionId", "lastModifiedTime", "recording")
+        }
+        master.update(
+            legType="PstnToSip" if inbound else "SipToPstnMetered",
+            master=True,
+            to=_party(MAIN_NUMBER) if inbound else to,
+        )
         accept = {k: copy.deepcopy(v) for k, v in master.items()}
-        accept.update(legType="Accept" if inbound else "RingOutWebToSubscriber", master=False,
-                      to=_party(None, ext), action="Phone Call")
+        accept.update(
+            legType="Accept" if inbound else "RingOutWebToSubscriber",
+            master=False,
+            to=_party(None, ext),
+            action="Phone Call",
+        )
         if "recording" in record:
             accept["recording"] = copy.deepcopy(record["recording"])
         record["legs"] = [master, accept]

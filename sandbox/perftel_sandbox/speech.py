@@ -13,7 +13,9 @@ class SpeechFiles:
     """The media files by language; a call's file is picked by its language and a stable index."""
 
     def __init__(self) -> None:
-        self.by_language = {lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in LANGUAGES}
+        self.by_language = {
+            lang: sorted(p.name for p in MEDIA_DIR.glob(f"{lang}_*.wav")) for lang in LANGUAGES
+        }
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
 

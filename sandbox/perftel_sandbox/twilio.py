@@ -61,14 +61,21 @@ from perftel_sandbox.speech import MEDIA_DIR, SpeechFiles
 PREFIX = f"/{data.API_VERSION}/Accounts"
 DEFAULT_LOOKBACK = timedelta(days=30)  # a list without a lower date bound covers this much
 _MESSAGES = {
-    20003: "Authenticate", 20404: "The requested resource was not found",
-    20429: "Too Many Requests", 20500: "Internal Server Error", 20503: "Service Unavailable",
+    20003: "Authenticate",
+    20404: "The requested resource was not found",
+    20429: "Too Many Requests",
+    20500: "Internal Server Error",
+    20503: "Service Unavailable",
 }
 
 
 def twilio_error(status: int, code: int, message: str | None = None) -> SandboxResponse:
-    body = {"code": code, "message": message or _MESSAGES.get(code, "Error"),
-            "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+    body = {
+        "code": code,
+        "message": message or _MESSAGES.get(code, "Error"),
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
     response = json_response(status, body)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
@@ -97,9 +104,18 @@ class TwilioSandbox(SandboxServer):
 
     provider = "twilio"
 
-    def __init__(self, *, seed: int = 7, host: str = "127.0.0.1", port: int = 0, calls_per_day: float = 6,
-                 concurrency_limit: int = 10, redirect_media: bool = True, odd_rows: bool = True,
-                 list_order: str = "newest") -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        calls_per_day: float = 6,
+        concurrency_limit: int = 10,
+        redirect_media: bool = True,
+        odd_rows: bool = True,
+        list_order: str = "newest",
+    ) -> None:
         super().__init__(host=host, port=port)
         self.seed, self.calls_per_day, self.odd_rows = seed, calls_per_day, odd_rows
         self.list_order = check_list_order(list_order)
@@ -108,7 +124,9 @@ class TwilioSandbox(SandboxServer):
         self.account_sid = ids["account_sid"]
         self.credentials = {"account_sid": ids["account_sid"], "auth_token": ids["auth_token"]}
         self.api_key_credentials = {
-            "account_sid": ids["account_sid"], "api_key_sid": ids["api_key_sid"], "api_key_secret": ids["api_key_secret"],
+            "account_sid": ids["account_sid"],
+            "api_key_sid": ids["api_key_sid"],
+            "api_key_secret": ids["api_key_secret"],
         }
         self.revoked = False
         self.faults = TwilioFaults(self)
@@ -135,7 +153,10 @@ class TwilioSandbox(SandboxServer):
     # --- public helpers ---------------------------------------------------------------------
     def expected_calls(self, start: str | datetime, end: str | datetime) -> list[dict]:
         """Parent legs (one per conversation) starting in [start, end) that have ended, oldest first."""
-        lo, hi = data.moment_of(start, "start")[0] if isinstance(start, str) else start, data.moment_of(end, "end")[0] if isinstance(end, str) else end
+        lo, hi = (
+            data.moment_of(start, "start")[0] if isinstance(start, str) else start,
+            data.moment_of(end, "end")[0] if isinstance(end, str) else end,
+        )
         return [dict(c.legs[0]) for c in self._conversations(lo, hi) if lo <= c.started < hi]
 
     def conversations(self, start: datetime, end: datetime) -> list[data.Conversation]:
@@ -171,7 +192,9 @@ class TwilioSandbox(SandboxServer):
             if self.faults.slow_seconds > 0:
                 time.sleep(self.faults.slow_seconds)
             if over or self.faults.take("rate_limit_burst"):
-                return twilio_error(429, 20429, "Too Many Requests: the account's concurrent request limit was exceeded")
+                return twilio_error(
+                    429, 20429, "Too Many Requests: the account's concurrent request limit was exceeded"
+                )
             if self.faults.take("server_errors"):
                 with self._lock:
                     self._server_error_count += 1
@@ -198,9 +221,11 @@ class TwilioSandbox(SandboxServer):
             user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
             return False
-        account = request.path[len(PREFIX) + 1:].split("/", 1)[0]
-        pairs = {(self.credentials["account_sid"], self.credentials["auth_token"]),
-                 (self.api_key_credentials["api_key_sid"], self.api_key_credentials["api_key_secret"])}
+        account = request.path[len(PREFIX) + 1 :].split("/", 1)[0]
+        pairs = {
+            (self.credentials["account_sid"], self.credentials["auth_token"]),
+            (self.api_key_credentials["api_key_sid"], self.api_key_credentials["api_key_secret"]),
+        }
         return (user, password) in pairs and account == self.account_sid
 
     def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
@@ -235,43 +260,72 @@ class TwilioSandbox(SandboxServer):
         sort_key, newest_first = list_key(self.list_order, sort_key, self.seed)
         rows = sorted(rows, key=sort_key, reverse=newest_first)
         if after is not None:
-            rows = [r for r in rows if (sort_key(r) < tuple(after) if newest_first else sort_key(r) > tuple(after))]
+            rows = [
+                r
+                for r in rows
+                if (sort_key(r) < tuple(after) if newest_first else sort_key(r) > tuple(after))
+            ]
         chunk, more = rows[:page_size], len(rows) > page_size
         if more and self.faults.take("empty_pages"):
-            chunk, next_key = [], after if after is not None else (["9999-12-31", "~"] if newest_first else [""])
+            chunk, next_key = (
+                [],
+                after if after is not None else (["9999-12-31", "~"] if newest_first else [""]),
+            )
         else:
             next_key = list(sort_key(chunk[-1])) if chunk else None
 
         def uri(page_no: int, token: str | None = None) -> str:
-            params = [*filters, ("PageSize", page_size), ("Page", page_no)] + ([("PageToken", token)] if token else [])
+            params = [*filters, ("PageSize", page_size), ("Page", page_no)] + (
+                [("PageToken", token)] if token else []
+            )
             return f"{request.path}?{urlencode(params)}"
 
         next_uri = None
         if more:
-            token = "PA" + self._tokens.encode(next_key, query_id) if next_key is not None else q.get("PageToken")
+            token = (
+                "PA" + self._tokens.encode(next_key, query_id) if next_key is not None else q.get("PageToken")
+            )
             next_uri = uri(page + 1, token)
-        return json_response(200, {
-            key: chunk, "end": page * page_size + max(len(chunk) - 1, 0), "first_page_uri": uri(0),
-            "next_page_uri": next_uri, "page": page, "page_size": page_size, "previous_page_uri": None,
-            "start": page * page_size, "uri": uri(page, q.get("PageToken")),
-        })
+        return json_response(
+            200,
+            {
+                key: chunk,
+                "end": page * page_size + max(len(chunk) - 1, 0),
+                "first_page_uri": uri(0),
+                "next_page_uri": next_uri,
+                "page": page,
+                "page_size": page_size,
+                "previous_page_uri": None,
+                "start": page * page_size,
+                "uri": uri(page, q.get("PageToken")),
+            },
+        )
 
     def _calls(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
         lo, hi = data.bounds(q, "StartTime")
         if q.get("ParentCallSid"):
             conv = self._find_call(q["ParentCallSid"])
-            legs = [leg for leg in conv[0].legs if leg["parent_call_sid"] == q["ParentCallSid"]] if conv else []
+            legs = (
+                [leg for leg in conv[0].legs if leg["parent_call_sid"] == q["ParentCallSid"]] if conv else []
+            )
         else:
             hi_ = hi or datetime.now(timezone.utc)
             found = self._conversations((lo or hi_ - DEFAULT_LOOKBACK) - timedelta(days=1), hi_)
             legs = [leg for c in found for leg in c.legs]
         legs = [
-            leg for leg in legs
-            if (lo is None or data.to_time(leg["start_time"]) >= lo) and (hi is None or data.to_time(leg["start_time"]) < hi)
-            and all(not q.get(f) or leg[k] == q[f] for f, k in (("To", "to"), ("From", "from"), ("Status", "status")))
+            leg
+            for leg in legs
+            if (lo is None or data.to_time(leg["start_time"]) >= lo)
+            and (hi is None or data.to_time(leg["start_time"]) < hi)
+            and all(
+                not q.get(f) or leg[k] == q[f]
+                for f, k in (("To", "to"), ("From", "from"), ("Status", "status"))
+            )
         ]
-        return self._page(request, "calls", legs, lambda r: (data.to_time(r["start_time"]).isoformat(), r["sid"]))
+        return self._page(
+            request, "calls", legs, lambda r: (data.to_time(r["start_time"]).isoformat(), r["sid"])
+        )
 
     def _recordings(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
@@ -279,18 +333,25 @@ class TwilioSandbox(SandboxServer):
         hi_ = hi or datetime.now(timezone.utc)
         found = self._conversations((lo or hi_ - DEFAULT_LOOKBACK) - timedelta(days=1), hi_)
         rows = [
-            self._with_media_url(r) for c in found for r in c.recordings
-            if (lo is None or data.to_time(r["date_created"]) >= lo) and (hi is None or data.to_time(r["date_created"]) < hi)
+            self._with_media_url(r)
+            for c in found
+            for r in c.recordings
+            if (lo is None or data.to_time(r["date_created"]) >= lo)
+            and (hi is None or data.to_time(r["date_created"]) < hi)
             and (not q.get("CallSid") or r["call_sid"] == q["CallSid"])
         ]
-        return self._page(request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"]))
+        return self._page(
+            request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"])
+        )
 
     def _call_recordings(self, request: SandboxRequest) -> SandboxResponse:
         conv = self._find_call(request.params["call"])
         if conv is None:
             return self.not_found(request)
         rows = [data.call_recording(r) for r in conv[0].recordings if r["call_sid"] == conv[1]["sid"]]
-        return self._page(request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"]))
+        return self._page(
+            request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"])
+        )
 
     # --- single resources ------------------------------------------------------------------------
     def _call(self, request: SandboxRequest) -> SandboxResponse:
@@ -321,7 +382,9 @@ class TwilioSandbox(SandboxServer):
         if wanted not in (None, "1", "2"):
             raise data.BadParam("RequestedChannels must be 1 or 2")
         if wanted == "2" and rec["channels"] != 2:
-            return twilio_error(400, 16113, "The recording has only one channel: RequestedChannels=2 is not available")
+            return twilio_error(
+                400, 16113, "The recording has only one channel: RequestedChannels=2 is not available"
+            )
         stereo = rec["channels"] == 2 and wanted != "1"
         info = conv.media[sid]
         item = (self.speech.pick(info.language, info.media_index), stereo, info.swap)
@@ -333,7 +396,9 @@ class TwilioSandbox(SandboxServer):
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
-        request.note = "authorization header present" if request.has_authorization else "no authorization header"
+        request.note = (
+            "authorization header present" if request.has_authorization else "no authorization header"
+        )
         with self._lock:
             item = self._media_links.get(request.params["name"].removesuffix(".wav"))
         return text_response(404, "Not Found") if item is None else self._audio(item)

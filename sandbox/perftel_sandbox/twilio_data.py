@@ -41,8 +41,17 @@ API_VERSION = "2010-04-01"
 EXTRA_CALL_FIELDS = ("region", "edge")  # odd rows carry these fields the spec does not list
 UNKNOWN_DIRECTION = "trunking-transfer"  # not a documented value: clients must cope
 OUR_NUMBERS = {"en": "+14155550100", "pt": "+551130040100"}
-CALL_SUBRESOURCES = ("notifications", "recordings", "payments", "events", "siprec", "streams", "transcriptions",
-                     "user_defined_message_subscriptions", "user_defined_messages")
+CALL_SUBRESOURCES = (
+    "notifications",
+    "recordings",
+    "payments",
+    "events",
+    "siprec",
+    "streams",
+    "transcriptions",
+    "user_defined_message_subscriptions",
+    "user_defined_messages",
+)
 
 
 def rfc2822(moment: datetime | None) -> str | None:
@@ -107,7 +116,10 @@ def _number(rng: random.Random, language: str) -> str:
 
 
 def _handle(agent) -> str:
-    return unicodedata.normalize("NFKD", agent.name.split()[0].lower()).encode("ascii", "ignore").decode() or "agent"
+    return (
+        unicodedata.normalize("NFKD", agent.name.split()[0].lower()).encode("ascii", "ignore").decode()
+        or "agent"
+    )
 
 
 def _agent_address(rng: random.Random, agent) -> str:
@@ -115,38 +127,100 @@ def _agent_address(rng: random.Random, agent) -> str:
     return f"client:{handle}" if rng.random() < 0.6 else f"sip:{agent.extension}@pbx.sandbox.example"
 
 
-def _leg(ids: dict, sid: str, *, parent: str | None, direction: str, status: str, frm: str, to: str,
-         start: datetime, end: datetime, duration: str | None, caller_name: str | None = None,
-         phone_number_sid: str | None = None) -> dict:
+def _leg(
+    ids: dict,
+    sid: str,
+    *,
+    parent: str | None,
+    direction: str,
+    status: str,
+    frm: str,
+    to: str,
+    start: datetime,
+    end: datetime,
+    duration: str | None,
+    caller_name: str | None = None,
+    phone_number_sid: str | None = None,
+) -> dict:
     base = f"/{API_VERSION}/Accounts/{ids['account_sid']}/Calls/{sid}"
     return {
-        "sid": sid, "date_created": rfc2822(start - timedelta(seconds=1)), "date_updated": rfc2822(end + timedelta(seconds=1)),
-        "parent_call_sid": parent, "account_sid": ids["account_sid"], "to": to, "to_formatted": formatted(to),
-        "from": frm, "from_formatted": formatted(frm), "phone_number_sid": phone_number_sid, "status": status,
-        "start_time": rfc2822(start), "end_time": rfc2822(end), "duration": duration,
-        "price": "-0.0085" if status == "completed" else None, "price_unit": "USD", "direction": direction,
-        "answered_by": None, "api_version": API_VERSION, "forwarded_from": None, "group_sid": None,
-        "caller_name": caller_name, "queue_time": "0", "trunk_sid": None, "uri": f"{base}.json",
-        "subresource_uris": {name: f"{base}/{''.join(w.title() for w in name.split('_'))}.json" for name in CALL_SUBRESOURCES},
+        "sid": sid,
+        "date_created": rfc2822(start - timedelta(seconds=1)),
+        "date_updated": rfc2822(end + timedelta(seconds=1)),
+        "parent_call_sid": parent,
+        "account_sid": ids["account_sid"],
+        "to": to,
+        "to_formatted": formatted(to),
+        "from": frm,
+        "from_formatted": formatted(frm),
+        "phone_number_sid": phone_number_sid,
+        "status": status,
+        "start_time": rfc2822(start),
+        "end_time": rfc2822(end),
+        "duration": duration,
+        "price": "-0.0085" if status == "completed" else None,
+        "price_unit": "USD",
+        "direction": direction,
+        "answered_by": None,
+        "api_version": API_VERSION,
+        "forwarded_from": None,
+        "group_sid": None,
+        "caller_name": caller_name,
+        "queue_time": "0",
+        "trunk_sid": None,
+        "uri": f"{base}.json",
+        "subresource_uris": {
+            name: f"{base}/{''.join(w.title() for w in name.split('_'))}.json" for name in CALL_SUBRESOURCES
+        },
     }
 
 
-def _recording(ids: dict, rng: random.Random, day: date, seed: int, call_sid: str, answered: datetime,
-               ended: datetime, channels: int, source: str) -> dict:
+def _recording(
+    ids: dict,
+    rng: random.Random,
+    day: date,
+    seed: int,
+    call_sid: str,
+    answered: datetime,
+    ended: datetime,
+    channels: int,
+    source: str,
+) -> dict:
     roll = rng.random()
-    status = "processing" if roll < 0.08 else "in-progress" if roll < 0.12 else "absent" if roll < 0.14 else "completed"
+    status = (
+        "processing"
+        if roll < 0.08
+        else "in-progress"
+        if roll < 0.12
+        else "absent"
+        if roll < 0.14
+        else "completed"
+    )
     sid = sid_for("RE", rng, day, seed)
     base = f"/{API_VERSION}/Accounts/{ids['account_sid']}/Recordings/{sid}"
     done = status == "completed"
     return {
-        "account_sid": ids["account_sid"], "api_version": API_VERSION, "call_sid": call_sid, "conference_sid": None,
+        "account_sid": ids["account_sid"],
+        "api_version": API_VERSION,
+        "call_sid": call_sid,
+        "conference_sid": None,
         "date_created": rfc2822(ended + timedelta(seconds=rng.randrange(1, 4))),
         "date_updated": rfc2822(ended + timedelta(seconds=rng.randrange(5, 15))),
-        "start_time": rfc2822(answered), "duration": str(int((ended - answered).total_seconds())) if done else None,
-        "sid": sid, "price": "-0.0025" if done else None, "price_unit": "USD", "status": status,
-        "channels": channels, "source": source, "error_code": 16103 if status == "absent" else None,
-        "uri": f"{base}.json", "encryption_details": None,
-        "subresource_uris": {"add_on_results": f"{base}/AddOnResults.json", "transcriptions": f"{base}/Transcriptions.json"},
+        "start_time": rfc2822(answered),
+        "duration": str(int((ended - answered).total_seconds())) if done else None,
+        "sid": sid,
+        "price": "-0.0025" if done else None,
+        "price_unit": "USD",
+        "status": status,
+        "channels": channels,
+        "source": source,
+        "error_code": 16103 if status == "absent" else None,
+        "uri": f"{base}.json",
+        "encryption_details": None,
+        "subresource_uris": {
+            "add_on_results": f"{base}/AddOnResults.json",
+            "transcriptions": f"{base}/Transcriptions.json",
+        },
     }
 
 
@@ -162,7 +236,9 @@ def conversations_for_day(seed: int, day: date, calls_per_day: float, odd: bool)
     return tuple(found)
 
 
-def _conversation(rng: random.Random, seed: int, day: date, day_start: datetime, ids: dict, odd: bool) -> Conversation:
+def _conversation(
+    rng: random.Random, seed: int, day: date, day_start: datetime, ids: dict, odd: bool
+) -> Conversation:
     at_night = rng.random() < 0.08
     offset = rng.uniform(0, 86399) if at_night else rng.uniform(8 * 3600, 18 * 3600)
     start = (day_start + timedelta(seconds=offset)).replace(microsecond=0)
@@ -185,48 +261,127 @@ def _conversation(rng: random.Random, seed: int, day: date, day_start: datetime,
         return _leg(ids, kw.pop("sid", None) or sid_for("CA", rng, day, seed), **kw)
 
     answer_at = start + timedelta(seconds=ring)
-    end = answer_at + timedelta(seconds=talk) if answered else start + timedelta(seconds=ring + rng.randrange(5, 30))
+    end = (
+        answer_at + timedelta(seconds=talk)
+        if answered
+        else start + timedelta(seconds=ring + rng.randrange(5, 30))
+    )
     if kind == "inbound":
         direction = UNKNOWN_DIRECTION if odd and rng.random() < 0.04 else "inbound"
         if answered or rng.random() < 0.6:  # Twilio answers the parent and <Dial>s an agent
-            legs.append(leg(sid=parent_sid, parent=None, direction=direction, status="completed", frm=customer, to=ours,
-                            start=start, end=end, duration=str(int((end - start).total_seconds())),
-                            caller_name=caller_name, phone_number_sid=pn))
+            legs.append(
+                leg(
+                    sid=parent_sid,
+                    parent=None,
+                    direction=direction,
+                    status="completed",
+                    frm=customer,
+                    to=ours,
+                    start=start,
+                    end=end,
+                    duration=str(int((end - start).total_seconds())),
+                    caller_name=caller_name,
+                    phone_number_sid=pn,
+                )
+            )
             first_at = start + timedelta(seconds=2)
             if answered and rng.random() < 0.15:  # the first agent misses, the second answers
                 miss_end = first_at + timedelta(seconds=ring)
-                legs.append(leg(parent=parent_sid, direction="outbound-dial", status="no-answer", frm=ours,
-                                to=_agent_address(rng, second), start=first_at, end=miss_end, duration=missed_duration))
+                legs.append(
+                    leg(
+                        parent=parent_sid,
+                        direction="outbound-dial",
+                        status="no-answer",
+                        frm=ours,
+                        to=_agent_address(rng, second),
+                        start=first_at,
+                        end=miss_end,
+                        duration=missed_duration,
+                    )
+                )
                 first_at = miss_end + timedelta(seconds=1)
             status = "completed" if answered else rng.choice(["no-answer", "busy"])
-            legs.append(leg(parent=parent_sid, direction="outbound-dial", status=status, frm=ours,
-                            to=_agent_address(rng, agent), start=first_at, end=end - timedelta(seconds=1),
-                            duration=str(int((end - first_at).total_seconds()) - 1) if answered else missed_duration))
+            legs.append(
+                leg(
+                    parent=parent_sid,
+                    direction="outbound-dial",
+                    status=status,
+                    frm=ours,
+                    to=_agent_address(rng, agent),
+                    start=first_at,
+                    end=end - timedelta(seconds=1),
+                    duration=str(int((end - first_at).total_seconds()) - 1) if answered else missed_duration,
+                )
+            )
         else:
-            legs.append(leg(sid=parent_sid, parent=None, direction=direction, frm=customer, to=ours,
-                            status=rng.choice(["no-answer", "busy", "canceled", "failed"]), start=start, end=end,
-                            duration=missed_duration, caller_name=caller_name, phone_number_sid=pn))
+            legs.append(
+                leg(
+                    sid=parent_sid,
+                    parent=None,
+                    direction=direction,
+                    frm=customer,
+                    to=ours,
+                    status=rng.choice(["no-answer", "busy", "canceled", "failed"]),
+                    start=start,
+                    end=end,
+                    duration=missed_duration,
+                    caller_name=caller_name,
+                    phone_number_sid=pn,
+                )
+            )
     elif kind == "click":
         client = f"client:{_handle(agent)}"
-        legs.append(leg(sid=parent_sid, parent=None, direction="outbound-api", status="completed", frm=ours, to=client,
-                        start=start, end=end, duration=str(int((end - start).total_seconds()))))
-        legs.append(leg(parent=parent_sid, direction="outbound-dial",
-                        status="completed" if answered else rng.choice(["no-answer", "busy"]), frm=ours, to=customer,
-                        start=start + timedelta(seconds=2), end=end - timedelta(seconds=1),
-                        duration=str(talk) if answered else missed_duration))
+        legs.append(
+            leg(
+                sid=parent_sid,
+                parent=None,
+                direction="outbound-api",
+                status="completed",
+                frm=ours,
+                to=client,
+                start=start,
+                end=end,
+                duration=str(int((end - start).total_seconds())),
+            )
+        )
+        legs.append(
+            leg(
+                parent=parent_sid,
+                direction="outbound-dial",
+                status="completed" if answered else rng.choice(["no-answer", "busy"]),
+                frm=ours,
+                to=customer,
+                start=start + timedelta(seconds=2),
+                end=end - timedelta(seconds=1),
+                duration=str(talk) if answered else missed_duration,
+            )
+        )
     else:
         direction = "trunking-terminating" if rng.random() < 0.1 else "outbound-api"
-        legs.append(leg(sid=parent_sid, parent=None, direction=direction,
-                        status="completed" if answered else rng.choice(["no-answer", "busy", "failed"]),
-                        frm=ours, to=customer, start=start, end=end,
-                        duration=str(int((end - start).total_seconds())) if answered else missed_duration))
+        legs.append(
+            leg(
+                sid=parent_sid,
+                parent=None,
+                direction=direction,
+                status="completed" if answered else rng.choice(["no-answer", "busy", "failed"]),
+                frm=ours,
+                to=customer,
+                start=start,
+                end=end,
+                duration=str(int((end - start).total_seconds())) if answered else missed_duration,
+            )
+        )
         dual = False
     if odd and rng.random() < 0.05:
         legs[0].update({"region": "us1", "edge": "ashburn"})
     conversation = Conversation(legs=legs, recordings=[], started=start, ended=end)
     if answered and recorded:
         channels = 2 if dual else 1
-        source = "DialVerb" if len(legs) > 1 else rng.choice(["OutboundAPI", "StartCallRecordingAPI", "RecordVerb"])
+        source = (
+            "DialVerb"
+            if len(legs) > 1
+            else rng.choice(["OutboundAPI", "StartCallRecordingAPI", "RecordVerb"])
+        )
         rec = _recording(ids, rng, day, seed, parent_sid, answer_at, end, channels, source)
         conversation.recordings.append(rec)
         conversation.media[rec["sid"]] = MediaInfo(lang, media_index, swap=kind == "inbound")
@@ -264,7 +419,9 @@ def moment_of(value: str, name: str) -> tuple[datetime, bool]:
             moment = parsedate_to_datetime(text)
     except (TypeError, ValueError) as exc:
         raise BadParam(f"Invalid value for {name}: {value!r} (use YYYY-MM-DD)") from exc
-    return (moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)), False
+    return (
+        moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    ), False
 
 
 def bounds(query: dict[str, str], name: str) -> tuple[datetime | None, datetime | None]:

@@ -227,7 +227,10 @@ def test_report_opens_offline_with_its_charts_drawn(browser, report_files):
     context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
     page = context.new_page()
     requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None,
+    )
     started = time.monotonic()
     page.goto(report_files.html.as_uri(), wait_until="load")
     page.locator(".plotly-graph-div .main-svg").first.wait_for(timeout=30_000)
@@ -249,8 +252,18 @@ def dashboard(synced) -> Iterator[str]:
     log_path = ARTIFACTS / "dashboard.log"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")
-    command = [sys.executable, "-c", "from perftel.cli import main; raise SystemExit(main())", "dashboard",
-               "--company", synced.company, "--data-dir", str(synced.data_dir), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        "from perftel.cli import main; raise SystemExit(main())",
+        "dashboard",
+        "--company",
+        synced.company,
+        "--data-dir",
+        str(synced.data_dir),
+        "--port",
+        str(port),
+    ]
     server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -293,7 +306,9 @@ def test_dashboard_serves_the_explorer_without_code(browser, dashboard, synced):
     assert page.get_by_text("Calls per day").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     # the explorer lists missed calls
-    answered = page.locator(".widget-dropdown", has=page.locator("label:text-is('Answered')")).locator("select")
+    answered = page.locator(".widget-dropdown", has=page.locator("label:text-is('Answered')")).locator(
+        "select"
+    )
     answered.select_option("missed")
     page.get_by_text("missed: no recording").first.wait_for()
     answered.select_option("any")

@@ -36,7 +36,8 @@ def test_a_real_company_gets_nothing_from_the_sandbox(name, tmp_path: Path, monk
     assert not acme.exists() or not any(p.is_file() for p in acme.rglob("*") if p.name != "settings.toml")
     assert not (data_dir / "sandbox").exists()  # and no sandbox run happened on the side
     outputs = "".join(
-        str(o.get("data", {}).get("text/html", "")) + str(o.get("data", {}).get("text/markdown", ""))
+        str(o.get("data", {}).get("text/html", ""))
+        + str(o.get("data", {}).get("text/markdown", ""))
         + str(o.get("data", {}).get("application/vnd.plotly.v1+json", ""))
         for c in notebook.cells
         if c.cell_type == "code"

@@ -23,7 +23,9 @@ from perftel_sandbox import start_sandbox
 START, END = "2026-11-16", "2026-11-18"  # a fixed past window: three whole days
 
 
-def contract_fixtures(name: str, *, call_id: Callable[[dict], str], wrong: dict[str, str], **sandbox_options: Any):
+def contract_fixtures(
+    name: str, *, call_id: Callable[[dict], str], wrong: dict[str, str], **sandbox_options: Any
+):
     """The four fixtures for provider ``name``: assign them to the same names in the test module."""
 
     @pytest.fixture(scope="module")
@@ -67,15 +69,18 @@ class ProviderContract:
         assert status.success, status.message
         assert status.message
 
-    def test_wrong_credentials_give_auth_error_naming_provider(self, make_provider, bad_credentials, tmp_path):
+    def test_wrong_credentials_give_auth_error_naming_provider(
+        self, make_provider, bad_credentials, tmp_path
+    ):
         provider = make_provider(credentials=bad_credentials)
         status = provider.test_connection()
         assert not status.success and provider.display_name in status.message
         with pytest.raises(AuthError) as info:
             provider.fetch_calls(START, END)
         assert info.value.provider == provider.display_name
-        result = run_pipeline(make_provider(credentials=bad_credentials), start_date=START, end_date=END,
-                              data_dir=tmp_path)
+        result = run_pipeline(
+            make_provider(credentials=bad_credentials), start_date=START, end_date=END, data_dir=tmp_path
+        )
         assert result.failed and result.failed[0].step == "login" and not result.calls
         assert list(tmp_path.iterdir()) == []  # nothing written
 

@@ -15,7 +15,9 @@ from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
-    "goto_connect", call_id=lambda r: r["conversationSpaceId"], wrong={"client_secret": "wrong-secret"},
+    "goto_connect",
+    call_id=lambda r: r["conversationSpaceId"],
+    wrong={"client_secret": "wrong-secret"},
 )
 
 
@@ -31,7 +33,9 @@ def test_windows_of_at_most_31_days_and_large_pages():
         windows = {(r.query["startTime"], r.query["endTime"]) for r in summaries}
         assert len(windows) == 3
         for lo, hi in windows:
-            span = datetime.fromisoformat(hi.replace("Z", "+00:00")) - datetime.fromisoformat(lo.replace("Z", "+00:00"))
+            span = datetime.fromisoformat(hi.replace("Z", "+00:00")) - datetime.fromisoformat(
+                lo.replace("Z", "+00:00")
+            )
             assert span.days <= 31
         assert all(r.query["pageSize"] == "1000" for r in summaries)
         lo, hi = datetime(2026, 8, 1, tzinfo=timezone.utc), datetime(2026, 10, 16, tzinfo=timezone.utc)
@@ -72,7 +76,9 @@ def test_refresh_with_rotation_keeps_the_chain(tmp_path):
         first = store.tokens("acme", "goto_connect").load().refresh_token
         assert first and first != sb.credentials["refresh_token"]  # rotated and stored
         sb.faults.expire_access_tokens()
-        assert create_provider("goto_connect", "acme", base_url=sb.base_url, store=store).fetch_calls(START, START)
+        assert create_provider("goto_connect", "acme", base_url=sb.base_url, store=store).fetch_calls(
+            START, START
+        )
         assert store.tokens("acme", "goto_connect").load().refresh_token not in (None, first)
 
 
@@ -105,11 +111,16 @@ def test_two_processes_refreshing_a_single_use_token(tmp_path):
         CredentialStore(tmp_path).save("acme", "goto_connect", sb.credentials)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        procs = [ctx.Process(target=refresh_in_process, args=("goto_connect", sb.base_url, str(tmp_path), queue)) for _ in range(3)]
+        procs = [
+            ctx.Process(target=refresh_in_process, args=("goto_connect", sb.base_url, str(tmp_path), queue))
+            for _ in range(3)
+        ]
         [p.start() for p in procs]
         [p.join(60) for p in procs]
         assert sorted(queue.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]
         # The chain survives: the stored refresh token still works.
-        provider = create_provider("goto_connect", "acme", base_url=sb.base_url, store=CredentialStore(tmp_path))
+        provider = create_provider(
+            "goto_connect", "acme", base_url=sb.base_url, store=CredentialStore(tmp_path)
+        )
         provider.tokens.expire()
         assert provider.test_connection().success

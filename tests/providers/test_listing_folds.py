@@ -19,13 +19,25 @@ S, E = datetime(2026, 11, 9, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo
 
 def leg(sid, parent=None, minute=0, status="completed"):
     moment = (S + timedelta(hours=10, minutes=minute)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-    return {"sid": sid, "parent_call_sid": parent, "start_time": moment, "status": status, "direction": "inbound",
-            "from": "+15550100", "to": "+15550111"}
+    return {
+        "sid": sid,
+        "parent_call_sid": parent,
+        "start_time": moment,
+        "status": status,
+        "direction": "inbound",
+        "from": "+15550100",
+        "to": "+15550111",
+    }
 
 
 def rec(sid, call_sid, status="completed"):
-    return {"sid": sid, "call_sid": call_sid, "status": status, "channels": 2,
-            "date_created": "Mon, 09 Nov 2026 12:00:00 +0000"}
+    return {
+        "sid": sid,
+        "call_sid": call_sid,
+        "status": status,
+        "channels": 2,
+        "date_created": "Mon, 09 Nov 2026 12:00:00 +0000",
+    }
 
 
 def twilio_calls(legs, recordings, *, refuse_after=None, per_call=None, parents=None):
@@ -52,8 +64,10 @@ def twilio_calls(legs, recordings, *, refuse_after=None, per_call=None, parents=
 
     provider._list = listing
     provider._api = Api()
-    return [(c.external_id, sorted(c.extra.get("child_call_sids", [])), sorted(r.id for r in c.recordings))
-            for c in provider.iter_calls(S, E)]
+    return [
+        (c.external_id, sorted(c.extra.get("child_call_sids", [])), sorted(r.id for r in c.recordings))
+        for c in provider.iter_calls(S, E)
+    ]
 
 
 def test_random_forests_fold_the_same_in_any_order():
@@ -76,7 +90,9 @@ def test_random_forests_fold_the_same_in_any_order():
         shuffled_legs, shuffled_recs = legs[:], recordings[:]
         order.shuffle(shuffled_legs)
         order.shuffle(shuffled_recs)
-        assert twilio_calls(shuffled_legs + shuffled_legs[:50], shuffled_recs) == expected  # repeats count once
+        assert (
+            twilio_calls(shuffled_legs + shuffled_legs[:50], shuffled_recs) == expected
+        )  # repeats count once
 
 
 def test_whitespace_around_a_sid_loses_no_child_or_recording():
@@ -86,8 +102,9 @@ def test_whitespace_around_a_sid_loses_no_child_or_recording():
 
 def test_cycles_and_deep_chains_are_listed_on_their_own_in_time_order():
     chain = [leg("CAd0", minute=20)] + [leg(f"CAd{i}", f"CAd{i - 1}", 20) for i in range(1, 11)]
-    calls = twilio_calls([leg("CA9", minute=50), leg("CAx", "CAy", 5), leg("CAy", "CAx", 6), leg("CA1", minute=9),
-                          *chain], [])
+    calls = twilio_calls(
+        [leg("CA9", minute=50), leg("CAx", "CAy", 5), leg("CAy", "CAx", 6), leg("CA1", minute=9), *chain], []
+    )
     assert [c[0] for c in calls] == ["CAx", "CAy", "CA1", "CAd0", "CAd10", "CAd9", "CA9"]
     assert calls[3][1] == [f"CAd{i}" for i in range(1, 9)]  # 8 levels folded; deeper ones not lost
 
@@ -95,7 +112,8 @@ def test_cycles_and_deep_chains_are_listed_on_their_own_in_time_order():
 def test_a_refused_recordings_list_falls_back_per_call_without_half_a_walk():
     calls = twilio_calls(
         [leg("CA1", status="busy"), leg("CA2", "CA1", 1), leg("CA3", minute=2)],
-        [rec("RE1", "CA1"), rec("RE2", "CA2"), rec("RE3", "CA3")], refuse_after=2,
+        [rec("RE1", "CA1"), rec("RE2", "CA2"), rec("RE3", "CA3")],
+        refuse_after=2,
         per_call={"CA3": [rec("RE3", "CA3")]},
     )
     assert calls == [("CA1", ["CA2"], []), ("CA3", [], ["RE3"])]  # per call: completed calls only, as always
@@ -114,15 +132,25 @@ def test_child_legs_of_an_earlier_call_stay_with_it():
 
 def test_goto_lists_a_call_across_two_windows_once(monkeypatch):
     """The recent-ids memory is tiny here (pages of one): only the carried boundary ids catch the repeat."""
-    provider = GoToConnectProvider("acme", credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r"})
+    provider = GoToConnectProvider(
+        "acme", credentials={"client_id": "c", "client_secret": "s", "refresh_token": "r"}
+    )
     monkeypatch.setattr(provider, "account_key", lambda: "acc")
     monkeypatch.setattr(provider, "_report", lambda space_id: None)
     monkeypatch.setattr(goto_connect, "MAX_WINDOW_DAYS", 1)
     monkeypatch.setattr(goto_connect, "PAGE_SIZE", 1)  # remembers the last 4 ids
-    edge = {"conversationSpaceId": "cs-edge", "callCreated": "2026-11-09T23:59:00Z", "callEnded": "2026-11-10T00:03:00Z"}
+    edge = {
+        "conversationSpaceId": "cs-edge",
+        "callCreated": "2026-11-09T23:59:00Z",
+        "callEnded": "2026-11-10T00:03:00Z",
+    }
     early = [{"conversationSpaceId": f"cs-{i}", "callCreated": f"2026-11-09T1{i}:00:00Z"} for i in range(5)]
-    late = [{"conversationSpaceId": f"cs-late{i}", "callCreated": f"2026-11-10T0{i}:00:00Z"} for i in range(5)]
+    late = [
+        {"conversationSpaceId": f"cs-late{i}", "callCreated": f"2026-11-10T0{i}:00:00Z"} for i in range(5)
+    ]
     pages = {"2026-11-09": early + [edge] + early[3:], "2026-11-10": late + [edge]}
-    monkeypatch.setattr(goto_connect, "paginate", lambda api, path, params, **kw: iter(pages[params["startTime"][:10]]))
+    monkeypatch.setattr(
+        goto_connect, "paginate", lambda api, path, params, **kw: iter(pages[params["startTime"][:10]])
+    )
     ids = [c.external_id for c in provider.iter_calls(S, E + timedelta(days=1))]
     assert ids == [f"cs-{i}" for i in range(5)] + ["cs-edge"] + [f"cs-late{i}" for i in range(5)]

@@ -21,12 +21,19 @@ from perftel_sandbox import start_sandbox
 from perftel_sandbox.speech import MEDIA_DIR
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures, refresh_in_process
 
-FAST = {"heavy_limit": 1000, "light_limit": 1000, "auth_limit": 1000}  # the real defaults are 10/50/5 per minute
+FAST = {
+    "heavy_limit": 1000,
+    "light_limit": 1000,
+    "auth_limit": 1000,
+}  # the real defaults are 10/50/5 per minute
 LO, HI = datetime(2026, 11, 16, tzinfo=timezone.utc), datetime(2026, 11, 19, tzinfo=timezone.utc)
 
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
-    "ringcentral", call_id=lambda s: s["telephonySessionId"], wrong={"client_secret": "wrong-secret"}, **FAST,
+    "ringcentral",
+    call_id=lambda s: s["telephonySessionId"],
+    wrong={"client_secret": "wrong-secret"},
+    **FAST,
 )
 
 
@@ -47,10 +54,14 @@ def test_sessions_group_legs_and_map_fields(make_provider, sandbox):
         first = session["records"][0]
         assert call.extra["record_ids"] == [r["id"] for r in session["records"]]
         assert call.started_at == datetime.fromisoformat(first["startTime"].replace("Z", "+00:00"))
-        assert call.direction is (Direction.INBOUND if first["direction"] == "Inbound" else Direction.OUTBOUND)
+        assert call.direction is (
+            Direction.INBOUND if first["direction"] == "Inbound" else Direction.OUTBOUND
+        )
         assert call.answered == session["answered"]
         assert sorted(call.recording_ids) == sorted(session["recording_ids"])
-        assert call.caller_number == (first["from"].get("phoneNumber") or first["from"].get("extensionNumber"))
+        assert call.caller_number == (
+            first["from"].get("phoneNumber") or first["from"].get("extensionNumber")
+        )
         if len(session["records"]) == 1:
             assert call.duration_seconds == first["duration"]
         assert call.extra["legs"], "view=Detailed gives legs"
@@ -63,12 +74,19 @@ def test_explicit_dates_and_next_page_links_that_drop_them(tmp_path):
     with start_sandbox("ringcentral", seed=11, max_per_page=4, **FAST) as sb:
         calls = _provider(sb).fetch_calls(START, END)
         logs = [r for r in sb.requests if r.path.endswith("/call-log")]
-        assert len(logs) > 2 and [r.query.get("page", "1") for r in logs] == [str(i + 1) for i in range(len(logs))]
+        assert len(logs) > 2 and [r.query.get("page", "1") for r in logs] == [
+            str(i + 1) for i in range(len(logs))
+        ]
         for r in logs:
-            assert r.query["dateFrom"] == "2026-11-16T00:00:00.000Z" and r.query["dateTo"] == "2026-11-19T00:00:00.000Z"
+            assert (
+                r.query["dateFrom"] == "2026-11-16T00:00:00.000Z"
+                and r.query["dateTo"] == "2026-11-19T00:00:00.000Z"
+            )
             assert r.query["view"] == "Detailed" and r.query["type"] == "Voice"
         assert logs[0].query["perPage"] == "1000"  # later links carry the server's own perPage (4 here)
-        assert sorted(c.external_id for c in calls) == sorted(s["telephonySessionId"] for s in sb.expected_calls(LO, HI))
+        assert sorted(c.external_id for c in calls) == sorted(
+            s["telephonySessionId"] for s in sb.expected_calls(LO, HI)
+        )
 
 
 def test_non_admin_falls_back_to_the_users_own_call_log():
@@ -78,7 +96,9 @@ def test_non_admin_falls_back_to_the_users_own_call_log():
         assert paths[0] == ("/restapi/v1.0/account/~/call-log", 403)
         assert all(p == ("/restapi/v1.0/account/~/extension/~/call-log", 200) for p in paths[1:])
         expected = sb.expected_calls(LO, HI, extension_only=True)
-        assert expected and sorted(c.external_id for c in calls) == sorted(s["telephonySessionId"] for s in expected)
+        assert expected and sorted(c.external_id for c in calls) == sorted(
+            s["telephonySessionId"] for s in expected
+        )
 
 
 # --- auth -------------------------------------------------------------------------------------
@@ -100,7 +120,10 @@ def test_expired_access_token_uses_the_refresh_token_once(fast_retries):
         assert provider.fetch_calls(START, START) is not None
         sb.faults.expire_access_tokens()
         provider.fetch_calls(START, START)
-        assert sb.stats["granted:refresh_token"] == 1 and sb.stats["granted:urn:ietf:params:oauth:grant-type:jwt-bearer"] == 1
+        assert (
+            sb.stats["granted:refresh_token"] == 1
+            and sb.stats["granted:urn:ietf:params:oauth:grant-type:jwt-bearer"] == 1
+        )
         assert not [k for k in sb.stats if k.startswith("refused")]
         tokens = [r for r in sb.requests if r.path == "/restapi/oauth/token"]
         assert all(r.headers["authorization"].startswith("Basic ") for r in tokens)
@@ -127,14 +150,19 @@ def test_two_processes_refreshing_a_single_use_token(tmp_path):
         assert first.test_connection().success  # JWT grant: a refresh token is stored
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        procs = [ctx.Process(target=refresh_in_process, args=("ringcentral", sb.base_url, str(tmp_path), queue)) for _ in range(3)]
+        procs = [
+            ctx.Process(target=refresh_in_process, args=("ringcentral", sb.base_url, str(tmp_path), queue))
+            for _ in range(3)
+        ]
         [p.start() for p in procs]
         [p.join(60) for p in procs]
         assert sorted(queue.get(timeout=5) for _ in procs) == ["ok", "ok", "ok"]
         # No refresh token was spent twice, and the chain survives: the stored one still works.
         assert not [k for k in sb.stats if k.startswith("refused")]
         assert 1 <= sb.stats["granted:refresh_token"] <= 3
-        provider = create_provider("ringcentral", "acme", base_url=sb.base_url, store=CredentialStore(tmp_path))
+        provider = create_provider(
+            "ringcentral", "acme", base_url=sb.base_url, store=CredentialStore(tmp_path)
+        )
         provider.tokens.expire()
         assert provider.test_connection().success
         assert sb.stats["granted:urn:ietf:params:oauth:grant-type:jwt-bearer"] == 1
@@ -143,15 +171,26 @@ def test_two_processes_refreshing_a_single_use_token(tmp_path):
 
 # --- rate limits --------------------------------------------------------------------------------
 def test_heavy_group_is_paced_from_headers_and_429_penalty_is_respected(tmp_path):
-    with start_sandbox("ringcentral", seed=11, calls_per_day=4, max_per_page=2, heavy_limit=3, rate_window=1,
-                       penalty_seconds=1, light_limit=1000, auth_limit=1000) as sb:
+    with start_sandbox(
+        "ringcentral",
+        seed=11,
+        calls_per_day=4,
+        max_per_page=2,
+        heavy_limit=3,
+        rate_window=1,
+        penalty_seconds=1,
+        light_limit=1000,
+        auth_limit=1000,
+    ) as sb:
         sb.faults.rate_limit_burst = 1  # the first Heavy request: 429 + a 1 s penalty window
         started = time.monotonic()
         provider = _provider(sb)
         calls = provider.fetch_calls(START, END)
         for rec in [r for c in calls for r in c.recordings][:3]:  # downloads are Heavy too
             provider.download_recording(rec.id, tmp_path, "t")
-        assert sorted(c.external_id for c in calls) == sorted(s["telephonySessionId"] for s in sb.expected_calls(LO, HI))
+        assert sorted(c.external_id for c in calls) == sorted(
+            s["telephonySessionId"] for s in sb.expected_calls(LO, HI)
+        )
         heavy = [(t, status) for t, group, status in sb.rate_events if group == "Heavy"]
         refused = [t for t, status in heavy if status == 429]
         assert len(refused) == 1 and sb.penalty_violations == 0
@@ -178,7 +217,11 @@ def test_media_download_sends_the_bearer_only_to_its_media_host(make_provider, s
     provider = make_provider()
     call = next(c for c in provider.fetch_calls(START, END) if c.recordings)
     rec = call.recordings[0]
-    assert urlsplit(rec.extra["contentUri"]).hostname == sandbox.media_host != urlsplit(sandbox.base_url).hostname
+    assert (
+        urlsplit(rec.extra["contentUri"]).hostname
+        == sandbox.media_host
+        != urlsplit(sandbox.base_url).hostname
+    )
     before = len(sandbox.requests)
     path = provider.download_recording(rec.id, tmp_path, "t")
     media = [r for r in list(sandbox.requests)[before:] if r.path.endswith("/content")]
@@ -186,7 +229,9 @@ def test_media_download_sends_the_bearer_only_to_its_media_host(make_provider, s
     assert all(r.headers["authorization"].startswith("Bearer ") for r in media)
     # A contentUri on any other host never gets our token.
     with start_sandbox("ringcentral", seed=11, **FAST) as foreign:
-        provider._content_uris[rec.id] = f"http://127.0.0.1:{foreign.port}/restapi/v1.0/account/~/recording/{rec.id}/content"
+        provider._content_uris[rec.id] = (
+            f"http://127.0.0.1:{foreign.port}/restapi/v1.0/account/~/recording/{rec.id}/content"
+        )
         with pytest.raises(ApiError):
             provider.download_recording(rec.id, tmp_path / "x", "t")
         assert [r for r in foreign.requests if r.path.endswith("/content")]
@@ -199,9 +244,17 @@ def test_trusted_hosts():
     assert rc.trusts("https://media.ringcentral.com/restapi/v1.0/account/1/recording/2/content")
     assert not rc.trusts("http://media.ringcentral.com/x") and not rc.trusts("https://evilringcentral.com/x")
     assert not rc.trusts("https://media.ringcentral.com.evil.org/x")
-    dev = RingCentralProvider("acme", base_url="https://platform.devtest.ringcentral.com", credentials={"client_id": "i", "client_secret": "s", "jwt": "j"})
+    dev = RingCentralProvider(
+        "acme",
+        base_url="https://platform.devtest.ringcentral.com",
+        credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
+    )
     assert dev.media_base_url == "https://media.devtest.ringcentral.com"
-    local = RingCentralProvider("acme", base_url="http://127.0.0.1:8080", credentials={"client_id": "i", "client_secret": "s", "jwt": "j"})
+    local = RingCentralProvider(
+        "acme",
+        base_url="http://127.0.0.1:8080",
+        credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
+    )
     assert local.trusts("http://localhost:8080/x") and not local.trusts("http://localhost:8081/x")
 
 
@@ -216,7 +269,9 @@ def _media(sb, rec_id):
     return (MEDIA_DIR / sb.recording_media(rec_id)).read_bytes()
 
 
-def test_partial_206_truncated_and_server_errors_are_recovered(make_provider, sandbox, tmp_path, fast_retries):
+def test_partial_206_truncated_and_server_errors_are_recovered(
+    make_provider, sandbox, tmp_path, fast_retries
+):
     provider = make_provider()
     recs = [r for c in provider.fetch_calls(START, END) for r in c.recordings][:3]
     sandbox.faults.partial_media = 1
@@ -230,7 +285,9 @@ def test_partial_206_truncated_and_server_errors_are_recovered(make_provider, sa
 
 
 def test_pipeline_against_the_sandbox(make_provider, tmp_path):
-    result = run_pipeline(make_provider(), start_date=START, end_date=START, transcribe=False, data_dir=tmp_path)
+    result = run_pipeline(
+        make_provider(), start_date=START, end_date=START, transcribe=False, data_dir=tmp_path
+    )
     assert result.calls and not result.failed
     assert len(result.downloaded) == sum(len(c.recordings) for c in result.calls) > 0
     assert all(p.suffix == ".wav" and p.stat().st_size > 0 for p in result.downloaded)
@@ -243,31 +300,89 @@ def _mock(handler):
     def record(request):
         seen.append(request)
         if request.url.path == "/restapi/oauth/token":
-            return httpx.Response(200, json={"access_token": "a.b.c", "token_type": "bearer", "expires_in": 3600})
+            return httpx.Response(
+                200, json={"access_token": "a.b.c", "token_type": "bearer", "expires_in": 3600}
+            )
         return handler(request)
 
-    provider = RingCentralProvider("acme", credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
-                                   transport=httpx.MockTransport(record))
+    provider = RingCentralProvider(
+        "acme",
+        credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
+        transport=httpx.MockTransport(record),
+    )
     return provider, seen
 
 
 def test_odd_but_valid_pages_are_accepted():
     records = [
-        {"id": "1", "sessionId": "9", "telephonySessionId": "s-1", "startTime": "2026-01-06T14:00:01.000Z", "duration": 30,
-         "direction": "inbound", "result": "Call connected", "from": {"phoneNumber": "+15550001"}, "to": {"extensionNumber": "101"}},
-        {"id": "2", "sessionId": "9", "telephonySessionId": "s-1", "startTime": "2026-01-06T14:00:20+0000", "durationMs": 40500,
-         "direction": "Inbound", "result": "Accepted", "recording": {"id": "77", "contentUri": "https://media.ringcentral.com/r/77/content"}},
-        {"id": "3", "sessionId": 10, "startTime": "2026-01-06T15:00:00Z", "direction": "Outbound", "result": "Missed"},
-        {"id": "4", "type": "Fax", "sessionId": "11", "startTime": "2026-01-06T16:00:00Z", "direction": "Inbound"},
-        {"id": "5", "deleted": True, "sessionId": "12", "startTime": "2026-01-06T16:00:00Z", "direction": "Inbound"},
+        {
+            "id": "1",
+            "sessionId": "9",
+            "telephonySessionId": "s-1",
+            "startTime": "2026-01-06T14:00:01.000Z",
+            "duration": 30,
+            "direction": "inbound",
+            "result": "Call connected",
+            "from": {"phoneNumber": "+15550001"},
+            "to": {"extensionNumber": "101"},
+        },
+        {
+            "id": "2",
+            "sessionId": "9",
+            "telephonySessionId": "s-1",
+            "startTime": "2026-01-06T14:00:20+0000",
+            "durationMs": 40500,
+            "direction": "Inbound",
+            "result": "Accepted",
+            "recording": {"id": "77", "contentUri": "https://media.ringcentral.com/r/77/content"},
+        },
+        {
+            "id": "3",
+            "sessionId": 10,
+            "startTime": "2026-01-06T15:00:00Z",
+            "direction": "Outbound",
+            "result": "Missed",
+        },
+        {
+            "id": "4",
+            "type": "Fax",
+            "sessionId": "11",
+            "startTime": "2026-01-06T16:00:00Z",
+            "direction": "Inbound",
+        },
+        {
+            "id": "5",
+            "deleted": True,
+            "sessionId": "12",
+            "startTime": "2026-01-06T16:00:00Z",
+            "direction": "Inbound",
+        },
         {"id": "6", "sessionId": "13", "direction": "Inbound"},  # no start time: skipped, not a crash
     ]
     pages = {
-        "1": {"records": records[:3], "paging": {"perPage": 3, "page": 1, "totalPages": 1},  # totalPages lies
-              "navigation": {"nextPage": {"uri": "https://platform.ringcentral.com/restapi/v1.0/account/~/call-log?page=2&perPage=3"}}},
-        "2": {"records": records[3:], "paging": {"perPage": 3},
-              "navigation": {"nextPage": {"uri": "https://elsewhere.example/restapi/v1.0/account/~/call-log?page=3&perPage=3"}}},
-        "3": {"records": [], "paging": {"perPage": 3}, "navigation": {"nextPage": {"uri": "/restapi/v1.0/account/~/call-log?page=4"}}},
+        "1": {
+            "records": records[:3],
+            "paging": {"perPage": 3, "page": 1, "totalPages": 1},  # totalPages lies
+            "navigation": {
+                "nextPage": {
+                    "uri": "https://platform.ringcentral.com/restapi/v1.0/account/~/call-log?page=2&perPage=3"
+                }
+            },
+        },
+        "2": {
+            "records": records[3:],
+            "paging": {"perPage": 3},
+            "navigation": {
+                "nextPage": {
+                    "uri": "https://elsewhere.example/restapi/v1.0/account/~/call-log?page=3&perPage=3"
+                }
+            },
+        },
+        "3": {
+            "records": [],
+            "paging": {"perPage": 3},
+            "navigation": {"nextPage": {"uri": "/restapi/v1.0/account/~/call-log?page=4"}},
+        },
     }
 
     def handler(request):
@@ -277,7 +392,9 @@ def test_odd_but_valid_pages_are_accepted():
     calls = provider.fetch_calls("2026-01-06", "2026-01-06")
     logs = [r for r in seen if r.url.path.endswith("/call-log")]
     assert len(logs) == 3 and all(r.url.host == "platform.ringcentral.com" for r in logs)
-    assert all(r.url.params["dateFrom"] == "2026-01-06T00:00:00.000Z" and r.url.params["dateTo"] for r in logs)
+    assert all(
+        r.url.params["dateFrom"] == "2026-01-06T00:00:00.000Z" and r.url.params["dateTo"] for r in logs
+    )
     assert [c.external_id for c in calls] == ["s-1", "10"]
     transfer, missed = calls
     assert transfer.answered and transfer.direction is Direction.INBOUND and transfer.recording_ids == ["77"]
@@ -287,8 +404,13 @@ def test_odd_but_valid_pages_are_accepted():
 
 def test_error_bodies_name_ringcentral_and_carry_the_code(fast_retries):
     def handler(request):
-        body = {"errorCode": "InsufficientPermissions", "message": "nope",
-                "errors": [{"errorCode": "CMN-401", "message": "Needs [ReadCallLog]", "permissionName": "ReadCallLog"}]}
+        body = {
+            "errorCode": "InsufficientPermissions",
+            "message": "nope",
+            "errors": [
+                {"errorCode": "CMN-401", "message": "Needs [ReadCallLog]", "permissionName": "ReadCallLog"}
+            ],
+        }
         return httpx.Response(403, json=body)
 
     provider, seen = _mock(handler)
@@ -296,20 +418,33 @@ def test_error_bodies_name_ringcentral_and_carry_the_code(fast_retries):
         provider.fetch_calls("2026-01-06", "2026-01-06")
     assert info.value.error_code == "CMN-401" and "ReadCallLog" in info.value.message
     assert [r.url.path for r in seen if "call-log" in r.url.path] == [
-        "/restapi/v1.0/account/~/call-log", "/restapi/v1.0/account/~/extension/~/call-log"]
+        "/restapi/v1.0/account/~/call-log",
+        "/restapi/v1.0/account/~/extension/~/call-log",
+    ]
 
     def token_refused(request):
-        return httpx.Response(400, json={"error": "invalid_grant", "error_description": "Invalid assertion",
-                                         "errors": [{"errorCode": "OAU-140", "message": "Invalid assertion"}]})
+        return httpx.Response(
+            400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "Invalid assertion",
+                "errors": [{"errorCode": "OAU-140", "message": "Invalid assertion"}],
+            },
+        )
 
-    provider = RingCentralProvider("acme", credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
-                                   transport=httpx.MockTransport(token_refused))
+    provider = RingCentralProvider(
+        "acme",
+        credentials={"client_id": "i", "client_secret": "s", "jwt": "j"},
+        transport=httpx.MockTransport(token_refused),
+    )
     status = provider.test_connection()
     assert not status.success and "RingCentral" in status.message and "invalid_grant" in status.message
 
 
 def test_token_request_is_a_jwt_bearer_grant_with_basic_client_auth():
-    provider, seen = _mock(lambda request: httpx.Response(200, json={"records": [], "paging": {"perPage": 1000}}))
+    provider, seen = _mock(
+        lambda request: httpx.Response(200, json={"records": [], "paging": {"perPage": 1000}})
+    )
     provider.fetch_calls("2026-01-06", "2026-01-06")
     token = seen[0]
     form = parse_qs(token.content.decode())
@@ -345,7 +480,11 @@ def test_reference_example_page_and_media_host_bearer(tmp_path):
     provider, seen = _mock(handler)
     (call,) = provider.fetch_calls("2026-01-06", "2026-01-06")
     assert call.external_id == "s-a0d178729c49dz1876d9b9d11z19269ec0000" and call.answered
-    assert call.duration_seconds == 307 and call.caller_number == "+15555550123" and call.callee_number == "+15555550100"
+    assert (
+        call.duration_seconds == 307
+        and call.caller_number == "+15555550123"
+        and call.callee_number == "+15555550100"
+    )
     assert call.direction is Direction.INBOUND and call.recording_ids == ["1662272004"]
     assert {p.role for p in call.participants} == {"agent", "customer"}
     path = provider.download_recording("1662272004", tmp_path, "t")

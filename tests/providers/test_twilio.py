@@ -24,7 +24,9 @@ from perftel_sandbox import start_sandbox
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 sandbox, make_provider, expected_ids, bad_credentials = contract_fixtures(
-    "twilio", call_id=lambda c: c["sid"], wrong={"auth_token": "0" * 32},
+    "twilio",
+    call_id=lambda c: c["sid"],
+    wrong={"auth_token": "0" * 32},
 )
 
 
@@ -93,7 +95,11 @@ def test_child_legs_are_folded_into_their_parent_call(sandbox, make_provider):
 
 def test_processing_recordings_are_skipped_and_not_ready_when_asked(make_provider, tmp_path):
     provider = make_provider()
-    pending = [s for c in provider.fetch_calls("2026-11-01", "2026-11-20") for s in c.extra.get("recordings_not_ready", [])]
+    pending = [
+        s
+        for c in provider.fetch_calls("2026-11-01", "2026-11-20")
+        for s in c.extra.get("recordings_not_ready", [])
+    ]
     assert pending
     with pytest.raises(RecordingNotReadyError):
         provider.download_recording(pending[0], tmp_path, "t")
@@ -104,7 +110,11 @@ def test_processing_recordings_are_skipped_and_not_ready_when_asked(make_provide
 
 
 def _media_asked(sandbox, before):
-    return [r for r in list(sandbox.requests)[before:] if r.path.startswith("/2010-04-01/") and r.path.endswith(".wav")]
+    return [
+        r
+        for r in list(sandbox.requests)[before:]
+        if r.path.startswith("/2010-04-01/") and r.path.endswith(".wav")
+    ]
 
 
 def _rms(path, channel):
@@ -148,7 +158,10 @@ def test_mono_recordings_and_the_16113_fallback(sandbox, make_provider, tmp_path
     (tmp_path / "b").mkdir()
     path = provider.download_recording(mono.id, tmp_path / "b", "t")
     media = _media_asked(sandbox, before)
-    assert [(r.query, r.status) for r in media] == [({"RequestedChannels": "2"}, 400), ({"RequestedChannels": "1"}, 302)]
+    assert [(r.query, r.status) for r in media] == [
+        ({"RequestedChannels": "2"}, 400),
+        ({"RequestedChannels": "1"}, 302),
+    ]
     with wave.open(str(path)) as w:
         assert w.getnchannels() == 1
 
@@ -185,12 +198,18 @@ def test_api_key_auth(sandbox, make_provider):
     assert provider.test_connection().success
     assert provider.fetch_calls(START, START)
     header = list(sandbox.requests)[before].headers["authorization"]
-    assert base64.b64decode(header.split()[1]).decode().startswith(sandbox.api_key_credentials["api_key_sid"] + ":")
+    assert (
+        base64.b64decode(header.split()[1])
+        .decode()
+        .startswith(sandbox.api_key_credentials["api_key_sid"] + ":")
+    )
     assert sandbox.account_sid in list(sandbox.requests)[before].path
 
 
 @pytest.mark.parametrize("field", ["account_sid", "auth_token"])
-def test_wrong_sid_or_token_is_an_auth_error_naming_twilio_and_writes_nothing(sandbox, make_provider, field, tmp_path):
+def test_wrong_sid_or_token_is_an_auth_error_naming_twilio_and_writes_nothing(
+    sandbox, make_provider, field, tmp_path
+):
     wrong = {**sandbox.credentials, field: ("AC" if field == "account_sid" else "") + "1" * 32}
     provider = make_provider(credentials=wrong)
     with pytest.raises(AuthError, match="Twilio") as info:
@@ -211,12 +230,23 @@ def test_revoked_credentials_are_an_auth_error():
 
 def test_credentials_need_a_token_or_an_api_key_pair():
     cls = type(create_provider("twilio", "acme", credentials={}))
-    assert [f.name for f in cls.credential_fields] == ["account_sid", "auth_token", "api_key_sid", "api_key_secret"]
-    assert cls.check_credentials({"account_sid": " AC1 ", "auth_token": "t", "junk": 1}) == {"account_sid": "AC1", "auth_token": "t"}
+    assert [f.name for f in cls.credential_fields] == [
+        "account_sid",
+        "auth_token",
+        "api_key_sid",
+        "api_key_secret",
+    ]
+    assert cls.check_credentials({"account_sid": " AC1 ", "auth_token": "t", "junk": 1}) == {
+        "account_sid": "AC1",
+        "auth_token": "t",
+    }
     assert cls.check_credentials({"account_sid": "AC1", "api_key_sid": "SK1", "api_key_secret": "s"})
-    for bad, missing in [({"auth_token": "t"}, "account_sid"), ({"account_sid": "AC1"}, "auth_token"),
-                         ({"account_sid": "AC1", "api_key_sid": "SK1"}, "api_key_secret"),
-                         ({"account_sid": "SK1", "auth_token": "t"}, "AC")]:
+    for bad, missing in [
+        ({"auth_token": "t"}, "account_sid"),
+        ({"account_sid": "AC1"}, "auth_token"),
+        ({"account_sid": "AC1", "api_key_sid": "SK1"}, "api_key_secret"),
+        ({"account_sid": "SK1", "auth_token": "t"}, "AC"),
+    ]:
         with pytest.raises(CredentialsError, match=missing):
             cls.check_credentials(bad)
 
@@ -249,8 +279,9 @@ def test_rate_limit_server_errors_and_truncated_media_are_retried(fast_retries, 
 
 
 def test_pipeline_lands_metadata_and_recordings(make_provider, tmp_path):
-    result = run_pipeline(make_provider(), start_date="2026-11-17", end_date="2026-11-17", transcribe=False,
-                          data_dir=tmp_path)
+    result = run_pipeline(
+        make_provider(), start_date="2026-11-17", end_date="2026-11-17", transcribe=False, data_dir=tmp_path
+    )
     assert result.calls and result.downloaded and result.only_retryable_failures
     assert result.metadata_file is not None and result.metadata_file.is_file()
     assert all(p.is_file() and p.parent.name == "recordings" and "acme" in p.parts for p in result.downloaded)
@@ -265,8 +296,15 @@ BASE = "https://api.example.test"
 
 
 def _leg(sid, **fields):
-    return {"sid": sid, "start_time": "Tue, 17 Nov 2026 10:00:00 +0000", "status": "completed", "direction": "inbound",
-            "from": "+15555550123", "to": "+15555550100", **fields}
+    return {
+        "sid": sid,
+        "start_time": "Tue, 17 Nov 2026 10:00:00 +0000",
+        "status": "completed",
+        "direction": "inbound",
+        "from": "+15555550123",
+        "to": "+15555550100",
+        **fields,
+    }
 
 
 def _mock(pages: dict[str, dict], seen: list[httpx.Request]) -> httpx.MockTransport:
@@ -275,7 +313,9 @@ def _mock(pages: dict[str, dict], seen: list[httpx.Request]) -> httpx.MockTransp
         body = pages.get(request.url.path + ("?" + request.url.query.decode() if request.url.query else ""))
         body = body if body is not None else pages.get(request.url.path)
         if body is None:
-            return httpx.Response(404, json={"code": 20404, "message": "Not found", "more_info": "x", "status": 404})
+            return httpx.Response(
+                404, json={"code": 20404, "message": "Not found", "more_info": "x", "status": 404}
+            )
         return httpx.Response(200, json=body)
 
     return httpx.MockTransport(handler)
@@ -284,32 +324,70 @@ def _mock(pages: dict[str, dict], seen: list[httpx.Request]) -> httpx.MockTransp
 def test_odd_but_legal_pages_never_crash_and_never_leak_credentials():
     calls_path = f"/2010-04-01/Accounts/{AC}/Calls.json"
     parent, early = "CA" + "1" * 32, "CA" + "9" * 32
-    page1 = {"calls": [
-        _leg(parent, duration=None, caller_name="Zoë Ångström-Núñez", brand_new_field={"x": [1]}),
-        _leg("CA" + "2" * 32, parent_call_sid=parent, direction="outbound-dial", to="client:anna", duration="12"),
-        _leg("CA" + "3" * 32, direction="sideways-beta", duration="", status="no-answer"),
-        _leg("CA" + "4" * 32, start_time=None, date_created="2026-11-17T11:00:00Z", duration="abc", status="weird"),
-        _leg("CA" + "5" * 32, start_time="garbage", date_created=None),
-        _leg("CA" + "6" * 32, parent_call_sid=early, direction="outbound-dial"),  # parent started the day before
-        _leg("CA" + "7" * 32, parent_call_sid="CA" + "8" * 32, direction="outbound-dial"),  # parent unknown (404)
-        "not a dict", None, {"no_sid": True},
-    ], "next_page_uri": f"https://elsewhere.example.test{calls_path}?PageToken=PAx&Page=1&PageSize=1000"}
+    page1 = {
+        "calls": [
+            _leg(parent, duration=None, caller_name="Zoë Ångström-Núñez", brand_new_field={"x": [1]}),
+            _leg(
+                "CA" + "2" * 32,
+                parent_call_sid=parent,
+                direction="outbound-dial",
+                to="client:anna",
+                duration="12",
+            ),
+            _leg("CA" + "3" * 32, direction="sideways-beta", duration="", status="no-answer"),
+            _leg(
+                "CA" + "4" * 32,
+                start_time=None,
+                date_created="2026-11-17T11:00:00Z",
+                duration="abc",
+                status="weird",
+            ),
+            _leg("CA" + "5" * 32, start_time="garbage", date_created=None),
+            _leg(
+                "CA" + "6" * 32, parent_call_sid=early, direction="outbound-dial"
+            ),  # parent started the day before
+            _leg(
+                "CA" + "7" * 32, parent_call_sid="CA" + "8" * 32, direction="outbound-dial"
+            ),  # parent unknown (404)
+            "not a dict",
+            None,
+            {"no_sid": True},
+        ],
+        "next_page_uri": f"https://elsewhere.example.test{calls_path}?PageToken=PAx&Page=1&PageSize=1000",
+    }
     page2 = {"calls": [], "next_page_uri": None}
-    recordings = {"recordings": [
-        {"sid": "RE" + "1" * 32, "call_sid": parent, "status": "completed", "channels": 2, "start_time": None},
-        {"sid": "RE" + "2" * 32, "call_sid": parent, "status": "processing", "channels": None},
-        {"sid": "RE" + "3" * 32, "call_sid": parent, "status": "deleted"},
-        {"sid": None, "call_sid": parent}, {"sid": "RE" + "4" * 32, "call_sid": None, "status": "completed"},
-    ], "next_page_uri": None}
+    recordings = {
+        "recordings": [
+            {
+                "sid": "RE" + "1" * 32,
+                "call_sid": parent,
+                "status": "completed",
+                "channels": 2,
+                "start_time": None,
+            },
+            {"sid": "RE" + "2" * 32, "call_sid": parent, "status": "processing", "channels": None},
+            {"sid": "RE" + "3" * 32, "call_sid": parent, "status": "deleted"},
+            {"sid": None, "call_sid": parent},
+            {"sid": "RE" + "4" * 32, "call_sid": None, "status": "completed"},
+        ],
+        "next_page_uri": None,
+    }
     pages = {
         calls_path + "?PageToken=PAx&Page=1&PageSize=1000": page2,
         calls_path: page1,
         f"/2010-04-01/Accounts/{AC}/Recordings.json": recordings,
-        f"/2010-04-01/Accounts/{AC}/Calls/{early}.json": _leg(early, start_time="Mon, 16 Nov 2026 23:59:00 +0000"),
+        f"/2010-04-01/Accounts/{AC}/Calls/{early}.json": _leg(
+            early, start_time="Mon, 16 Nov 2026 23:59:00 +0000"
+        ),
     }
     seen: list[httpx.Request] = []
-    provider = create_provider("twilio", "acme", base_url=BASE, credentials={"account_sid": AC, "auth_token": "secret"},
-                               transport=_mock(pages, seen))
+    provider = create_provider(
+        "twilio",
+        "acme",
+        base_url=BASE,
+        credentials={"account_sid": AC, "auth_token": "secret"},
+        transport=_mock(pages, seen),
+    )
     calls = {c.external_id: c for c in provider.fetch_calls("2026-11-17", "2026-11-17")}
     assert all(r.url.host == "api.example.test" for r in seen)  # the absolute next_page_uri was re-based
     assert set(calls) == {parent, "CA" + "3" * 32, "CA" + "4" * 32, "CA" + "7" * 32}
@@ -320,16 +398,28 @@ def test_odd_but_legal_pages_never_crash_and_never_leak_credentials():
     assert main.recordings[0].channel_roles == {0: "customer", 1: "agent"}
     assert main.extra["recordings_not_ready"] == ["RE" + "2" * 32]
     odd = calls["CA" + "3" * 32]
-    assert odd.direction is Direction.INBOUND and odd.extra["direction"] == "sideways-beta" and not odd.answered
+    assert (
+        odd.direction is Direction.INBOUND and odd.extra["direction"] == "sideways-beta" and not odd.answered
+    )
     assert calls["CA" + "4" * 32].duration_seconds == 0 and not calls["CA" + "4" * 32].answered
     assert calls["CA" + "7" * 32].extra["parent_call_sid"] == "CA" + "8" * 32
 
 
 def test_twilio_error_bodies_become_perftel_errors():
-    body = {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}
+    body = {
+        "code": 20003,
+        "message": "Authenticate",
+        "more_info": "https://www.twilio.com/docs/errors/20003",
+        "status": 401,
+    }
     transport = httpx.MockTransport(lambda request: httpx.Response(401, json=body))
-    provider = create_provider("twilio", "acme", base_url=BASE, credentials={"account_sid": AC, "auth_token": "tok3n"},
-                               transport=transport)
+    provider = create_provider(
+        "twilio",
+        "acme",
+        base_url=BASE,
+        credentials={"account_sid": AC, "auth_token": "tok3n"},
+        transport=transport,
+    )
     status = provider.test_connection()
     assert not status.success and "Twilio" in status.message and "20003" in status.message
     assert "tok3n" not in status.message
@@ -339,17 +429,29 @@ def test_twilio_error_bodies_become_perftel_errors():
 
 
 def test_mapping_helpers():
-    assert parse_twilio_time("Fri, 18 Oct 2019 17:00:00 +0000") == datetime(2019, 10, 18, 17, tzinfo=timezone.utc)
+    assert parse_twilio_time("Fri, 18 Oct 2019 17:00:00 +0000") == datetime(
+        2019, 10, 18, 17, tzinfo=timezone.utc
+    )
     assert parse_twilio_time("2019-10-18T17:00:00Z") == datetime(2019, 10, 18, 17, tzinfo=timezone.utc)
     assert parse_twilio_time("nope") is None and parse_twilio_time(None) is None
     assert parse_seconds("307") == 307 and parse_seconds("") is None and parse_seconds("-1") is None
-    for raw, expected in [("inbound", "INBOUND"), ("outbound-api", "OUTBOUND"), ("outbound-dial", "OUTBOUND"),
-                          ("trunking-originating", "INBOUND"), ("trunking-terminating", "OUTBOUND"), (None, "INBOUND"),
-                          ("", "INBOUND"), (42, "INBOUND")]:
+    for raw, expected in [
+        ("inbound", "INBOUND"),
+        ("outbound-api", "OUTBOUND"),
+        ("outbound-dial", "OUTBOUND"),
+        ("trunking-originating", "INBOUND"),
+        ("trunking-terminating", "OUTBOUND"),
+        (None, "INBOUND"),
+        ("", "INBOUND"),
+        (42, "INBOUND"),
+    ]:
         assert direction_of(raw).value == expected
     assert build_call("twilio", {"sid": "CA1"}) is None  # no start time at all: skipped, not a crash
-    outbound = build_call("twilio", _leg("CA1", direction="outbound-api", to="client:bo"),
-                          recordings=[{"sid": "RE1", "call_sid": "CA1", "status": "completed", "channels": 2}])
+    outbound = build_call(
+        "twilio",
+        _leg("CA1", direction="outbound-api", to="client:bo"),
+        recordings=[{"sid": "RE1", "call_sid": "CA1", "status": "completed", "channels": 2}],
+    )
     assert outbound.recordings[0].channel_roles == {0: "agent", 1: "customer"}
 
 
@@ -364,15 +466,26 @@ def test_recordings_fall_back_to_per_call_lists_and_media_without_metadata(tmp_p
         seen.append(request)
         path = request.url.path
         if path.endswith("/Calls.json"):
-            return httpx.Response(200, json={"calls": [_leg(sid, subresource_uris={"recordings": f"/x/{sid}/Recordings.json"})]})
+            return httpx.Response(
+                200, json={"calls": [_leg(sid, subresource_uris={"recordings": f"/x/{sid}/Recordings.json"})]}
+            )
         if path == f"/x/{sid}/Recordings.json":
-            return httpx.Response(200, json={"recordings": [{"sid": rec, "status": "completed", "channels": 1}]})
+            return httpx.Response(
+                200, json={"recordings": [{"sid": rec, "status": "completed", "channels": 1}]}
+            )
         if path.endswith(f"/Recordings/{rec}.wav"):
             return httpx.Response(200, content=wav.getvalue(), headers={"Content-Type": "audio/wav"})
         return httpx.Response(404, json={"code": 20404, "message": "nope", "more_info": "", "status": 404})
 
-    make = lambda: create_provider("twilio", "acme", base_url=BASE, credentials={"account_sid": AC, "auth_token": "t"},  # noqa: E731
-                                   transport=httpx.MockTransport(handler))
+    def make():
+        return create_provider(
+            "twilio",
+            "acme",
+            base_url=BASE,
+            credentials={"account_sid": AC, "auth_token": "t"},
+            transport=httpx.MockTransport(handler),
+        )
+
     calls = make().fetch_calls("2026-11-17", "2026-11-17")
     assert [r.id for r in calls[0].recordings] == [rec] and calls[0].recordings[0].call_external_id == sid
     fresh = make()  # never listed: no metadata endpoint either, the media itself answers

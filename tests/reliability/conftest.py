@@ -18,7 +18,11 @@ SANDBOX_OPTIONS = {
     "goto_connect": {},
     "twilio": {},
     "aircall": {"enforce_rate_limit": False},
-    "ringcentral": {"heavy_limit": 1000, "rate_limits": {"Auth": 1000, "Light": 1000, "Medium": 1000}, "penalty_seconds": 1},
+    "ringcentral": {
+        "heavy_limit": 1000,
+        "rate_limits": {"Auth": 1000, "Light": 1000, "Medium": 1000},
+        "penalty_seconds": 1,
+    },
 }
 DAY = "2026-11-17"
 
@@ -31,20 +35,31 @@ class HeaderTranscriber:
     def initialize(self) -> None:
         pass
 
-    def transcribe(self, path, *, recording_id=None, channel_roles=None, language=None) -> TranscriptionResult:
+    def transcribe(
+        self, path, *, recording_id=None, channel_roles=None, language=None
+    ) -> TranscriptionResult:
         import av
 
         try:
             with av.open(str(path)) as container:
                 stream = container.streams.audio[0]
-                seconds = float(stream.duration * stream.time_base) if stream.duration else float(container.duration or 0) / 1e6
+                seconds = (
+                    float(stream.duration * stream.time_base)
+                    if stream.duration
+                    else float(container.duration or 0) / 1e6
+                )
         except (av.FFmpegError, IndexError) as exc:
             raise TranscriptionError(f"{path}: not audio ({exc})", path=str(path)) from exc
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
         return TranscriptionResult(
-            recording_id=recording_id or Path(path).stem, text=f"{seconds:.1f}s {digest}",
-            segments=[TranscriptionSegment(0.0, seconds, digest, channel=0, speaker=(channel_roles or {}).get(0))],
-            language="en", duration=seconds, model=self.model_name,
+            recording_id=recording_id or Path(path).stem,
+            text=f"{seconds:.1f}s {digest}",
+            segments=[
+                TranscriptionSegment(0.0, seconds, digest, channel=0, speaker=(channel_roles or {}).get(0))
+            ],
+            language="en",
+            duration=seconds,
+            model=self.model_name,
         )
 
 

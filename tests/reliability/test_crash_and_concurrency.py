@@ -26,8 +26,19 @@ KILLS = 25 if os.environ.get("PERFTEL_LONG_TESTS") else 4
 
 def start_child(sandbox, data_dir: Path) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.child", sandbox.provider_name, sandbox.base_url, str(data_dir)],
-        cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.child",
+            sandbox.provider_name,
+            sandbox.base_url,
+            str(data_dir),
+        ],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "CHILD_CREDENTIALS": json.dumps(sandbox.credentials)},
     )
     return proc
@@ -45,7 +56,9 @@ def uninterrupted(sandbox, make_provider, tmp_path):
     return snapshot(tmp_path / "clean" / "acme"), result["failed"]
 
 
-def test_killed_at_random_points_then_rerun_gives_the_same_data(sandbox, make_provider, uninterrupted, tmp_path):
+def test_killed_at_random_points_then_rerun_gives_the_same_data(
+    sandbox, make_provider, uninterrupted, tmp_path
+):
     expected_files, expected_failures = uninterrupted
     folder = tmp_path / "killed"
     rng = random.Random(sandbox.provider_name)

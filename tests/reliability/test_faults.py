@@ -32,7 +32,9 @@ PAGE_SIZES = {  # module constant per driver: pages of two, so that one day's li
 
 
 def run(provider, folder):
-    return run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=HeaderTranscriber(), data_dir=folder)
+    return run_pipeline(
+        provider, start_date=DAY, end_date=DAY, transcriber=HeaderTranscriber(), data_dir=folder
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +43,18 @@ def clean(sandbox, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp(f"clean-{sandbox.provider_name}")
     sandbox.faults.reset()
-    provider = create_provider(sandbox.provider_name, "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
+    provider = create_provider(
+        sandbox.provider_name, "acme", base_url=sandbox.base_url, credentials=sandbox.credentials
+    )
     result = run(provider, folder)
     assert result.calls and result.transcribed, "the sandbox has recorded calls that day"
     return snapshot(folder / "acme"), sorted(f.item for f in result.failed)
 
 
 @pytest.mark.parametrize("fault", sorted(RECOVERABLE))
-def test_recoverable_faults_change_nothing(fault, sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch):
+def test_recoverable_faults_change_nothing(
+    fault, sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch
+):
     monkeypatch.setattr(http_client, "DEFAULT_TIMEOUT", 0.5)
     sandbox.faults.stall_seconds = 1.0
     setattr(sandbox.faults, fault, RECOVERABLE[fault])
@@ -60,7 +66,9 @@ def test_recoverable_faults_change_nothing(fault, sandbox, make_provider, clean,
     assert not list(tmp_path.rglob("*.part"))
 
 
-def test_small_and_repeated_pages_change_nothing(sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch):
+def test_small_and_repeated_pages_change_nothing(
+    sandbox, make_provider, clean, tmp_path, fast_retries, monkeypatch
+):
     """Pages of two rows, and twice the previous page served again instead of the next one."""
     module, name = PAGE_SIZES[sandbox.provider_name]
     monkeypatch.setattr(f"{module}.{name}", 2)
@@ -75,7 +83,9 @@ def test_small_and_repeated_pages_change_nothing(sandbox, make_provider, clean, 
     assert sandbox.faults.repeat_pages == 0 and len(ids) == len(set(ids)) == len(result.calls)
 
 
-def test_recordings_that_vanish_are_reported_then_a_rerun_completes(sandbox, make_provider, clean, tmp_path, fast_retries):
+def test_recordings_that_vanish_are_reported_then_a_rerun_completes(
+    sandbox, make_provider, clean, tmp_path, fast_retries
+):
     sandbox.faults.vanish_media = 2
     first = run(make_provider(), tmp_path)
     expected_files, expected_failures = clean
@@ -87,7 +97,9 @@ def test_recordings_that_vanish_are_reported_then_a_rerun_completes(sandbox, mak
     assert snapshot(tmp_path / "acme") == expected_files
 
 
-def test_long_outage_is_reported_then_a_rerun_completes(sandbox, make_provider, clean, tmp_path, fast_retries):
+def test_long_outage_is_reported_then_a_rerun_completes(
+    sandbox, make_provider, clean, tmp_path, fast_retries
+):
     sandbox.faults.server_errors = 10_000
     outage = run(make_provider(), tmp_path)
     assert outage.failed and not outage.transcribed

@@ -16,8 +16,12 @@ from perftel_sandbox import start_sandbox
 
 CASES = {
     "twilio": {"calls_per_day": 120},
-    "ringcentral": {"calls_per_day": 120, "max_per_page": 97, "heavy_limit": 100_000,
-                    "rate_limits": {"Auth": 1000, "Light": 1000, "Medium": 1000}},
+    "ringcentral": {
+        "calls_per_day": 120,
+        "max_per_page": 97,
+        "heavy_limit": 100_000,
+        "rate_limits": {"Auth": 1000, "Light": 1000, "Medium": 1000},
+    },
 }
 
 

@@ -53,7 +53,9 @@ def listing_peak(name: str, calls_per_day: float, days: int, **options) -> tuple
     """(calls listed, peak traced MB, peak RSS growth MB): sandbox and client each in their own process."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    server = ctx.Process(target=_serve, args=(queue, name, {"calls_per_day": calls_per_day, **options}), daemon=True)
+    server = ctx.Process(
+        target=_serve, args=(queue, name, {"calls_per_day": calls_per_day, **options}), daemon=True
+    )
     server.start()
     try:
         base_url, credentials = queue.get(timeout=60)
@@ -82,15 +84,21 @@ def test_listing_memory_does_not_grow_with_call_count(name):
         small_per_day, large_per_day = (200, 1_000) if LONG else (30, 120)
     small, small_traced, small_rss = listing_peak(name, small_per_day, 10, **LISTING_OPTIONS[name])
     large, large_traced, large_rss = listing_peak(name, large_per_day, 10, **LISTING_OPTIONS[name])
-    print(f"{name}: {small} calls → {small_traced:.1f} MB traced, +{small_rss:.1f} MB RSS; "
-          f"{large} calls → {large_traced:.1f} MB traced, +{large_rss:.1f} MB RSS")
+    print(
+        f"{name}: {small} calls → {small_traced:.1f} MB traced, +{small_rss:.1f} MB RSS; "
+        f"{large} calls → {large_traced:.1f} MB traced, +{large_rss:.1f} MB RSS"
+    )
     assert large > 3.5 * small
     assert large_traced < 1.5 * small_traced + 1.0  # bounded by the page, not by the number of calls
     assert large_rss < 1.5 * small_rss + 8.0  # the same for memory Python does not trace (SQLite's)
 
 
 def _fds() -> tuple[int, int]:
-    names = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")]
+    names = [
+        os.readlink(f"/proc/self/fd/{fd}")
+        for fd in os.listdir("/proc/self/fd")
+        if os.path.exists(f"/proc/self/fd/{fd}")
+    ]
     return len(names), sum(n.startswith("socket:") for n in names)
 
 
@@ -99,7 +107,9 @@ def test_many_downloads_bounded_concurrency_no_leaked_handles(tmp_path, fast_ret
 
     target = 1_000 if LONG else 150
     with start_sandbox("twilio", seed=5, calls_per_day=target / 3) as sandbox:
-        provider = create_provider("twilio", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials)
+        provider = create_provider(
+            "twilio", "acme", base_url=sandbox.base_url, credentials=sandbox.credentials
+        )
         calls = provider.fetch_calls("2026-11-10", "2026-11-16")
         recordings = sum(len(c.recordings) for c in calls)
         assert recordings >= target

@@ -23,8 +23,13 @@ def test_no_secret_on_disk_in_logs_or_reprs(sandbox, make_provider, tmp_path, ca
     secret_fields = {f.name for f in provider.credential_fields if f.secret}
     sandbox.faults.server_errors = 2  # make the retry path log too
     with caplog.at_level(logging.DEBUG):
-        result = run_pipeline(provider, start_date=DAY, end_date=DAY, transcriber=HeaderTranscriber(),
-                              data_dir=tmp_path / "data")
+        result = run_pipeline(
+            provider,
+            start_date=DAY,
+            end_date=DAY,
+            transcriber=HeaderTranscriber(),
+            data_dir=tmp_path / "data",
+        )
     assert result.transcribed
     secrets = [v for k, v in sandbox.credentials.items() if k in secret_fields]
     # Tokens issued during the run, and signatures of signed media URLs (whole URLs are checked in redacted form).
@@ -49,13 +54,23 @@ def tls_server(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802

@@ -17,7 +17,14 @@ from perftel_sandbox import serve, start_sandbox
 from perftel_sandbox.ringcentral import JWT_GRANT
 from perftel_sandbox.speech import MEDIA_DIR
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "providers" / "specs" / "ringcentral" / "rc-public-openapi.yml"
+SPEC = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "providers"
+    / "specs"
+    / "ringcentral"
+    / "rc-public-openapi.yml"
+)
 EXAMPLES = SPEC.parents[2] / "examples"
 WEEK = {"dateFrom": "2025-03-03T00:00:00.000Z", "dateTo": "2025-03-10T00:00:00.000Z"}
 ACC = "/restapi/v1.0/account/{accountId}"
@@ -51,7 +58,9 @@ def check(spec, payload, path, method, status, content_type="application/json"):
 
 
 def validate(spec, payload, schema):
-    validator = OAS30Validator({**schema, "components": spec["components"]}, format_checker=OAS30Validator.FORMAT_CHECKER)
+    validator = OAS30Validator(
+        {**schema, "components": spec["components"]}, format_checker=OAS30Validator.FORMAT_CHECKER
+    )
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(payload)]
     assert not errors, errors[:5]
 
@@ -79,7 +88,9 @@ def client(sb):
 
 def grant(client, sb, **form):
     form = form or {"grant_type": JWT_GRANT, "assertion": sb.credentials["jwt"]}
-    return client.post("/restapi/oauth/token", data=form, auth=(sb.credentials["client_id"], sb.credentials["client_secret"]))
+    return client.post(
+        "/restapi/oauth/token", data=form, auth=(sb.credentials["client_id"], sb.credentials["client_secret"])
+    )
 
 
 def bearer(client, sb):
@@ -112,10 +123,16 @@ def test_token_responses_and_oauth_errors_match_the_spec(spec, sb, client):
     reused = grant(client, sb, grant_type="refresh_token", refresh_token=jwt.json()["refresh_token"])
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"  # single use
     check(spec, reused.json(), "/restapi/oauth/token", "post", 400)
-    wrong = client.post("/restapi/oauth/token", data={"grant_type": JWT_GRANT, "assertion": sb.jwt}, auth=("x", "y"))
+    wrong = client.post(
+        "/restapi/oauth/token", data={"grant_type": JWT_GRANT, "assertion": sb.jwt}, auth=("x", "y")
+    )
     assert wrong.json()["error"] == "invalid_client"
     check(spec, wrong.json(), "/restapi/oauth/token", "post", 400)
-    for form in ({"grant_type": "password"}, {"grant_type": JWT_GRANT}, {"grant_type": JWT_GRANT, "assertion": "a.b.c"}):
+    for form in (
+        {"grant_type": "password"},
+        {"grant_type": JWT_GRANT},
+        {"grant_type": JWT_GRANT, "assertion": "a.b.c"},
+    ):
         answer = grant(client, sb, **form)
         assert answer.status_code == 400
         check(spec, answer.json(), "/restapi/oauth/token", "post", 400)
@@ -124,8 +141,13 @@ def test_token_responses_and_oauth_errors_match_the_spec(spec, sb, client):
 
 def test_call_log_pages_match_the_spec(spec, sb, client):
     headers = bearer(client, sb)
-    for params in ({"view": "Detailed"}, {"view": "Simple", "perPage": "3"}, {"perPage": "max", "page": "1"},
-                   {"perPage": "3", "page": "2"}, {"page": "999"}):
+    for params in (
+        {"view": "Detailed"},
+        {"view": "Simple", "perPage": "3"},
+        {"perPage": "max", "page": "1"},
+        {"perPage": "3", "page": "2"},
+        {"page": "999"},
+    ):
         page = call_log(client, headers, **params)
         assert page.status_code == 200, page.text
         check(spec, page.json(), CALL_LOG, "get", 200)
@@ -166,9 +188,14 @@ def test_error_bodies_match_the_spec(spec, sb, client):
         check(spec, failed.json(), CALL_LOG, "get", status)
     sb.faults.rate_limit_burst = 1
     limited = call_log(client, headers)
-    assert limited.status_code == 429 and limited.json() == json.loads((EXAMPLES / "ringcentral_error_429.json").read_text())
+    assert limited.status_code == 429 and limited.json() == json.loads(
+        (EXAMPLES / "ringcentral_error_429.json").read_text()
+    )
     validate(spec, limited.json(), response_schema(spec, "TooManyRequests"))
-    with start_sandbox("ringcentral", seed=7, admin=False, **FAST) as user_only, httpx.Client(base_url=user_only.base_url) as c:
+    with (
+        start_sandbox("ringcentral", seed=7, admin=False, **FAST) as user_only,
+        httpx.Client(base_url=user_only.base_url) as c,
+    ):
         forbidden = call_log(c, bearer(c, user_only))
         assert forbidden.status_code == 403 and forbidden.json()["errors"][0]["errorCode"] == "CMN-401"
         check(spec, forbidden.json(), CALL_LOG, "get", 403)
@@ -180,7 +207,8 @@ def test_the_clients_requests_match_the_spec(spec):
 
     with start_sandbox("ringcentral", seed=7, max_per_page=5, **FAST) as sb:
         create_provider("ringcentral", "acme", base_url=sb.base_url, credentials=sb.credentials).fetch_calls(
-            "2025-03-03", "2025-03-05")
+            "2025-03-03", "2025-03-05"
+        )
         token = next(r for r in sb.requests if r.path == "/restapi/oauth/token")
         validate(spec, dict(parse_qsl(token.body.decode())), ref("schemas/GetTokenRequest"))
         declared = {}
@@ -201,7 +229,9 @@ def test_the_clients_requests_match_the_spec(spec):
 # --- behaviour --------------------------------------------------------------------------------
 def test_missing_date_from_means_the_last_24_hours(sb, client):
     headers = bearer(client, sb)
-    page = client.get("/restapi/v1.0/account/~/call-log", params={"dateTo": "2025-03-05T00:00:00Z"}, headers=headers)
+    page = client.get(
+        "/restapi/v1.0/account/~/call-log", params={"dateTo": "2025-03-05T00:00:00Z"}, headers=headers
+    )
     times = [r["startTime"] for r in page.json()["records"]]
     assert times and all("2025-03-04T" in t for t in times)
 
@@ -227,7 +257,9 @@ def test_paging_links_and_past_the_last_page(sb, client):
 
 def test_sessions_have_legs_transfers_and_stay_the_same_across_restarts(sb, client):
     headers = bearer(client, sb)
-    records = call_log(client, headers, view="Detailed", dateFrom="2025-03-01T00:00:00Z", dateTo="2025-03-15T00:00:00Z").json()["records"]
+    records = call_log(
+        client, headers, view="Detailed", dateFrom="2025-03-01T00:00:00Z", dateTo="2025-03-15T00:00:00Z"
+    ).json()["records"]
     assert all(r["legs"] and r["legs"][0]["master"] for r in records)
     sessions = {}
     for r in records:
@@ -242,22 +274,31 @@ def test_sessions_have_legs_transfers_and_stay_the_same_across_restarts(sb, clie
 
 
 def test_rate_limit_headers_and_penalty_window():
-    with start_sandbox("ringcentral", seed=7, heavy_limit=2, rate_window=60, penalty_seconds=0.4) as sb, \
-            httpx.Client(base_url=sb.base_url) as client:
+    with (
+        start_sandbox("ringcentral", seed=7, heavy_limit=2, rate_window=60, penalty_seconds=0.4) as sb,
+        httpx.Client(base_url=sb.base_url) as client,
+    ):
         headers = bearer(client, sb)
         answers = [call_log(client, headers) for _ in range(3)]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert [a.headers["X-Rate-Limit-Remaining"] for a in answers[:2]] == ["1", "0"]
-        assert answers[0].headers["X-Rate-Limit-Group"] == "Heavy" and answers[0].headers["X-Rate-Limit-Window"] == "60"
+        assert (
+            answers[0].headers["X-Rate-Limit-Group"] == "Heavy"
+            and answers[0].headers["X-Rate-Limit-Window"] == "60"
+        )
         assert answers[2].headers["Retry-After"] == "0.4"
         light = client.get("/restapi/v1.0/account/~/extension/~", headers=headers)
-        assert light.status_code == 200 and light.headers["X-Rate-Limit-Group"] == "Light"  # other groups go on
+        assert (
+            light.status_code == 200 and light.headers["X-Rate-Limit-Group"] == "Light"
+        )  # other groups go on
         time.sleep(0.25)
         assert call_log(client, headers).status_code == 429  # inside the window: it restarts
         time.sleep(0.25)
         assert call_log(client, headers).status_code == 429 and sb.penalty_violations == 2
-    with start_sandbox("ringcentral", seed=7, heavy_limit=2, rate_window=0.3, penalty_seconds=0.3) as sb, \
-            httpx.Client(base_url=sb.base_url) as client:
+    with (
+        start_sandbox("ringcentral", seed=7, heavy_limit=2, rate_window=0.3, penalty_seconds=0.3) as sb,
+        httpx.Client(base_url=sb.base_url) as client,
+    ):
         headers = bearer(client, sb)
         assert [call_log(client, headers).status_code for _ in range(3)] == [200, 200, 429]
         time.sleep(0.35)
@@ -271,7 +312,9 @@ def test_media_host_bearer_ranges_and_faults(sb, client):
     assert urlsplit(content).hostname == sb.media_host != urlsplit(sb.base_url).hostname
     expected = (MEDIA_DIR / sb.recording_media(record["recording"]["id"])).read_bytes()
     full = httpx.get(content, headers=headers)
-    assert full.status_code == 200 and full.content == expected and full.headers["Content-Type"] == "audio/wav"
+    assert (
+        full.status_code == 200 and full.content == expected and full.headers["Content-Type"] == "audio/wav"
+    )
     assert httpx.get(content).status_code == 401
     token = headers["Authorization"].split()[1]
     assert httpx.get(content, params={"access_token": token}).content == expected
@@ -295,7 +338,9 @@ def test_revoke_kills_the_jwt_and_every_token(sb, client):
     first = grant(client, sb).json()
     sb.faults.revoke()
     assert grant(client, sb).json()["error"] == "invalid_grant"
-    assert grant(client, sb, grant_type="refresh_token", refresh_token=first["refresh_token"]).status_code == 400
+    assert (
+        grant(client, sb, grant_type="refresh_token", refresh_token=first["refresh_token"]).status_code == 400
+    )
     assert call_log(client, {"Authorization": f"Bearer {first['access_token']}"}).status_code == 401
     assert sb.stats["granted:" + JWT_GRANT] == 1
 

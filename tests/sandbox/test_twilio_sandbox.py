@@ -23,7 +23,14 @@ from perftel import create_provider
 from perftel_sandbox import serve, start_sandbox
 from perftel_sandbox.twilio_data import EXTRA_CALL_FIELDS, UNKNOWN_DIRECTION
 
-SPEC_FILE = Path(__file__).resolve().parents[3] / "shared" / "providers" / "specs" / "twilio" / "twilio_api_v2010.json"
+SPEC_FILE = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "providers"
+    / "specs"
+    / "twilio"
+    / "twilio_api_v2010.json"
+)
 P = "/2010-04-01/Accounts/{AccountSid}"
 RANGE = {"StartTime>": "2026-11-01", "StartTime<": "2026-11-22"}
 _RFC2822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
@@ -44,8 +51,11 @@ def sb():
 
 @pytest.fixture
 def client(sb):
-    with httpx.Client(base_url=f"{sb.base_url}/2010-04-01/Accounts/{sb.account_sid}", timeout=10,
-                      auth=(sb.credentials["account_sid"], sb.credentials["auth_token"])) as http:
+    with httpx.Client(
+        base_url=f"{sb.base_url}/2010-04-01/Accounts/{sb.account_sid}",
+        timeout=10,
+        auth=(sb.credentials["account_sid"], sb.credentials["auth_token"]),
+    ) as http:
         yield http
 
 
@@ -91,7 +101,9 @@ def _walk(client, path, params):
         pages.append(response.json())
         if not pages[-1]["next_page_uri"]:
             return pages
-        response = client.get(f"{client.base_url.scheme}://{client.base_url.netloc.decode()}{pages[-1]['next_page_uri']}")
+        response = client.get(
+            f"{client.base_url.scheme}://{client.base_url.netloc.decode()}{pages[-1]['next_page_uri']}"
+        )
 
 
 # --- the spec -----------------------------------------------------------------------------------------
@@ -101,7 +113,11 @@ def test_every_endpoint_validates_against_the_official_spec(spec, sb, client):
     sb.faults.empty_pages = 1
     call_pages = _walk(client, "/Calls.json", {**RANGE, "PageSize": 7})
     assert any(not p["calls"] for p in call_pages) and len(call_pages) > 3
-    rec_pages = _walk(client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22", "PageSize": 9})
+    rec_pages = _walk(
+        client,
+        "/Recordings.json",
+        {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22", "PageSize": 9},
+    )
     for page in call_pages:
         _validate(spec, _schema(spec, f"{P}/Calls.json"), page)
     for page in rec_pages:
@@ -113,7 +129,11 @@ def test_every_endpoint_validates_against_the_official_spec(spec, sb, client):
         _validate(spec, _schema(spec, f"{P}/Calls/{{Sid}}.json"), one.json())
         assert one.json() == call
     for rec in recordings:
-        _validate(spec, _schema(spec, f"{P}/Recordings/{{Sid}}.json"), client.get(f"/Recordings/{rec['sid']}.json").json())
+        _validate(
+            spec,
+            _schema(spec, f"{P}/Recordings/{{Sid}}.json"),
+            client.get(f"/Recordings/{rec['sid']}.json").json(),
+        )
         scoped = client.get(f"/Calls/{rec['call_sid']}/Recordings.json").json()
         _validate(spec, _schema(spec, f"{P}/Calls/{{CallSid}}/Recordings.json"), scoped)
         one = client.get(f"/Calls/{rec['call_sid']}/Recordings/{rec['sid']}.json").json()
@@ -127,8 +147,14 @@ def test_every_endpoint_validates_against_the_official_spec(spec, sb, client):
 
 
 def test_error_bodies_validate_against_the_spec(spec, sb, client, fast_retries):
-    rec = next(r for p in _walk(client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22"})
-               for r in p["recordings"] if r["channels"] == 1 and r["status"] == "completed")
+    rec = next(
+        r
+        for p in _walk(
+            client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22"}
+        )
+        for r in p["recordings"]
+        if r["channels"] == 1 and r["status"] == "completed"
+    )
     errors = [
         client.get("/Calls.json", params={"Page": 3}),  # 20001
         client.get("/Calls.json", params={"PageToken": "PAforged"}),
@@ -140,7 +166,17 @@ def test_error_bodies_validate_against_the_spec(spec, sb, client, fast_retries):
     sb.faults.rate_limit_burst, sb.faults.server_errors = 1, 2
     errors += [client.get("/Calls.json") for _ in range(3)]
     assert [e.status_code for e in errors] == [400, 400, 400, 404, 400, 401, 429, 503, 500]
-    assert [e.json()["code"] for e in errors] == [20001, 20001, 20001, 20404, 16113, 20003, 20429, 20503, 20500]
+    assert [e.json()["code"] for e in errors] == [
+        20001,
+        20001,
+        20001,
+        20404,
+        16113,
+        20003,
+        20429,
+        20503,
+        20500,
+    ]
     for error in errors:
         _validate(spec, _error_schema(spec), error.json())
         body = error.json()
@@ -156,8 +192,11 @@ def test_the_perftel_client_sends_only_parameters_the_spec_declares(spec, sb):
     sent = [r for r in list(sb.requests)[before:] if r.path.endswith(".json")]
     assert sent
     for request in sent:
-        template = re.sub(r"/(AC|CA|RE)[0-9a-f]{32}", lambda m: {"AC": "/{AccountSid}", "CA": "/{Sid}", "RE": "/{Sid}"}[m[1]],
-                          request.path)
+        template = re.sub(
+            r"/(AC|CA|RE)[0-9a-f]{32}",
+            lambda m: {"AC": "/{AccountSid}", "CA": "/{Sid}", "RE": "/{Sid}"}[m[1]],
+            request.path,
+        )
         declared = {p["name"] for p in spec["paths"][template]["get"]["parameters"] if p["in"] == "query"}
         assert set(request.query) <= declared, (template, request.query)
 
@@ -180,31 +219,47 @@ def test_keyset_paging_lists_every_leg_once_newest_first(sb, client):
 def test_page_tokens_are_bound_to_their_query(client):
     first = client.get("/Calls.json", params={**RANGE, "PageSize": 3}).json()
     token = dict(parse_qsl(urlsplit(first["next_page_uri"]).query))["PageToken"]
-    other = client.get("/Calls.json", params={"StartTime>": "2026-10-01", "PageSize": 3, "Page": 1, "PageToken": token})
+    other = client.get(
+        "/Calls.json", params={"StartTime>": "2026-10-01", "PageSize": 3, "Page": 1, "PageToken": token}
+    )
     assert other.status_code == 400 and other.json()["code"] == 20001
 
 
 def test_start_time_filters(sb, client):
     day = client.get("/Calls.json", params={"StartTime": "2026-11-17", "PageSize": 1000}).json()["calls"]
     assert day and all(c["start_time"][5:16] == "17 Nov 2026" for c in day)
-    span = client.get("/Calls.json", params={"StartTime>": "2026-11-17", "StartTime<": "2026-11-18", "PageSize": 1000})
+    span = client.get(
+        "/Calls.json", params={"StartTime>": "2026-11-17", "StartTime<": "2026-11-18", "PageSize": 1000}
+    )
     assert [c["sid"] for c in span.json()["calls"]] == [c["sid"] for c in day]
-    iso = client.get("/Calls.json", params={"StartTime>": "2026-11-17T12:00:00Z", "StartTime<": "2026-11-18"}).json()
+    iso = client.get(
+        "/Calls.json", params={"StartTime>": "2026-11-17T12:00:00Z", "StartTime<": "2026-11-18"}
+    ).json()
     assert {c["sid"] for c in iso["calls"]} < {c["sid"] for c in day}
     bad = client.get("/Calls.json", params={"StartTime>": "yesterday"})
     assert bad.status_code == 400 and bad.json()["code"] == 20001
     assert sorted(c["sid"] for c in sb.expected_calls("2026-11-17", "2026-11-18")) == sorted(
-        c["sid"] for c in day if c["parent_call_sid"] is None)
+        c["sid"] for c in day if c["parent_call_sid"] is None
+    )
 
 
 def test_generated_data_is_deterministic_varied_and_odd(sb, client):
     with start_sandbox("twilio", seed=7) as again, start_sandbox("twilio", seed=8) as other:
         assert again.credentials == sb.credentials and other.credentials != sb.credentials
-        assert again.expected_calls("2026-11-01", "2026-11-22") == sb.expected_calls("2026-11-01", "2026-11-22")
-        assert other.expected_calls("2026-11-01", "2026-11-22") != sb.expected_calls("2026-11-01", "2026-11-22")
+        assert again.expected_calls("2026-11-01", "2026-11-22") == sb.expected_calls(
+            "2026-11-01", "2026-11-22"
+        )
+        assert other.expected_calls("2026-11-01", "2026-11-22") != sb.expected_calls(
+            "2026-11-01", "2026-11-22"
+        )
     legs = [c for p in _walk(client, "/Calls.json", {**RANGE, "PageSize": 1000}) for c in p["calls"]]
-    recs = [r for p in _walk(client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22"})
-            for r in p["recordings"]]
+    recs = [
+        r
+        for p in _walk(
+            client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22"}
+        )
+        for r in p["recordings"]
+    ]
     assert {c["direction"] for c in legs} >= {"inbound", "outbound-api", "outbound-dial", UNKNOWN_DIRECTION}
     assert {c["status"] for c in legs} >= {"completed", "no-answer", "busy"}
     assert any(c["duration"] is None for c in legs) and any(c["duration"] == "" for c in legs)
@@ -243,7 +298,9 @@ def test_revoke_and_reset():
 
 def _completed(client, channels):
     pages = _walk(client, "/Recordings.json", {"DateCreated>": "2026-11-01", "DateCreated<": "2026-11-22"})
-    return next(r for p in pages for r in p["recordings"] if r["channels"] == channels and r["status"] == "completed")
+    return next(
+        r for p in pages for r in p["recordings"] if r["channels"] == channels and r["status"] == "completed"
+    )
 
 
 def _wav(response) -> tuple[int, int]:
@@ -259,12 +316,16 @@ def test_media_channels_redirect_and_16113(sb, client):
     assert urlsplit(location).hostname == "localhost" != urlsplit(sb.base_url).hostname
     media = httpx.get(location)
     assert media.headers["content-type"] == "audio/x-wav" and _wav(media) == (2, 8000)
-    assert _wav(client.get(f"/Recordings/{dual['sid']}.wav", params={"RequestedChannels": 1}, follow_redirects=True)) == (1, 8000)
+    assert _wav(
+        client.get(f"/Recordings/{dual['sid']}.wav", params={"RequestedChannels": 1}, follow_redirects=True)
+    ) == (1, 8000)
     assert _wav(client.get(f"/Recordings/{mono['sid']}", follow_redirects=True)) == (1, 8000)
     refused = client.get(f"/Recordings/{mono['sid']}.wav", params={"RequestedChannels": 2})
     assert refused.status_code == 400 and refused.json()["code"] == 16113
     assert client.get(f"/Recordings/{dual['sid']}.mp3").status_code == 404
-    assert client.get(f"/Recordings/{dual['sid']}.wav", params={"RequestedChannels": 3}).json()["code"] == 20001
+    assert (
+        client.get(f"/Recordings/{dual['sid']}.wav", params={"RequestedChannels": 3}).json()["code"] == 20001
+    )
 
 
 def test_processing_recordings_have_no_media(client):
@@ -275,10 +336,13 @@ def test_processing_recordings_have_no_media(client):
 
 
 def test_direct_media_and_truncation():
-    with start_sandbox("twilio", seed=7, redirect_media=False) as sandbox, httpx.Client(
-        base_url=f"{sandbox.base_url}/2010-04-01/Accounts/{sandbox.account_sid}",
-        auth=(sandbox.account_sid, sandbox.credentials["auth_token"]),
-    ) as http:
+    with (
+        start_sandbox("twilio", seed=7, redirect_media=False) as sandbox,
+        httpx.Client(
+            base_url=f"{sandbox.base_url}/2010-04-01/Accounts/{sandbox.account_sid}",
+            auth=(sandbox.account_sid, sandbox.credentials["auth_token"]),
+        ) as http,
+    ):
         dual = _completed(http, 2)
         assert _wav(http.get(f"/Recordings/{dual['sid']}.wav")) == (2, 8000)
         sandbox.faults.truncate_media = 1
@@ -295,7 +359,9 @@ def test_more_than_the_concurrency_limit_gets_429_20429():
         auth = (sandbox.account_sid, sandbox.credentials["auth_token"])
         sandbox.faults.slow_seconds = 0.3
         with ThreadPoolExecutor(5) as pool:
-            answers = list(pool.map(lambda _: httpx.get(url, auth=auth, params={"PageSize": 1}, timeout=10), range(5)))
+            answers = list(
+                pool.map(lambda _: httpx.get(url, auth=auth, params={"PageSize": 1}, timeout=10), range(5))
+            )
         codes = sorted(a.status_code for a in answers)
         assert codes.count(200) >= 2 and 429 in codes
         assert all(a.json()["code"] == 20429 for a in answers if a.status_code == 429)
@@ -318,4 +384,9 @@ def test_serve_prints_sandbox_only_credentials(monkeypatch, capsys):
     monkeypatch.setattr("perftel_sandbox.time.sleep", interrupt)
     serve("twilio", host="127.0.0.1", port=0, seed=3)
     out = capsys.readouterr().out
-    assert "SANDBOX-ONLY" in out and "auth_token" in out and "api_key_secret" in out and "http://127.0.0.1:" in out
+    assert (
+        "SANDBOX-ONLY" in out
+        and "auth_token" in out
+        and "api_key_secret" in out
+        and "http://127.0.0.1:" in out
+    )

@@ -57,11 +57,22 @@ class AircallProvider(Provider):
     display_name = "Aircall"
     default_base_url = "https://api.aircall.io"
     credential_fields = (
-        CredentialField("api_id", "API ID", required=False,
-                        help="Dashboard → Integrations & API → API keys. Leave empty with an access_token."),
-        CredentialField("api_token", "API token", secret=True, required=False, help="Shown once, with the API ID."),
-        CredentialField("access_token", "OAuth access token", secret=True, required=False,
-                        help="Only for partner OAuth installs, instead of API ID + token."),
+        CredentialField(
+            "api_id",
+            "API ID",
+            required=False,
+            help="Dashboard → Integrations & API → API keys. Leave empty with an access_token.",
+        ),
+        CredentialField(
+            "api_token", "API token", secret=True, required=False, help="Shown once, with the API ID."
+        ),
+        CredentialField(
+            "access_token",
+            "OAuth access token",
+            secret=True,
+            required=False,
+            help="Only for partner OAuth installs, instead of API ID + token.",
+        ),
     )
 
     def __init__(self, company_id: str, *, listing_cap: int | None = None, **options: Any) -> None:
@@ -74,8 +85,12 @@ class AircallProvider(Provider):
         self._api: ApiClient | None = None
         self._media: ApiClient | None = None
         # bounded: older URLs are fetched fresh before download
-        self._urls: BoundedDict[str, tuple[str, float]] = BoundedDict(500)  # call id → (listed URL, fresh until)
-        self._url_secrets: BoundedDict[str, None] = BoundedDict(1_500)  # signed URLs and their signatures, to redact
+        self._urls: BoundedDict[str, tuple[str, float]] = BoundedDict(
+            500
+        )  # call id → (listed URL, fresh until)
+        self._url_secrets: BoundedDict[str, None] = BoundedDict(
+            1_500
+        )  # signed URLs and their signatures, to redact
         self._split_budget = MAX_WINDOWS
         self._trust_total = True
 
@@ -87,8 +102,10 @@ class AircallProvider(Provider):
         if (clean.get("api_id") and clean.get("api_token")) or clean.get("access_token"):
             return clean
         missing = ", ".join(k for k in ("api_id", "api_token") if not clean.get(k))
-        raise CredentialsError(f"Aircall credentials are missing: {missing} (or an access_token for a partner "
-                               "OAuth install).", provider=cls.name)
+        raise CredentialsError(
+            f"Aircall credentials are missing: {missing} (or an access_token for a partner OAuth install).",
+            provider=cls.name,
+        )
 
     def secret_values(self) -> list[str]:
         return super().secret_values() + list(self._url_secrets)
@@ -104,10 +121,16 @@ class AircallProvider(Provider):
             if self._api is None:
                 s = self.secrets
                 self._api = connection.api_client(
-                    provider=self.display_name, base_url=self.base_url,
-                    auth=httpx.BasicAuth(s["api_id"], s["api_token"]) if self._basic else connection.BearerAuth(s["access_token"]),
-                    limiter=self._limiter, on_response=self._pace,
-                    transport=self._transport, verify=self._verify, secrets=self.secret_values,
+                    provider=self.display_name,
+                    base_url=self.base_url,
+                    auth=httpx.BasicAuth(s["api_id"], s["api_token"])
+                    if self._basic
+                    else connection.BearerAuth(s["access_token"]),
+                    limiter=self._limiter,
+                    on_response=self._pace,
+                    transport=self._transport,
+                    verify=self._verify,
+                    secrets=self.secret_values,
                 )
             return self._api
 
@@ -115,9 +138,13 @@ class AircallProvider(Provider):
     def media(self) -> ApiClient:
         with self._lock:
             if self._media is None:
-                self._media = connection.media_client(provider=self.display_name, base_url=self.base_url,
-                                                      transport=self._transport, verify=self._verify,
-                                                      secrets=self.secret_values)
+                self._media = connection.media_client(
+                    provider=self.display_name,
+                    base_url=self.base_url,
+                    transport=self._transport,
+                    verify=self._verify,
+                    secrets=self.secret_values,
+                )
             return self._media
 
     def close(self) -> None:
@@ -137,7 +164,9 @@ class AircallProvider(Provider):
         total = to_int(meta.get("total"))
         return f"{who}, {total} calls in its history" if total is not None else who
 
-    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
+    def iter_calls(
+        self, start: datetime, end: datetime, *, answered_only: bool = False
+    ) -> Iterator[CallMetadata]:
         lo, hi = math.floor(start.timestamp()), math.ceil(end.timestamp())
         if hi <= lo:
             return
@@ -150,8 +179,15 @@ class AircallProvider(Provider):
             yield call
 
     # -- listing: windows under the cap ------------------------------------------------------------
-    def _walk(self, lo: int, hi: int, seen: BoundedDict[str, None], out: dict[str, Any],
-              parent_total: int | None = None, sibling_total: int | None = None) -> Iterator[dict[str, Any]]:
+    def _walk(
+        self,
+        lo: int,
+        hi: int,
+        seen: BoundedDict[str, None],
+        out: dict[str, Any],
+        parent_total: int | None = None,
+        sibling_total: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Raw calls created in ``[lo, hi)`` (UNIX seconds), each once; ``out["total"]`` = meta.total."""
         meta: dict[str, Any] = {}
 
@@ -166,14 +202,19 @@ class AircallProvider(Provider):
             return [c for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
 
         params = {"from": lo, "to": hi, "order": "asc", "per_page": PER_PAGE, "fetch_contact": "true"}
-        paginator = NextUrlPaginator(lambda page: connection.next_link(page, self.base_url, params), provider=self.display_name)
+        paginator = NextUrlPaginator(
+            lambda page: connection.next_link(page, self.base_url, params), provider=self.display_name
+        )
         pages = paginate(self.api, "/v1/calls", params=params, items=items, paginator=paginator)
         fetched, total = 0, None
         try:
             for raw in pages:
                 if fetched == 0:
                     total = out["total"] = to_int(meta.get("total"))
-                    if self._may_split(lo, hi, total, parent_total, sibling_total) and total >= self._threshold():
+                    if (
+                        self._may_split(lo, hi, total, parent_total, sibling_total)
+                        and total >= self._threshold()
+                    ):
                         yield from self._split(lo, hi, seen, total)
                         return
                 ident = str(raw.get("id") or "").strip()
@@ -191,8 +232,13 @@ class AircallProvider(Provider):
             pages.close()
         cut_short = total is not None and MIN_CAP <= fetched < total
         if cut_short and self._may_split(lo, hi, total, parent_total, sibling_total):
-            log.warning("Aircall listing %s..%s stopped at %d of %d calls (the listing cap): splitting it.",
-                        lo, hi, fetched, total)
+            log.warning(
+                "Aircall listing %s..%s stopped at %d of %d calls (the listing cap): splitting it.",
+                lo,
+                hi,
+                fetched,
+                total,
+            )
             self.listing_cap = min(self.listing_cap, fetched)
             yield from self._split(lo, hi, seen, total)
 
@@ -206,16 +252,22 @@ class AircallProvider(Provider):
     def _threshold(self) -> int:
         return self.listing_cap - max(1, self.listing_cap // 20)
 
-    def _may_split(self, lo: int, hi: int, total: int | None, parent: int | None, sibling: int | None) -> bool:
+    def _may_split(
+        self, lo: int, hi: int, total: int | None, parent: int | None, sibling: int | None
+    ) -> bool:
         """Whether halving ``[lo, hi)`` can help: totals that do not shrink with the window stop all splits."""
         if total is None or hi - lo <= 1 or not self._trust_total:
             return False
         if parent is not None and sibling is not None and total + sibling > parent + max(5, parent // 10):
-            log.warning("Aircall's meta.total does not shrink with the window; listing without further splits.")
+            log.warning(
+                "Aircall's meta.total does not shrink with the window; listing without further splits."
+            )
             self._trust_total = False
             return False
         if self._split_budget <= 0:
-            log.warning("Aircall listing needed more than %d windows; listing without further splits.", MAX_WINDOWS)
+            log.warning(
+                "Aircall listing needed more than %d windows; listing without further splits.", MAX_WINDOWS
+            )
             self._trust_total = False
             return False
         return True
@@ -233,7 +285,10 @@ class AircallProvider(Provider):
             return
         url = str(raw[kind]).strip()
         self._keep_secret(url)
-        self._urls[str(raw["id"]).strip()] = (url, connection.url_fresh_until(url, time.time() + URL_FRESH_SECONDS))
+        self._urls[str(raw["id"]).strip()] = (
+            url,
+            connection.url_fresh_until(url, time.time() + URL_FRESH_SECONDS),
+        )
 
     def _keep_secret(self, url: str) -> None:
         for value in [url] + [v for _, v in parse_qsl(urlsplit(url).query) if len(v) >= 16]:
@@ -252,8 +307,10 @@ class AircallProvider(Provider):
         if kind is None:
             status = str(call.get("status") or "").strip().lower()
             if status and status != "done":
-                raise RecordingNotReadyError(f"Aircall call {call_id} is still {status}; its recording comes later.",
-                                             recording_id=call_id)
+                raise RecordingNotReadyError(
+                    f"Aircall call {call_id} is still {status}; its recording comes later.",
+                    recording_id=call_id,
+                )
             raise DownloadError(f"Aircall call {call_id} has no recording (any more).", recording_id=call_id)
         url = str(call[kind]).strip()
         self._keep_secret(url)

@@ -65,7 +65,11 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
     if ended is not None and ended < started:
         ended = None
     answered_at = moment(raw.get("answered_at"))
-    direction = Direction.OUTBOUND if str(raw.get("direction") or "").strip().lower().startswith("out") else Direction.INBOUND
+    direction = (
+        Direction.OUTBOUND
+        if str(raw.get("direction") or "").strip().lower().startswith("out")
+        else Direction.INBOUND
+    )
 
     duration: float = 0
     try:
@@ -77,16 +81,25 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
     participants: list[Participant] = []
     user = as_dict(raw.get("user"))
     if user:
-        participants.append(Participant(name=_person_name(user), role="agent", kind="user",
-                                        external_id=text(user.get("id"))))
+        participants.append(
+            Participant(name=_person_name(user), role="agent", kind="user", external_id=text(user.get("id")))
+        )
     number = as_dict(raw.get("number"))
     line_digits = text(number.get("digits"))
     if number:
-        participants.append(Participant(name=text(number.get("name")), number=line_digits, kind="number",
-                                        external_id=text(number.get("id"))))
+        participants.append(
+            Participant(
+                name=text(number.get("name")),
+                number=line_digits,
+                kind="number",
+                external_id=text(number.get("id")),
+            )
+        )
     for team in raw.get("teams") or ([raw["team"]] if isinstance(raw.get("team"), dict) else []):
         if isinstance(team, dict):
-            participants.append(Participant(name=text(team.get("name")), kind="team", external_id=text(team.get("id"))))
+            participants.append(
+                Participant(name=text(team.get("name")), kind="team", external_id=text(team.get("id")))
+            )
     contact = as_dict(raw.get("contact"))
     digits = text(raw.get("raw_digits"))
     anonymous = digits is not None and is_anonymous(digits)  # withheld, as opposed to not given
@@ -111,34 +124,47 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
         ident = text(extra_part.get("id"))
         if ident and (kind, ident) in known:
             continue
-        participants.append(Participant(
-            name=_person_name(extra_part), number=text(extra_part.get("phone_number") or extra_part.get("number")),
-            role="agent" if kind == "user" else "customer", kind=kind, external_id=ident,
-        ))
+        participants.append(
+            Participant(
+                name=_person_name(extra_part),
+                number=text(extra_part.get("phone_number") or extra_part.get("number")),
+                role="agent" if kind == "user" else "customer",
+                kind=kind,
+                external_id=ident,
+            )
+        )
 
     recordings = []
     audio = has_audio(raw)
     if audio:
-        recordings.append(Recording(
-            id=external_id,  # Aircall recordings have no id: download_recording takes the call's id
-            call_external_id=external_id,
-            started_at=answered_at or started,
-            extra={"kind": audio},
-        ))
+        recordings.append(
+            Recording(
+                id=external_id,  # Aircall recordings have no id: download_recording takes the call's id
+                call_external_id=external_id,
+                started_at=answered_at or started,
+                extra={"kind": audio},
+            )
+        )
 
-    caller, callee = (customer_number, line_digits) if direction is Direction.INBOUND else (line_digits, customer_number)
-    extra: dict[str, Any] = {k: raw[k] for k in _EXTRA_KEYS if isinstance(raw.get(k), (str, int, float, bool))}
-    extra.update({
-        "anonymous": anonymous,
-        "raw_digits": digits,
-        "user_id": text(user.get("id")),
-        "number_id": text(number.get("id")),
-        "number_name": text(number.get("name")),
-        "teams": _names(raw.get("teams")),
-        "tags": _names(raw.get("tags")),
-        "has_recording": bool(text(raw.get("recording"))),
-        "has_voicemail": bool(text(raw.get("voicemail"))),
-    })
+    caller, callee = (
+        (customer_number, line_digits) if direction is Direction.INBOUND else (line_digits, customer_number)
+    )
+    extra: dict[str, Any] = {
+        k: raw[k] for k in _EXTRA_KEYS if isinstance(raw.get(k), (str, int, float, bool))
+    }
+    extra.update(
+        {
+            "anonymous": anonymous,
+            "raw_digits": digits,
+            "user_id": text(user.get("id")),
+            "number_id": text(number.get("id")),
+            "number_name": text(number.get("name")),
+            "teams": _names(raw.get("teams")),
+            "tags": _names(raw.get("tags")),
+            "has_recording": bool(text(raw.get("recording"))),
+            "has_voicemail": bool(text(raw.get("voicemail"))),
+        }
+    )
     if "missed_call_reason" not in extra:
         extra["missed_call_reason"] = None
     return CallMetadata(

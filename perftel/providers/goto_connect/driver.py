@@ -48,10 +48,15 @@ class GoToConnectProvider(Provider):
         CredentialField("client_id", "OAuth client ID"),
         CredentialField("client_secret", "OAuth client secret", secret=True),
         CredentialField(
-            "refresh_token", "Refresh token", secret=True, required=False,
+            "refresh_token",
+            "Refresh token",
+            secret=True,
+            required=False,
             help="Leave empty to run the one-time consent: perftel prints a link to approve.",
         ),
-        CredentialField("redirect_uri", "Redirect URI", required=False, help=f"Default {DEFAULT_REDIRECT_URI}"),
+        CredentialField(
+            "redirect_uri", "Redirect URI", required=False, help=f"Default {DEFAULT_REDIRECT_URI}"
+        ),
         CredentialField("account_key", "Account key", required=False, help="Found automatically when empty."),
     )
 
@@ -115,8 +120,14 @@ class GoToConnectProvider(Provider):
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
         """POST the token endpoint; a refused grant is an ``AuthError`` (``connection.GoToTokenErrors``)."""
-        body = request_token(self.token_client, connection.TOKEN_PATH, form, client_id=self.secrets["client_id"],
-                             client_secret=self.secrets["client_secret"], provider=self.display_name)
+        body = request_token(
+            self.token_client,
+            connection.TOKEN_PATH,
+            form,
+            client_id=self.secrets["client_id"],
+            client_secret=self.secrets["client_secret"],
+            provider=self.display_name,
+        )
         if body.get("account_key") and not self._account_key:
             self._account_key = str(body["account_key"])
         return body
@@ -137,8 +148,12 @@ class GoToConnectProvider(Provider):
         """Step 2: exchange the code (or the whole redirected URL) for tokens and keep them."""
         code = connection.authorization_code(redirected)
         body = self._token_request(
-            {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri,
-             "client_id": self.secrets["client_id"]}
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": self.redirect_uri,
+                "client_id": self.secrets["client_id"],
+            }
         )
         self.tokens.set_tokens(body)
 
@@ -153,8 +168,10 @@ class GoToConnectProvider(Provider):
             me = self.api.get_json("/admin/rest/v1/me")
             key = me.get("accountKey") if isinstance(me, dict) else None
             if not key:
-                raise ApiError("GoTo Connect did not say which account this is; set account_key in the "
-                               "credentials.", provider=self.display_name)
+                raise ApiError(
+                    "GoTo Connect did not say which account this is; set account_key in the credentials.",
+                    provider=self.display_name,
+                )
             self._account_key = str(key)
         return self._account_key
 
@@ -162,7 +179,9 @@ class GoToConnectProvider(Provider):
         self.tokens.access_token()
         return f"account {self.account_key()}"
 
-    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
+    def iter_calls(
+        self, start: datetime, end: datetime, *, answered_only: bool = False
+    ) -> Iterator[CallMetadata]:
         account = self.account_key()
         # Ids already listed, without keeping one per call: the recent ones (a repeated page lists nothing
         # twice), and those of calls near the previous window's end (a call across the boundary may come
@@ -174,8 +193,15 @@ class GoToConnectProvider(Provider):
             summaries = paginate(
                 self.api,
                 "/call-events-report/v1/report-summaries",
-                params={"accountKey": account, "startTime": iso_z(lo), "endTime": iso_z(hi), "pageSize": PAGE_SIZE},
-                paginator=CursorPaginator(param="pageMarker", response_key="nextPageMarker", provider=self.display_name),
+                params={
+                    "accountKey": account,
+                    "startTime": iso_z(lo),
+                    "endTime": iso_z(hi),
+                    "pageSize": PAGE_SIZE,
+                },
+                paginator=CursorPaginator(
+                    param="pageMarker", response_key="nextPageMarker", provider=self.display_name
+                ),
                 items=lambda page: page.get("items") if isinstance(page, dict) else [],
             )
             for summary in summaries:
@@ -218,8 +244,10 @@ class GoToConnectProvider(Provider):
                 raise
             token = body.get("token") if isinstance(body, dict) else None
             if not token:
-                raise ApiError(f"GoTo Connect gave no content token for recording {recording_id}.",
-                               provider=self.display_name)
+                raise ApiError(
+                    f"GoTo Connect gave no content token for recording {recording_id}.",
+                    provider=self.display_name,
+                )
             return f"/recording/v1/recordings/{rid}/content/{quote(str(token), safe='')}"
 
         return self.api.download(fresh_url, dest_stem, recording_id=str(recording_id)).path

@@ -58,14 +58,22 @@ class RingCentralProvider(Provider):
     credential_fields = (
         CredentialField("client_id", "Client ID", help="From the app in the RingCentral Developer Console."),
         CredentialField("client_secret", "Client secret", secret=True),
-        CredentialField("jwt", "JWT credential", secret=True, help="A user's JWT (an admin's for the company call log)."),
+        CredentialField(
+            "jwt", "JWT credential", secret=True, help="A user's JWT (an admin's for the company call log)."
+        ),
     )
 
     def __init__(self, company_id: str, *, media_base_url: str | None = None, **options: Any) -> None:
         super().__init__(company_id, **options)
         host = httpx.URL(self.base_url).host
-        derived = self.base_url.replace(host, "media." + host[len("platform."):], 1) if host.startswith("platform.") else self.base_url
-        self.media_base_url = (media_base_url or config.env("PERFTEL_RINGCENTRAL_MEDIA_BASE_URL") or derived).rstrip("/")
+        derived = (
+            self.base_url.replace(host, "media." + host[len("platform.") :], 1)
+            if host.startswith("platform.")
+            else self.base_url
+        )
+        self.media_base_url = (
+            media_base_url or config.env("PERFTEL_RINGCENTRAL_MEDIA_BASE_URL") or derived
+        ).rstrip("/")
         self.throttling = connection.ThrottlingGroups()
         self.limiter = self.throttling.limiter
         self._clients: dict[Any, ApiClient] = {}
@@ -93,11 +101,21 @@ class RingCentralProvider(Provider):
         with self._lock:
             if key not in self._clients:
                 u = httpx.URL(url)
-                base = url if url == self.base_url else str(u.copy_with(path="/", query=None, fragment=None)).rstrip("/")
+                base = (
+                    url
+                    if url == self.base_url
+                    else str(u.copy_with(path="/", query=None, fragment=None)).rstrip("/")
+                )
                 self._clients[key] = connection.api_client(
-                    provider=self.display_name, base_url=base, auth=OAuth2Auth(self.tokens) if bearer else None,
-                    errors=connection.RingCentralErrors(), throttling=self.throttling, on_response=self._on_response,
-                    transport=self._transport, verify=self._verify, secrets=self.secret_values,
+                    provider=self.display_name,
+                    base_url=base,
+                    auth=OAuth2Auth(self.tokens) if bearer else None,
+                    errors=connection.RingCentralErrors(),
+                    throttling=self.throttling,
+                    on_response=self._on_response,
+                    transport=self._transport,
+                    verify=self._verify,
+                    secrets=self.secret_values,
                 )
             return self._clients[key]
 
@@ -108,8 +126,13 @@ class RingCentralProvider(Provider):
     @property
     def tokens(self) -> TokenManager:
         if self._manager is None:
-            self._manager = TokenManager(self.token_store, self._refresh, provider=self.display_name, margin=60.0,
-                                         needs_refresh_token=False)
+            self._manager = TokenManager(
+                self.token_store,
+                self._refresh,
+                provider=self.display_name,
+                margin=60.0,
+                needs_refresh_token=False,
+            )
         return self._manager
 
     @property
@@ -118,9 +141,14 @@ class RingCentralProvider(Provider):
         with self._lock:
             if "token" not in self._clients:
                 self._clients["token"] = connection.api_client(
-                    provider=self.display_name, base_url=self.base_url, auth=None,
-                    errors=connection.RingCentralTokenErrors(self.company_id), throttling=self.throttling,
-                    on_response=self._on_response, transport=self._transport, verify=self._verify,
+                    provider=self.display_name,
+                    base_url=self.base_url,
+                    auth=None,
+                    errors=connection.RingCentralTokenErrors(self.company_id),
+                    throttling=self.throttling,
+                    on_response=self._on_response,
+                    transport=self._transport,
+                    verify=self._verify,
                     secrets=self.secret_values,
                 )
             return self._clients["token"]
@@ -131,8 +159,14 @@ class RingCentralProvider(Provider):
 
     # -- OAuth ------------------------------------------------------------------------------------
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
-        return request_token(self.token_client, TOKEN_PATH, form, client_id=self.secrets["client_id"],
-                             client_secret=self.secrets["client_secret"], provider=self.display_name)
+        return request_token(
+            self.token_client,
+            TOKEN_PATH,
+            form,
+            client_id=self.secrets["client_id"],
+            client_secret=self.secrets["client_secret"],
+            provider=self.display_name,
+        )
 
     def _refresh(self, refresh_token: str | None) -> dict[str, Any]:
         """The refresh token once; when it is refused (expired or used up), the JWT grant for a fresh session.
@@ -159,14 +193,31 @@ class RingCentralProvider(Provider):
         who = " ".join(str(v) for v in (info.get("extensionNumber"), info.get("name")) if v)
         return f"extension {who or info.get('id', '?')}, account {account.get('id', '~')}"
 
-    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
-        params = {"dateFrom": iso_z(start), "dateTo": iso_z(end), "perPage": PAGE_SIZE, "view": "Detailed", "type": "Voice"}
+    def iter_calls(
+        self, start: datetime, end: datetime, *, answered_only: bool = False
+    ) -> Iterator[CallMetadata]:
+        params = {
+            "dateFrom": iso_z(start),
+            "dateTo": iso_z(end),
+            "perPage": PAGE_SIZE,
+            "view": "Detailed",
+            "type": "Voice",
+        }
         with Spool() as spool:  # a session's records can be pages apart: group them on disk
-            spool.add("records", ((rid, key, micros(moment), record)
-                                  for rid, key, moment, record in mapping.session_rows(self._records(params))))
+            spool.add(
+                "records",
+                (
+                    (rid, key, micros(moment), record)
+                    for rid, key, moment, record in mapping.session_rows(self._records(params))
+                ),
+            )
             for key in spool.groups("records"):
                 call = mapping.to_call(self.name, key, mapping.in_time_order(spool.members("records", key)))
-                if call is not None and start <= call.started_at < end and (call.answered or not answered_only):
+                if (
+                    call is not None
+                    and start <= call.started_at < end
+                    and (call.answered or not answered_only)
+                ):
                     for rec in call.recordings:
                         self.remember(rec)
                     yield call
@@ -177,8 +228,13 @@ class RingCentralProvider(Provider):
 
     def _records(self, params: dict[str, Any]) -> Iterator[Any]:
         def walk(path: str) -> Iterator[Any]:
-            return paginate(self.api, path, params=params, paginator=connection.NextPage(self.base_url, params, self.display_name),
-                            items=lambda page: page.get("records") if isinstance(page, dict) else [])
+            return paginate(
+                self.api,
+                path,
+                params=params,
+                paginator=connection.NextPage(self.base_url, params, self.display_name),
+                items=lambda page: page.get("records") if isinstance(page, dict) else [],
+            )
 
         count = 0
         try:
@@ -201,7 +257,9 @@ class RingCentralProvider(Provider):
         meta = self.api.get_json(f"/restapi/v1.0/account/~/recording/{quote(recording_id, safe='')}")
         uri = meta.get("contentUri") if isinstance(meta, dict) else None
         if not uri:
-            raise DownloadError(f"RingCentral gave no contentUri for recording {recording_id}.", recording_id=recording_id)
+            raise DownloadError(
+                f"RingCentral gave no contentUri for recording {recording_id}.", recording_id=recording_id
+            )
         return str(uri)
 
     def _download(self, recording_id: str, dest_stem: Path) -> Path:
@@ -213,7 +271,9 @@ class RingCentralProvider(Provider):
             url = self.media_base_url + "/" + url.lstrip("/")
         client = self._client(url, bearer=self.trusts(url))
         self._ranges.last = None
-        got = client.download(url, dest_stem, allowed_types=("audio/", "application/octet-stream"), recording_id=rid)
+        got = client.download(
+            url, dest_stem, allowed_types=("audio/", "application/octet-stream"), recording_id=rid
+        )
         try:
             return self._complete(client, url, got.path, got.size)
         except BaseException:
@@ -224,7 +284,9 @@ class RingCentralProvider(Provider):
         """A ``206`` that sent only part of the file: fetch the rest with ``Range`` requests."""
         first, _, total = getattr(self._ranges, "last", None) or (0, 0, None)
         if first != 0:
-            raise DownloadError(f"RingCentral sent recording bytes from {first}, not from the start.", retryable=True)
+            raise DownloadError(
+                f"RingCentral sent recording bytes from {first}, not from the start.", retryable=True
+            )
         if total is None or size >= total:
             return path
         data = bytearray(path.read_bytes())
@@ -233,7 +295,9 @@ class RingCentralProvider(Provider):
             response = client.request("GET", url, headers={"Range": f"bytes={len(data)}-"})
             begin = (self._ranges.last or (0, 0, None))[0] if response.status_code == 206 else 0
             if not response.content or (response.status_code == 206 and begin != len(data)):
-                raise DownloadError(f"RingCentral's partial recording {path.stem} did not continue.", retryable=True)
+                raise DownloadError(
+                    f"RingCentral's partial recording {path.stem} did not continue.", retryable=True
+                )
             data = data + response.content if response.status_code == 206 else bytearray(response.content)
         with atomic_open(path, "wb") as handle:
             handle.write(bytes(data[:total]))

@@ -74,7 +74,9 @@ def _direction(value: Any) -> Direction:
 
 def _participant(party: Any, side: str, direction: Direction) -> Participant | None:
     party = as_dict(party)
-    number = text(party.get("phoneNumber")) or text(party.get("dialerPhoneNumber" if side == "from" else "dialedPhoneNumber"))
+    number = text(party.get("phoneNumber")) or text(
+        party.get("dialerPhoneNumber" if side == "from" else "dialedPhoneNumber")
+    )
     extension = text(party.get("extensionNumber"))
     name = text(party.get("name"))
     if not (number or extension or name):
@@ -82,8 +84,12 @@ def _participant(party: Any, side: str, direction: Direction) -> Participant | N
     ours = (side == "to") == (direction is Direction.INBOUND)
     internal = bool(extension or party.get("extensionId"))
     return Participant(
-        name=name, number=number, extension=extension, role="agent" if ours or internal else "customer",
-        kind=side, external_id=text(party.get("extensionId")),
+        name=name,
+        number=number,
+        extension=extension,
+        role="agent" if ours or internal else "customer",
+        kind=side,
+        external_id=text(party.get("extensionId")),
     )
 
 
@@ -103,10 +109,15 @@ def _number(party: Any) -> str | None:
 
 def _leg(leg: dict[str, Any]) -> dict[str, Any]:
     summary = {
-        "leg_type": text(leg.get("legType")), "master": leg.get("master") if isinstance(leg.get("master"), bool) else None,
-        "direction": text(leg.get("direction")), "start_time": text(leg.get("startTime")),
-        "duration": seconds(leg), "result": text(leg.get("result")), "reason": text(leg.get("reason")),
-        "from": _number(leg.get("from")), "to": _number(leg.get("to")),
+        "leg_type": text(leg.get("legType")),
+        "master": leg.get("master") if isinstance(leg.get("master"), bool) else None,
+        "direction": text(leg.get("direction")),
+        "start_time": text(leg.get("startTime")),
+        "duration": seconds(leg),
+        "result": text(leg.get("result")),
+        "reason": text(leg.get("reason")),
+        "from": _number(leg.get("from")),
+        "to": _number(leg.get("to")),
         "recording_id": text(as_dict(leg.get("recording")).get("id")),
     }
     return {k: v for k, v in summary.items() if v is not None}
@@ -122,7 +133,9 @@ def to_call(provider: str, key: str, records: list[dict[str, Any]]) -> CallMetad
     started = min(t for _, t in timed)
     ended = max(t + timedelta(seconds=seconds(r)) for r, t in timed)
     direction = _direction(first.get("direction"))
-    parts = [r for r in records] + [leg for r in records for leg in r.get("legs") or [] if isinstance(leg, dict)]
+    parts = [r for r in records] + [
+        leg for r in records for leg in r.get("legs") or [] if isinstance(leg, dict)
+    ]
     participants: list[Participant] = []
     recordings: dict[str, Recording] = {}
     for part in parts:

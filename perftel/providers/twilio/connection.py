@@ -129,5 +129,7 @@ def next_page(page: Any) -> str | None:
 
 def upper_date(moment: datetime) -> date:
     """The first whole day not before ``moment``: the value for an exclusive ``StartTime<`` filter."""
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment  # Twilio's date filters are UTC days
+    moment = (
+        moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    )  # Twilio's date filters are UTC days
     return moment.date() if moment.time() == time.min else moment.date() + timedelta(days=1)

@@ -68,9 +68,16 @@ class TwilioProvider(Provider):
     default_base_url = "https://api.twilio.com"
     credential_fields = (
         CredentialField("account_sid", "Account SID", help="AC… (Twilio Console → Account info)."),
-        CredentialField("auth_token", "Auth Token", secret=True, required=False,
-                        help="Or leave empty and give an API key SID and secret."),
-        CredentialField("api_key_sid", "API key SID", required=False, help="SK… (used instead of the Auth Token)."),
+        CredentialField(
+            "auth_token",
+            "Auth Token",
+            secret=True,
+            required=False,
+            help="Or leave empty and give an API key SID and secret.",
+        ),
+        CredentialField(
+            "api_key_sid", "API key SID", required=False, help="SK… (used instead of the Auth Token)."
+        ),
         CredentialField("api_key_secret", "API key secret", secret=True, required=False),
     )
     #: ``"wav"`` (default; keeps dual channels for per-speaker transcripts) or ``"mp3"``.
@@ -79,8 +86,12 @@ class TwilioProvider(Provider):
     def __init__(self, company_id: str, **options: Any) -> None:
         super().__init__(company_id, **options)
         self._api: ApiClient | None = None
-        self._recordings_seen: BoundedDict[str, dict[str, Any]] = BoundedDict(CACHE_SIZE)  # id → status, channels
-        self._parents: BoundedDict[str, dict[str, Any] | None] = BoundedDict(CACHE_SIZE)  # unlisted parent legs
+        self._recordings_seen: BoundedDict[str, dict[str, Any]] = BoundedDict(
+            CACHE_SIZE
+        )  # id → status, channels
+        self._parents: BoundedDict[str, dict[str, Any] | None] = BoundedDict(
+            CACHE_SIZE
+        )  # unlisted parent legs
 
     @classmethod
     def check_credentials(cls, values: Mapping[str, Any]) -> dict[str, str]:
@@ -93,11 +104,14 @@ class TwilioProvider(Provider):
             else:
                 missing.append("auth_token (or api_key_sid and api_key_secret)")
         if missing:
-            raise CredentialsError(f"Twilio credentials are missing: {', '.join(missing)}.", provider=cls.name)
+            raise CredentialsError(
+                f"Twilio credentials are missing: {', '.join(missing)}.", provider=cls.name
+            )
         if clean["account_sid"].upper().startswith("SK"):
             raise CredentialsError(
                 "Twilio account_sid must be the Account SID (AC…); an SK… value is an API key SID: put it in "
-                "api_key_sid with its secret in api_key_secret.", provider=cls.name,
+                "api_key_sid with its secret in api_key_secret.",
+                provider=cls.name,
             )
         return clean
 
@@ -111,7 +125,9 @@ class TwilioProvider(Provider):
         if self._api is None:
             s = self.secrets
             user, password = (
-                (s["api_key_sid"], s["api_key_secret"]) if self.uses_api_key else (s["account_sid"], s["auth_token"])
+                (s["api_key_sid"], s["api_key_secret"])
+                if self.uses_api_key
+                else (s["account_sid"], s["auth_token"])
             )
             errors = connection.TwilioErrors(
                 account_sid=s["account_sid"], uses_api_key=self.uses_api_key, company_id=self.company_id
@@ -140,35 +156,65 @@ class TwilioProvider(Provider):
         """Every record of a list, following ``next_page_uri`` (path relative to the account unless absolute)."""
         pages = TwilioPages(next_page, provider=self.display_name)
         path = path if path.startswith("/") else f"{self.account_path}/{path}"
-        yield from paginate(self.api, path, params=params, paginator=pages,
-                            items=lambda page: records(page, key), stop_on_empty=False)
+        yield from paginate(
+            self.api,
+            path,
+            params=params,
+            paginator=pages,
+            items=lambda page: records(page, key),
+            stop_on_empty=False,
+        )
 
     # -- the primitives ---------------------------------------------------------------------------
     def _connect(self) -> str:
-        self.api.get_json(f"{self.account_path}/Calls.json", params={"PageSize": 1})  # AuthError: what to check
+        self.api.get_json(
+            f"{self.account_path}/Calls.json", params={"PageSize": 1}
+        )  # AuthError: what to check
         key = f" with API key {self.secrets['api_key_sid']}" if self.uses_api_key else ""
         return f"account {self.secrets['account_sid']}{key}"
 
-    def iter_calls(self, start: datetime, end: datetime, *, answered_only: bool = False) -> Iterator[CallMetadata]:
-        query = {"StartTime>": utc_date(start).isoformat(), "StartTime<": upper_date(end).isoformat(), "PageSize": PAGE_SIZE}
+    def iter_calls(
+        self, start: datetime, end: datetime, *, answered_only: bool = False
+    ) -> Iterator[CallMetadata]:
+        query = {
+            "StartTime>": utc_date(start).isoformat(),
+            "StartTime<": upper_date(end).isoformat(),
+            "PageSize": PAGE_SIZE,
+        }
         with Spool() as spool:  # legs can be pages apart, in no documented order: fold them on disk
-            spool.add("legs", (
-                (sid, text(row.get("parent_call_sid")), micros(call_start(row)), row)
-                for row in self._list("Calls.json", "calls", query) if (sid := text(row.get("sid")))
-            ))
+            spool.add(
+                "legs",
+                (
+                    (sid, text(row.get("parent_call_sid")), micros(call_start(row)), row)
+                    for row in self._list("Calls.json", "calls", query)
+                    if (sid := text(row.get("sid")))
+                ),
+            )
             self._spool_recordings(spool, start, end)
             for top, is_root in spool.tops("legs", MAX_LEG_DEPTH):
                 if not is_root:
-                    log.warning("Twilio call %s is in a parent cycle or too deep a chain; listed on its own.", top["sid"])
+                    log.warning(
+                        "Twilio call %s is in a parent cycle or too deep a chain; listed on its own.",
+                        top["sid"],
+                    )
                     yield from self._call(spool, top, [], start, end, answered_only)
                 elif not self._belongs_elsewhere(top, start):
                     children = spool.descendants("legs", str(text(top["sid"])), MAX_LEG_DEPTH)
                     yield from self._call(spool, top, children, start, end, answered_only)
 
-    def _call(self, spool: Spool, parent: dict[str, Any], children: list[dict[str, Any]], start: datetime,
-              end: datetime, answered_only: bool) -> Iterator[CallMetadata]:
+    def _call(
+        self,
+        spool: Spool,
+        parent: dict[str, Any],
+        children: list[dict[str, Any]],
+        start: datetime,
+        end: datetime,
+        answered_only: bool,
+    ) -> Iterator[CallMetadata]:
         sids = [str(text(leg["sid"])) for leg in (parent, *children)]
-        call = build_call(self.name, parent, children, [r for sid in sids for r in spool.members("recordings", sid)])
+        call = build_call(
+            self.name, parent, children, [r for sid in sids for r in spool.members("recordings", sid)]
+        )
         if call is None:
             log.warning("Twilio call %s has no start time; skipped.", sids[0])
         elif start <= call.started_at < end and (call.answered or not answered_only):
@@ -223,7 +269,10 @@ class TwilioProvider(Provider):
     def _call_recordings(self, call: dict[str, Any]) -> list[dict[str, Any]]:
         uris = call.get("subresource_uris") if isinstance(call.get("subresource_uris"), dict) else {}
         sid = quote(text(call.get("sid")) or "", safe="")
-        path = urlsplit(text(uris.get("recordings")) or "").path or f"{self.account_path}/Calls/{sid}/Recordings.json"
+        path = (
+            urlsplit(text(uris.get("recordings")) or "").path
+            or f"{self.account_path}/Calls/{sid}/Recordings.json"
+        )
         try:
             rows = list(self._list(path, "recordings", {"PageSize": PAGE_SIZE}))
         except AuthError:
@@ -237,8 +286,10 @@ class TwilioProvider(Provider):
 
     def remember(self, recording: Recording) -> None:
         if recording.id not in self._recordings_seen:  # what a download learned (e.g. mono after 16113) stays
-            self._recordings_seen[recording.id] = {"status": recording.extra.get("status", "completed"),
-                                                   "channels": recording.channels}
+            self._recordings_seen[recording.id] = {
+                "status": recording.extra.get("status", "completed"),
+                "channels": recording.channels,
+            }
 
     def _recording_info(self, rid: str) -> dict[str, Any]:
         info = self._recordings_seen.get(rid)
@@ -247,15 +298,21 @@ class TwilioProvider(Provider):
                 body = self.api.get_json(f"{self.account_path}/Recordings/{rid}.json")
             except NotFoundError:
                 body = {}  # no metadata to read: try the media itself (a 404 there is the real answer)
-            info = {"status": body.get("status"), "channels": body.get("channels")} if isinstance(body, dict) else {}
+            info = (
+                {"status": body.get("status"), "channels": body.get("channels")}
+                if isinstance(body, dict)
+                else {}
+            )
             self._recordings_seen[rid] = info
         return info
 
     def _download(self, recording_id: str, dest_stem: Path) -> Path:
         rid = str(recording_id)
         if not _SID.match(rid):
-            raise NotFoundError(f"Twilio has no recording {rid!r}: recording ids are SIDs such as RE…",
-                                provider=self.display_name)
+            raise NotFoundError(
+                f"Twilio has no recording {rid!r}: recording ids are SIDs such as RE…",
+                provider=self.display_name,
+            )
         info = self._recording_info(rid)
         status = (text(info.get("status")) or "").lower()
         if status in NOT_READY_STATUSES:
@@ -263,7 +320,9 @@ class TwilioProvider(Provider):
                 f"Twilio recording {rid} is still {status}; a later run will download it.", recording_id=rid
             )
         if status not in ("", "completed"):
-            raise DownloadError(f"Twilio recording {rid} is {status} and cannot be downloaded.", recording_id=rid)
+            raise DownloadError(
+                f"Twilio recording {rid} is {status} and cannot be downloaded.", recording_id=rid
+            )
         fmt = "mp3" if self.media_format == "mp3" else "wav"
         dual = info.get("channels") != 1
         try:

@@ -34,8 +34,20 @@ from perftel.providers.tolerant import text, to_float
 
 NOT_READY_STATUSES = frozenset({"in-progress", "paused", "stopped", "processing"})
 _CALL_EXTRA_KEYS = (
-    "direction", "status", "parent_call_sid", "answered_by", "caller_name", "forwarded_from", "queue_time",
-    "price", "price_unit", "account_sid", "phone_number_sid", "trunk_sid", "group_sid", "from_formatted",
+    "direction",
+    "status",
+    "parent_call_sid",
+    "answered_by",
+    "caller_name",
+    "forwarded_from",
+    "queue_time",
+    "price",
+    "price_unit",
+    "account_sid",
+    "phone_number_sid",
+    "trunk_sid",
+    "group_sid",
+    "from_formatted",
     "to_formatted",
 )
 
@@ -101,11 +113,21 @@ def to_recording(data: dict[str, Any], call_sid: str, parent: dict[str, Any] | N
         id=str(data["sid"]),
         call_external_id=call_sid,
         started_at=parse_twilio_time(data.get("start_time")) or parse_twilio_time(data.get("date_created")),
-        channels=channels if isinstance(channels, int) and not isinstance(channels, bool) and channels > 0 else None,
+        channels=channels
+        if isinstance(channels, int) and not isinstance(channels, bool) and channels > 0
+        else None,
         channel_roles=channel_roles_for(parent, data),
         extra={
             key: data.get(key)
-            for key in ("status", "source", "duration", "conference_sid", "track", "date_created", "error_code")
+            for key in (
+                "status",
+                "source",
+                "duration",
+                "conference_sid",
+                "track",
+                "date_created",
+                "error_code",
+            )
             if data.get(key) is not None
         },
     )
@@ -120,7 +142,9 @@ def _status(data: dict[str, Any]) -> str:
 
 
 def _leg_summary(leg: dict[str, Any]) -> dict[str, Any]:
-    return {key: leg.get(key) for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")}
+    return {
+        key: leg.get(key) for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")
+    }
 
 
 def build_call(
@@ -155,23 +179,36 @@ def build_call(
     participants = [
         Participant(
             name=text(parent.get("caller_name")) if far == "from" else None,
-            number=text(parent.get(far)), role=first, kind=far, external_id=sid,
+            number=text(parent.get(far)),
+            role=first,
+            kind=far,
+            external_id=sid,
         ),
         Participant(
             name=text(parent.get("caller_name")) if near == "from" else None,
-            number=text(parent.get(near)), role=_other(first), kind=near, external_id=sid,
+            number=text(parent.get(near)),
+            role=_other(first),
+            kind=near,
+            external_id=sid,
         ),
     ]
     for child in children:
         participants.append(
-            Participant(number=text(child.get("to")), role=_other(first), kind="dialed", external_id=text(child.get("sid")))
+            Participant(
+                number=text(child.get("to")),
+                role=_other(first),
+                kind="dialed",
+                external_id=text(child.get("sid")),
+            )
         )
 
     # Caller/callee from the business's point of view: the customer calls in, the agent calls out.
     caller, callee = text(parent.get("from")), text(parent.get("to"))
     if children:
         reached = text((answered_children or children)[-1].get("to"))
-        customer, agent = (text(parent.get(far)), reached) if first == "customer" else (reached, text(parent.get(far)))
+        customer, agent = (
+            (text(parent.get(far)), reached) if first == "customer" else (reached, text(parent.get(far)))
+        )
         caller, callee = (customer, agent) if inbound else (agent, customer)
 
     legs = {sid, *(text(c.get("sid")) for c in children)}
@@ -188,7 +225,9 @@ def build_call(
         elif status in NOT_READY_STATUSES:
             not_ready.append(rec_sid)
         else:
-            unavailable.append({"sid": rec_sid, "status": rec.get("status"), "error_code": rec.get("error_code")})
+            unavailable.append(
+                {"sid": rec_sid, "status": rec.get("status"), "error_code": rec.get("error_code")}
+            )
     ready.sort(key=lambda r: (r.started_at or started, r.id))
 
     extra: dict[str, Any] = {key: parent.get(key) for key in _CALL_EXTRA_KEYS if parent.get(key) is not None}
