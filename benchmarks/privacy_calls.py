@@ -18,13 +18,12 @@ import argparse
 import array
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import wave
 from pathlib import Path
 
-from perftel_sandbox.make_media import AGENT_NORM_DB, CUSTOMER_NORM_DB
+from perftel_sandbox.make_media import AGENT_NORM_DB, CUSTOMER_NORM_DB, synthesise_turn
 from tests.privacy_cases import (
     EN_DIGITS,
     PT_DIGITS,
@@ -40,44 +39,9 @@ RATE = 16_000  # wideband: the base model returns nothing on espeak-ng's pt-br v
 
 
 def _turn_samples(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> array.array:
-    """One turn, 16 kHz mono 16-bit, trimmed and normalised (``sox``)."""
-    raw, out = tmp / f"raw{index}.wav", tmp / f"turn{index}.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True, capture_output=True
-    )
-    subprocess.run(
-        [
-            "sox",
-            "-D",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(out),
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "norm",
-            str(norm_db),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    with wave.open(str(out), "rb") as handle:
-        samples = array.array("h", handle.readframes(handle.getnframes()))
-    if sys.byteorder == "big":
-        samples.byteswap()
-    return samples
+    """One turn, 16 kHz mono 16-bit, trimmed and normalised, no telephone band
+    (:func:`perftel_sandbox.make_media.synthesise_turn`)."""
+    return synthesise_turn(text, voice, norm_db, tmp, index, rate=RATE, speed=160, telephone_band=False)
 
 
 VOICES = {"pt": ("pt-br", "f3", "m3"), "en": ("en-us", "f4", "m7")}

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
 import wave
 from dataclasses import dataclass, field
@@ -167,44 +166,14 @@ CALLS: dict[str, tuple[str, str, str, str, tuple[float, float] | None, list[tupl
 }
 
 
-def _run(cmd: list[str]) -> None:
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 def _turn(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> np.ndarray:
-    """One turn at 8 kHz as float32: espeak-ng, trimmed, telephone band 300-3400 Hz, normalised."""
-    raw, band = tmp / f"raw{index}.wav", tmp / f"band{index}.wav"
-    _run(["espeak-ng", "-v", voice, "-s", "160" if voice.startswith("pt") else "175", "-w", str(raw), text])
-    _run(
-        [
-            "sox",
-            "-D",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(band),
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "sinc",
-            "300-3400",
-            "norm",
-            str(norm_db),
-        ]
-    )
-    with wave.open(str(band), "rb") as handle:
-        return np.frombuffer(handle.readframes(handle.getnframes()), "<i2").astype(np.float32) / 32768
+    """One turn at 8 kHz as float32: espeak-ng, trimmed, telephone band 300-3400 Hz, normalised
+    (:func:`perftel_sandbox.make_media.synthesise_turn`, the sandbox's own synthesiser)."""
+    from perftel_sandbox.make_media import synthesise_turn
+
+    speed = 160 if voice.startswith("pt") else 175
+    samples = synthesise_turn(text, voice, norm_db, tmp, index, rate=RATE, speed=speed)
+    return np.array(samples, dtype=np.float32) / 32768
 
 
 def build_call(stem: str, out_dir: Path) -> dict:

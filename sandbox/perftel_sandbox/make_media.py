@@ -121,37 +121,31 @@ def _run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _turn_samples(text: str, voice: str, norm_db: int, tmp: Path, index: int) -> array.array:
-    """Synthesise one turn and return its 8 kHz mono 16-bit samples (telephone band, trimmed)."""
+def synthesise_turn(
+    text: str,
+    voice: str,
+    norm_db: int,
+    tmp: Path,
+    index: int,
+    *,
+    rate: int = RATE,
+    speed: int = 180,
+    telephone_band: bool = True,
+) -> array.array:
+    """One spoken turn: espeak-ng ``voice`` at ``speed`` words per minute, resampled by sox to ``rate`` Hz mono
+    16-bit, leading and trailing silence trimmed, band-passed to 300-3400 Hz when ``telephone_band``, peak
+    normalised to ``norm_db`` dBFS. Returns the samples (native byte order); work files go in ``tmp``.
+
+    The one synthesiser of generated calls: the sandbox's media here, ``tests/conversation_calls.py`` and
+    ``benchmarks/privacy_calls.py``. Raises CalledProcessError when espeak-ng or sox fails.
+    """
     raw, band = tmp / f"raw{index}.wav", tmp / f"band{index}.wav"
-    _run(["espeak-ng", "-v", voice, "-s", "180", "-w", str(raw), text])
+    _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text])
+    trim = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
     _run(
-        [
-            "sox",
-            "-D",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(band),
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "silence",
-            "1",
-            "0.02",
-            "0.5%",
-            "reverse",
-            "sinc",
-            "300-3400",
-            "norm",
-            str(norm_db),
-        ]
+        ["sox", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(band), *trim]
+        + (["sinc", "300-3400"] if telephone_band else [])
+        + ["norm", str(norm_db)]
     )
     with wave.open(str(band), "rb") as handle:
         samples = array.array("h", handle.readframes(handle.getnframes()))
@@ -167,7 +161,9 @@ def build_call(stem: str, out_dir: Path, tmp: Path) -> dict:
     for i, (role, text) in enumerate(turns):
         variant = agent_variant if role == "agent" else customer_variant
         norm = AGENT_NORM_DB if role == "agent" else CUSTOMER_NORM_DB
-        pieces.append((0 if role == "agent" else 1, _turn_samples(text, f"{voice}+{variant}", norm, tmp, i)))
+        pieces.append(
+            (0 if role == "agent" else 1, synthesise_turn(text, f"{voice}+{variant}", norm, tmp, i))
+        )
 
     total = int(LEAD_S * RATE) + sum(len(s) for _, s in pieces)
     total += sum(int(PAUSES_S[i % len(PAUSES_S)] * RATE) for i in range(len(pieces) - 1)) + int(TAIL_S * RATE)
