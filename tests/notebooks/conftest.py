@@ -3,12 +3,18 @@ the user's; one company synced from the GoTo sandbox with its credentials in the
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from perftel import cli
@@ -20,6 +26,59 @@ from perftel_sandbox import start_sandbox
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 ARTIFACTS = Path(os.environ.get("PERFTEL_TEST_ARTIFACTS") or REPO / "build" / "test-artifacts")
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def jupyterlab_server(root: Path, env: dict[str, str]) -> Iterator[str]:
+    """JupyterLab serving ``root`` on a free port of 127.0.0.1 (no token, no news, no update checks), its
+    log in ``root/jupyterlab.log``; yields its URL once ``/api/status`` answers (at most 90 s), stops it after."""
+    port = free_port()
+    log = (root / "jupyterlab.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/api/status", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
 @dataclass

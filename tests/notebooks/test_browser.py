@@ -22,10 +22,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.notebooks.conftest import ARTIFACTS, NOTEBOOKS
+from tests.notebooks.conftest import ARTIFACTS, NOTEBOOKS, free_port, jupyterlab_server
 
 CHROMIUM = os.environ.get("PERFTEL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,12 +43,6 @@ if not Path(CHROMIUM).is_file():
         raise RuntimeError(f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)")
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +68,6 @@ def lab(synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     settings = root / ".lab-settings" / "@jupyter-widgets" / "jupyterlab-manager"
     settings.mkdir(parents=True)
     (settings / "plugin.jupyterlab-settings").write_text('{"saveState": true}')
-    port = _free_port()
     env = dict(
         os.environ,
         PERFTEL_GOTO_CONNECT_BASE_URL=synced.sandbox.base_url,
@@ -86,45 +78,8 @@ def lab(synced, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
         JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
     )
-    log = (root / "jupyterlab.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            "--ServerApp.token=",
-            "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/status", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
+    with jupyterlab_server(root, env) as url:
         yield url, root
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def test_notebook_01_form_runs_the_pipeline_with_live_progress(browser, lab, synced):
@@ -248,7 +203,7 @@ def test_report_opens_offline_with_its_charts_drawn(browser, report_files):
 @pytest.fixture(scope="module")
 def dashboard(synced) -> Iterator[str]:
     """``perftel dashboard`` for the synced company, as a user starts it, on a free port of 127.0.0.1."""
-    port = _free_port()
+    port = free_port()
     log_path = ARTIFACTS / "dashboard.log"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = log_path.open("w")

@@ -11,16 +11,11 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import socket
 import struct
-import subprocess
-import sys
-import time
 import wave
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
 import pytest
 
 from perftel.models import (
@@ -32,7 +27,7 @@ from perftel.models import (
     TranscriptionSegment,
 )
 from perftel.storage import CompanyStorage
-from tests.notebooks.conftest import ARTIFACTS, NOTEBOOKS
+from tests.notebooks.conftest import ARTIFACTS, NOTEBOOKS, jupyterlab_server
 
 CHROMIUM = os.environ.get("PERFTEL_CHROMIUM", "/usr/bin/chromium")
 COMPANY = "browser-convo"
@@ -93,12 +88,6 @@ def _write_company(data_dir: Path) -> None:
     storage.save_transcription(result, prefix="goto_connect", call=call)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("lab05")
@@ -110,7 +99,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     (jupyter_config / "labconfig" / "page_config.json").write_text(
         '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
     )
-    port = _free_port()
     env = dict(
         os.environ,
         PERFTEL_COMPANY=COMPANY,
@@ -124,45 +112,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
         JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"),
         JUPYTERLAB_SETTINGS_DIR=str(root / ".lab-settings"),
     )
-    log = (root / "jupyterlab.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            "--ServerApp.token=",
-            "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/api/status", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError(f"JupyterLab did not start; see {root / 'jupyterlab.log'}")
+    with jupyterlab_server(root, env) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
 
 
 def test_notebook_05_timeline_transcript_click_seeks_the_recording(lab):
