@@ -75,6 +75,7 @@ class Probe:
 
 
 def fail(path: Path, cause: str) -> TranscriptionError:
+    """The TranscriptionError for ``path``: "Cannot transcribe <path>: <cause>" (returned, for ``raise``)."""
     return TranscriptionError(f"Cannot transcribe {path}: {cause}", path=str(path))
 
 
@@ -418,6 +419,10 @@ def wav_data_seconds(path: Path) -> float | None:
 
 
 def peak_dbfs(audio: np.ndarray) -> float:
+    """The peak level of ``audio`` (float samples, full scale 1.0) in dBFS.
+
+    0.0 at full scale, negative below it, ``-inf`` for digital silence.
+    """
     peak = float(np.max(np.abs(audio), initial=0.0))
     return 20 * np.log10(peak) if peak > 0 else -np.inf
 

@@ -67,6 +67,10 @@ class StageDisplay:
         self._lock = threading.Lock()
 
     def __call__(self, step: str, current: int, total: int | None) -> None:
+        """The ``on_progress(step, current, total)`` callback: start, update or end the display of ``step``.
+
+        A new step ends the stage before it; ``current == total`` ends this one; login is ignored.
+        """
         if step == LOGIN:
             return
         with self._lock:

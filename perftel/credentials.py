@@ -36,11 +36,17 @@ _TOKEN_FIELDS = ("access_token", "expires_at", "refresh_token")
 
 @dataclass(frozen=True)
 class TokenState:
+    """One OAuth token set: the access token, when it expires (UNIX seconds, UTC) and the refresh token.
+
+    Immutable; its ``repr`` never shows a token.
+    """
+
     access_token: str | None = None
     expires_at: float | None = None  # UNIX seconds
     refresh_token: str | None = None
 
     def fresh(self, margin: float) -> bool:
+        """True when there is an access token that stays valid for more than ``margin`` seconds from now."""
         return (
             bool(self.access_token) and self.expires_at is not None and self.expires_at - time.time() > margin
         )
@@ -52,7 +58,11 @@ class TokenState:
 
     @classmethod
     def from_response(cls, body: dict[str, Any], previous: TokenState | None = None) -> TokenState:
-        """The state after a token endpoint answered ``body``; keeps the old refresh token if none came."""
+        """The state after a token endpoint answered ``body``; keeps the old refresh token if none came.
+
+        ``body`` is the OAuth 2.0 token response (RFC 6749 §5.1): ``access_token``, ``expires_in`` (seconds
+        from now; one hour when absent or unreadable) and optionally ``refresh_token``.
+        """
         expires_in = body.get("expires_in")
         try:
             expires_at = time.time() + float(expires_in) if expires_in is not None else time.time() + 3600.0
@@ -67,7 +77,12 @@ class TokenState:
 
 @dataclass(frozen=True)
 class CredentialInfo:
-    """What ``list`` shows: names and dates, never secrets."""
+    """What ``list`` shows: names and dates, never secrets.
+
+    ``fields`` are the names of the stored secrets, sorted; ``created_at``/``updated_at`` are UTC ISO-8601
+    text to the second (``"2026-11-30T04:53:56+00:00"``, "" when unknown); ``has_tokens`` is True when
+    OAuth tokens are stored.
+    """
 
     company_id: str
     provider: str
@@ -90,7 +105,14 @@ def _fernet_from(secret: str) -> Fernet:
 
 
 class CredentialStore:
-    """Per-company provider credentials and OAuth tokens, encrypted at rest."""
+    """Per-company provider credentials and OAuth tokens, encrypted at rest.
+
+    ``config_dir`` defaults to :func:`perftel.config.config_dir`; ``secret_key`` (a Fernet key or any
+    passphrase) overrides ``PERFTEL_SECRET_KEY`` and the key file. Methods raise ConfigError for an
+    invalid company id or provider name, and CredentialsError for a record that cannot be decrypted,
+    belongs to another company/provider, or (``load``, token updates) does not exist, and for a key
+    file readable by others.
+    """
 
     def __init__(self, config_dir: str | os.PathLike | None = None, *, secret_key: str | None = None) -> None:
         self.root = config.config_dir(config_dir)
@@ -103,6 +125,7 @@ class CredentialStore:
     # -- key ------------------------------------------------------------------------------------
     @property
     def key_file(self) -> Path:
+        """``<config_dir>/secret.key``: the generated key, used when no secret key is given or set."""
         return self.root / "secret.key"
 
     def _cipher(self) -> Fernet:
@@ -145,7 +168,10 @@ class CredentialStore:
 
     @contextlib.contextmanager
     def locked(self, company_id: str, provider: str) -> Iterator[None]:
-        """Hold the inter-process lock of one company's provider record."""
+        """Hold the inter-process lock of one company's provider record.
+
+        A file lock next to the record; raises ``filelock.Timeout`` after waiting 120 seconds.
+        """
         path = self._path(company_id, provider)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with FileLock(str(path.with_suffix(".lock")), timeout=120):
@@ -183,7 +209,12 @@ class CredentialStore:
             handle.write(payload)
 
     def save(self, company_id: str, provider: str, secrets: Mapping[str, Any]) -> None:
-        """Store ``secrets`` (e.g. client id/secret, refresh token) for one company and provider."""
+        """Store ``secrets`` (e.g. client id/secret, refresh token) for one company and provider.
+
+        Replaces the stored secrets; values are stored as text and empty ones dropped. Stored tokens are
+        cleared, or replaced by the ``refresh_token`` among ``secrets`` when there is one; ``access_token``
+        and ``expires_at`` given here are not kept.
+        """
         values = {k: str(v) for k, v in secrets.items() if v not in (None, "")}
         with self.locked(company_id, provider):
             old = self._read(company_id, provider) or {}
@@ -199,16 +230,21 @@ class CredentialStore:
             self._write(company_id, provider, record)
 
     def load(self, company_id: str, provider: str) -> dict[str, str]:
-        """The stored secrets (not the tokens) of one company and provider."""
+        """The stored secrets (not the tokens) of one company and provider, field name → text.
+
+        Raises CredentialsError when none are saved.
+        """
         record = self._read(company_id, provider)
         if record is None:
             raise _missing(company_id, provider)
         return dict(record.get("secrets") or {})
 
     def exists(self, company_id: str, provider: str) -> bool:
+        """True when a record is saved for this company and provider (it is not decrypted)."""
         return self._path(company_id, provider).exists()
 
     def delete(self, company_id: str, provider: str) -> bool:
+        """Remove one company's provider record, secrets and tokens; False when there was none."""
         with self.locked(company_id, provider):
             path = self._path(company_id, provider)
             if not path.exists():
@@ -217,6 +253,10 @@ class CredentialStore:
             return True
 
     def list(self, company_id: str | None = None) -> list[CredentialInfo]:
+        """What is saved for ``company_id`` (None: every company), sorted by company then provider.
+
+        Each record is decrypted to read its field names, so a damaged one raises CredentialsError.
+        """
         base = self.root / "credentials"
         companies = (
             [validate_company_id(company_id)]
@@ -243,6 +283,7 @@ class CredentialStore:
 
     # -- tokens ---------------------------------------------------------------------------------
     def tokens(self, company_id: str, provider: str) -> StoredTokens:
+        """The OAuth token store (``perftel.http.oauth.TokenStore``) of one company and provider."""
         return StoredTokens(self, company_id, provider)
 
     def _update_tokens(
@@ -280,8 +321,13 @@ class StoredTokens:
         self.store, self.company_id, self.provider = store, company_id, provider
 
     def load(self) -> TokenState:
+        """The stored tokens; an empty ``TokenState`` when there is no record or no token yet."""
         record = self.store._read(self.company_id, self.provider) or {}
         return TokenState(**{k: v for k, v in (record.get("tokens") or {}).items() if k in _TOKEN_FIELDS})
 
     def update(self, change: Callable[[TokenState], TokenState | None]) -> TokenState:
+        """Read, apply ``change`` and persist its result (``None`` = keep) under the record's file lock.
+
+        Returns the state now stored. Raises CredentialsError when no credentials are saved.
+        """
         return self.store._update_tokens(self.company_id, self.provider, change)

@@ -143,6 +143,10 @@ def serve_dashboard(
 
 # -- the command line ------------------------------------------------------------------------------
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``perftel dashboard``: :func:`serve_dashboard` with the parsed command-line arguments.
+
+    Returns the exit code; raises ConfigError as :func:`serve_dashboard` does.
+    """
     return serve_dashboard(
         args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end
     )

@@ -14,6 +14,10 @@ from perftel.providers.base import Provider
 
 @dataclass
 class DownloadedRecording:
+    """One recording on disk: the call that lists it, the recording, its ``path`` and ``fresh`` (True when
+    downloaded by this run, False when it was already there).
+    """
+
     call: CallMetadata
     recording: Recording
     path: Path
@@ -22,6 +26,11 @@ class DownloadedRecording:
 
 @dataclass
 class DownloadReport:
+    """What :func:`download_recordings` did: the recordings on disk (fresh or already there), one
+    :class:`~perftel.models.Failure` (step ``"download"``, item = recording id) per recording that could
+    not be fetched, and whether it was cancelled before the end.
+    """
+
     recordings: list[DownloadedRecording] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     cancelled: bool = False
@@ -37,7 +46,14 @@ def download_recordings(
     cancel: CancelToken | None = None,
     max_workers: int = 4,
 ) -> DownloadReport:
-    """Fetch every recording of ``calls`` into ``output_dir`` that is not there yet."""
+    """Fetch every recording of ``calls`` into ``output_dir`` that is not there yet.
+
+    Files are named ``<prefix>_<recording id>.<ext>`` by the provider; a recording two calls list is
+    fetched once. Up to ``max_workers`` downloads run at a time. Nothing is raised for a recording that
+    fails: it becomes a ``Failure`` in the report (retryable when the provider says so or the recording
+    is not ready yet). ``on_progress("download", done, total)`` counts recordings, those already on disk
+    included.
+    """
     report = DownloadReport()
     todo: list[tuple[CallMetadata, Recording]] = []
     listed: set[str] = set()

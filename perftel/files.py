@@ -107,18 +107,30 @@ def atomic_open(path: Path, mode: str = "wb", *, encoding: str | None = None) ->
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_open`); returns ``path``.
+
+    OSError (e.g. disk full, no permission) propagates; no partial file is left.
+    """
     with atomic_open(path, "wb") as handle:
         handle.write(data)
     return Path(path)
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` as UTF-8, atomically (see :func:`atomic_open`); returns ``path``.
+
+    OSError (e.g. disk full, no permission) propagates; no partial file is left.
+    """
     with atomic_open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
     return Path(path)
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write ``data`` as indented UTF-8 JSON, atomically; returns ``path``.
+
+    Values JSON cannot hold (datetimes, paths) are written as ``str(value)``. OSError propagates.
+    """
     return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 

@@ -18,6 +18,11 @@ _ID_NAMESPACE = uuid.UUID("8f2d7c1e-5a4b-4c3d-9e8f-0a1b2c3d4e5f")
 
 
 class Direction(str, enum.Enum):
+    """Which way a call went, seen from the company: ``INBOUND`` (a customer called in) or ``OUTBOUND``.
+
+    A ``str`` enum, so it compares equal to, and stores as, ``"INBOUND"`` / ``"OUTBOUND"``.
+    """
+
     INBOUND = "INBOUND"
     OUTBOUND = "OUTBOUND"
 
@@ -26,7 +31,11 @@ class Direction(str, enum.Enum):
 
 
 def call_id_for(provider: str, external_id: str) -> str:
-    """perftel's stable id for a provider's call: the same call always gets the same id."""
+    """perftel's stable id for a provider's call: the same call always gets the same id.
+
+    A UUID 5 string (RFC 4122, name ``"<provider>:<external_id>"`` in perftel's own namespace), e.g.
+    ``"3f0c…-…"``; 36 characters.
+    """
     return str(uuid.uuid5(_ID_NAMESPACE, f"{provider}:{external_id}"))
 
 
@@ -45,12 +54,17 @@ def _parse_dt(value: Any) -> datetime | None:
 
 
 def utcnow() -> datetime:
+    """The current instant as an aware UTC datetime."""
     return datetime.now(timezone.utc)
 
 
 @dataclass
 class Participant:
-    """One side of a call. ``role`` is "agent", "customer" or "" when unknown."""
+    """One side of a call. ``role`` is "agent", "customer" or "" when unknown.
+
+    ``number`` is the phone number as the provider gives it (e.g. ``"+5511987654321"``),
+    ``kind`` the provider's own kind of party, ``extension``/``external_id`` the provider's ids, when known.
+    """
 
     name: str | None = None
     number: str | None = None
@@ -61,6 +75,7 @@ class Participant:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Participant:
+        """A participant from ``dataclasses.asdict`` output; unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -71,6 +86,9 @@ class Recording:
 
     ``id`` is what ``Provider.download_recording`` takes. ``channel_roles`` maps a channel index
     (0-based) to who is heard on it, when the provider tells us (e.g. ``{0: "agent", 1: "customer"}``).
+    ``started_at`` is an aware datetime (UTC from every built-in provider) or None when not given;
+    ``channels`` the number of audio channels when the provider says; ``participant`` the provider's id of
+    the party recorded, for per-participant recordings; provider-only fields live in ``extra``.
     """
 
     id: str
@@ -82,6 +100,7 @@ class Recording:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values: ``started_at`` ISO-8601 text, ``channel_roles`` keys as text."""
         data = asdict(self)
         data["started_at"] = _iso(self.started_at)
         data["channel_roles"] = {str(k): v for k, v in self.channel_roles.items()}
@@ -89,6 +108,7 @@ class Recording:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recording:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored. ValueError for an unreadable time."""
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["started_at"] = _parse_dt(values.get("started_at"))
@@ -98,7 +118,14 @@ class Recording:
 
 @dataclass
 class CallMetadata:
-    """One call, normalised across providers. Provider-only fields live in ``extra``."""
+    """One call, normalised across providers. Provider-only fields live in ``extra``.
+
+    ``id`` is :func:`call_id_for` (provider, external_id); ``external_id`` the provider's own call id.
+    ``started_at`` and ``ended_at`` are aware datetimes, UTC from every built-in provider (``ended_at`` None
+    when the provider gives no end); ``duration_seconds`` is the call's length in seconds (float; 0 when
+    unknown, e.g. a call that never connected). ``caller_number``/``callee_number`` are the numbers as
+    the provider gives them (not normalised).
+    """
 
     id: str
     provider: str
@@ -116,9 +143,11 @@ class CallMetadata:
 
     @property
     def recording_ids(self) -> list[str]:
+        """The ``id`` of each recording, in order."""
         return [r.id for r in self.recordings]
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: the same keys as the fields, times as ISO-8601 text, ``direction`` as text."""
         return {
             "id": self.id,
             "provider": self.provider,
@@ -137,6 +166,11 @@ class CallMetadata:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallMetadata:
+        """The inverse of :meth:`to_dict` (naive times are read as UTC).
+
+        Raises KeyError when ``id``, ``provider``, ``external_id``, ``direction`` or ``started_at`` is
+        missing, ValueError for an unknown direction or an unreadable time.
+        """
         return cls(
             id=data["id"],
             provider=data["provider"],
@@ -156,6 +190,9 @@ class CallMetadata:
 
 @dataclass
 class Word:
+    """One word Whisper heard: ``start``/``end`` in seconds from the start of the recording (the audio
+    file, not the call), ``probability`` Whisper's 0..1 confidence in it."""
+
     start: float
     end: float
     word: str
@@ -165,7 +202,12 @@ class Word:
 @dataclass
 class TranscriptionSegment:
     """A stretch of speech. ``channel`` is the audio channel it came from (None for mono);
-    ``speaker`` is the role on that channel when known ("agent", "customer") or "channel N"."""
+    ``speaker`` is the role on that channel when known ("agent", "customer") or "channel N".
+
+    ``start``/``end`` are seconds from the start of the recording (the audio file, not the call),
+    rounded to milliseconds. ``avg_logprob`` and ``no_speech_prob`` are Whisper's for the segment it
+    came from; ``words`` is set only when word timestamps were asked for.
+    """
 
     start: float
     end: float
@@ -178,6 +220,7 @@ class TranscriptionSegment:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TranscriptionSegment:
+        """A segment from ``dataclasses.asdict`` output (words included); unknown keys are ignored."""
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         if values.get("words") is not None:
@@ -188,7 +231,12 @@ class TranscriptionSegment:
 @dataclass
 class TranscriptionResult:
     """A transcribed recording. ``language`` is Whisper's code of the language it was transcribed in;
-    ``language_outside_list`` flags a call outside the languages it was asked to choose from."""
+    ``language_outside_list`` flags a call outside the languages it was asked to choose from.
+
+    ``duration`` is the audio's length in seconds; ``processing_seconds`` the wall-clock seconds the
+    transcription took; ``transcribed_at`` an aware UTC datetime; ``segments`` are in time order.
+    ``language_probability`` is 0..1 (None when nothing was heard).
+    """
 
     recording_id: str
     text: str
@@ -208,12 +256,17 @@ class TranscriptionResult:
     decoding: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the fields (segments and words as dicts, ``transcribed_at`` as ISO-8601)."""
         data = asdict(self)
         data["transcribed_at"] = _iso(self.transcribed_at)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TranscriptionResult:
+        """The inverse of :meth:`to_dict`; unknown keys are ignored.
+
+        Raises TypeError when a required field is missing, ValueError for an unreadable time.
+        """
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["segments"] = [TranscriptionSegment.from_dict(s) for s in values.get("segments") or []]
@@ -223,7 +276,10 @@ class TranscriptionResult:
 
 @dataclass
 class ConnectionStatus:
-    """What ``Provider.test_connection`` found."""
+    """What ``Provider.test_connection`` found: ``success`` and a message for a person (no secrets).
+
+    Truthy when ``success``.
+    """
 
     success: bool
     message: str
@@ -260,6 +316,7 @@ class PipelineResult:
 
     @property
     def ok(self) -> bool:
+        """True when nothing failed and the run was not cancelled."""
         return not self.failed and not self.cancelled
 
     @property
@@ -268,6 +325,7 @@ class PipelineResult:
         return all(f.retryable for f in self.failed)
 
     def summary(self) -> str:
+        """A few lines for a person: counts, calls outside the language list, the first 20 failures."""
         lines = [
             f"company {self.company_id} · provider {self.provider}",
             f"  calls listed:        {len(self.calls)}",

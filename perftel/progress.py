@@ -17,7 +17,14 @@ STEPS = (LOGIN, FETCH, DOWNLOAD, TRANSCRIBE)
 
 
 class ProgressCallback(Protocol):
-    def __call__(self, step: str, current: int, total: int | None) -> None: ...
+    """The type of an ``on_progress`` callback (see the module docstring)."""
+
+    def __call__(self, step: str, current: int, total: int | None) -> None:
+        """Report ``current`` of ``total`` items done in ``step`` (one of :data:`STEPS`).
+
+        ``total`` is None while it is not known yet.
+        """
+        ...
 
 
 def no_progress(step: str, current: int, total: int | None) -> None:
@@ -31,8 +38,10 @@ class CancelToken:
         self._event = threading.Event()
 
     def cancel(self) -> None:
+        """Ask the run to stop: items already started finish, the rest are skipped. Safe from any thread."""
         self._event.set()
 
     @property
     def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
         return self._event.is_set()

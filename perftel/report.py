@@ -54,6 +54,8 @@ class ReportError(PerftelError):
 
 @dataclass(frozen=True)
 class ReportFiles:
+    """The files a report run wrote: the ``html`` report and the executed ``notebook`` (its log)."""
+
     html: Path
     notebook: Path
 

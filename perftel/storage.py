@@ -33,7 +33,12 @@ log = logging.getLogger("perftel.storage")
 
 
 class CompanyStorage:
-    """The folders and files of one company."""
+    """The folders and files of one company (layout in the module docstring).
+
+    ``data_dir`` defaults to :func:`perftel.config.data_dir`. Raises ConfigError for an invalid company id
+    and StorageError when the company folder would fall outside ``data_dir``. Nothing is created until
+    :meth:`ensure` or :meth:`exclusive`.
+    """
 
     def __init__(self, company_id: str, data_dir: str | Path | None = None) -> None:
         self.company_id = validate_company_id(company_id)
@@ -47,7 +52,10 @@ class CompanyStorage:
         return f"CompanyStorage({self.company_id!r}, {str(self.data_dir)!r})"
 
     def ensure(self) -> CompanyStorage:
-        """Create the folders."""
+        """Create the three folders (``metadata``, ``recordings``, ``transcriptions``); returns self.
+
+        Raises StorageError when a folder cannot be created.
+        """
         for folder in (self.metadata_dir, self.recordings_dir, self.transcriptions_dir):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
@@ -89,6 +97,13 @@ class CompanyStorage:
         end: datetime,
         complete: bool,
     ) -> Path:
+        """Save one fetch's calls as ``metadata/calls_<prefix>_<UTC timestamp>.json``; returns its path.
+
+        The JSON's keys: ``company_id``, ``provider``, ``start``/``end`` (the range asked for, ISO-8601;
+        UTC from the pipeline), ``fetched_at`` (UTC ISO-8601), ``complete`` (False when the listing stopped
+        early), ``count`` and ``calls`` (:meth:`CallMetadata.to_dict` each). OSError when it cannot be
+        written.
+        """
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
         path = inside(self.metadata_dir, f"calls_{safe_name(prefix)}_{stamp}.json")
         write_json_atomic(
@@ -107,13 +122,19 @@ class CompanyStorage:
         return path
 
     def detail_path(self, call: CallMetadata) -> Path:
+        """Where one call's detail lives: ``metadata/detail_<call id>.json`` (id made file-safe)."""
         return inside(self.metadata_dir, f"detail_{safe_name(call.id)}.json")
 
     def save_call(self, call: CallMetadata) -> Path:
+        """Write the call's :meth:`CallMetadata.to_dict` to :meth:`detail_path` atomically; returns it."""
         return write_json_atomic(self.detail_path(call), call.to_dict())
 
     def load_calls(self) -> list[CallMetadata]:
-        """Every call ever saved for this company (one per call id), oldest first."""
+        """Every call ever saved for this company (one per call id), oldest ``started_at`` first.
+
+        Read from the ``detail_*.json`` files; raises ``json.JSONDecodeError``/``KeyError``/``ValueError``
+        for a damaged one.
+        """
         calls = [
             CallMetadata.from_dict(json.loads(p.read_text("utf-8")))
             for p in self.metadata_dir.glob("detail_*.json")
@@ -122,19 +143,32 @@ class CompanyStorage:
 
     # -- transcriptions -------------------------------------------------------------------------
     def transcription_paths(self, prefix: str, recording_id: str) -> tuple[Path, Path]:
+        """The (JSON, TXT) paths of one recording's transcription.
+
+        ``transcriptions/<prefix>_<recording id>.json`` and ``.txt`` (both parts made file-safe).
+        """
         stem = f"{safe_name(prefix)}_{safe_name(recording_id)}"
         return inside(self.transcriptions_dir, stem + ".json"), inside(self.transcriptions_dir, stem + ".txt")
 
     def has_transcription(self, prefix: str, recording_id: str) -> bool:
+        """True when the recording's transcription JSON exists (written last, it marks the work done)."""
         return self.transcription_paths(prefix, recording_id)[0].is_file()
 
     def save_transcription(
         self, result: TranscriptionResult, *, prefix: str, call: CallMetadata | None = None
     ) -> tuple[Path, Path]:
+        """Write one transcription (:func:`write_transcription`) at :meth:`transcription_paths`.
+
+        Returns the (JSON, TXT) paths.
+        """
         json_path, txt_path = self.transcription_paths(prefix, result.recording_id)
         return write_transcription(result, json_path, txt_path, call=call)
 
     def load_transcriptions(self) -> list[TranscriptionResult]:
+        """Every transcription saved for this company, in file-name order (redacted as they were written).
+
+        Raises ``json.JSONDecodeError``/``ValueError`` for a damaged file.
+        """
         return [
             TranscriptionResult.from_dict(json.loads(p.read_text("utf-8")))
             for p in sorted(self.transcriptions_dir.glob("*.json"))
@@ -142,11 +176,17 @@ class CompanyStorage:
 
     # -- tables ---------------------------------------------------------------------------------
     def calls_frame(self) -> pd.DataFrame:
-        """One row per call: the columns analysts chart and filter by."""
+        """One row per call, oldest first: the columns analysts chart and filter by (:func:`calls_frame`)."""
         return calls_frame(self.load_calls())
 
     def transcripts_frame(self) -> pd.DataFrame:
-        """One row per transcribed recording, joined to its call where known."""
+        """One row per transcribed recording, joined to its call where known, in file-name order.
+
+        Columns: ``recording_id``, ``call_id`` (None when the call was not known when it was written),
+        ``language`` (Whisper's code), ``language_outside_list`` (bool), ``duration`` (audio seconds),
+        ``model``, ``segments`` (how many), ``text`` (redacted) and ``transcribed_at`` (UTC ISO-8601 text,
+        not parsed).
+        """
         import pandas as pd
 
         rows = []
@@ -221,7 +261,11 @@ def _metrics(result: TranscriptionResult) -> dict[str, Any] | None:
 
 
 def transcript_text(result: TranscriptionResult) -> str:
-    """Plain text: one line per segment, with the speaker when there is more than one channel."""
+    """Plain text: one line per segment, with the speaker when there is more than one channel.
+
+    Stereo or speaker-labelled: ``[MM:SS] speaker: text`` lines, MM:SS from the start of the recording
+    (minutes may exceed 59); else the whole text on one line. "" when nothing was heard.
+    """
     if not result.segments:
         return ""
     if result.channels > 1 or any(s.speaker for s in result.segments):
@@ -240,6 +284,13 @@ def _clock(seconds: float) -> str:
 
 
 def calls_frame(calls: Iterable[CallMetadata]) -> pd.DataFrame:
+    """One row per call, in the order given: a pandas DataFrame with these columns.
+
+    ``id``, ``provider``, ``external_id``, ``direction`` (``"INBOUND"``/``"OUTBOUND"``), ``started_at`` and
+    ``ended_at`` (``datetime64[ns, UTC]``; NaT when unknown), ``duration_seconds`` (float seconds),
+    ``answered`` (bool), ``caller_number``, ``callee_number``, ``agents`` (the names, else extensions, of
+    the agent participants, joined by ``", "``) and ``recordings`` (how many). Needs pandas.
+    """
     import pandas as pd
 
     columns = [

@@ -51,6 +51,7 @@ class ModelSource:
 
     @property
     def joined(self) -> bool:
+        """True when ``model.bin`` comes in several parts that must be joined (in ``parts`` order)."""
         return len(self.parts) > 1
 
 
