@@ -41,11 +41,15 @@ install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
 MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
-AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.audio
+AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.files
 
 
 @dataclass(frozen=True)
 class Download:
+    """A finished download: the file's ``path``, the response's ``content_type`` (lower case, no parameters)
+    and its ``size`` in bytes.
+    """
+
     path: Path
     content_type: str
     size: int
@@ -105,6 +109,7 @@ class ApiClient:
 
     # -- plumbing -----------------------------------------------------------------------------
     def close(self) -> None:
+        """Close the connection pool; the client cannot be used afterwards."""
         self._http.close()
 
     def __enter__(self) -> ApiClient:
@@ -115,13 +120,19 @@ class ApiClient:
 
     @property
     def base_url(self) -> str:
+        """The base URL requests are relative to, without a trailing ``/``."""
         return str(self._http.base_url).rstrip("/")
 
     def _key_for(self, url: str) -> str:
         return self.rate_key(httpx.URL(url).path if "://" in url else url)
 
     def error_for(self, response: httpx.Response, method: str | None = None) -> PerftelError:
-        """The perftel error for a failed ``response``: by status, then refined by the error hook."""
+        """The perftel error for a failed ``response``: by status, then refined by the error hook.
+
+        401/403 → AuthError, 404 → NotFoundError, 429 → RateLimitError (``retry_after`` in seconds from
+        the ``Retry-After`` header), 5xx → ServerError, else ApiError (retryable when the retry policy lists
+        the status). URL and body excerpt are redacted. Returned, not raised.
+        """
         info = self.errors.parse(response)
         status = response.status_code
         url = redact_url(response.request.url) if response.request else None
@@ -218,7 +229,12 @@ class ApiClient:
         auth: httpx.Auth | None = None,
         retry: bool = True,
     ) -> httpx.Response:
-        """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure."""
+        """Send a request, retrying what the policy allows; raise an ``ApiError`` on failure.
+
+        ``url`` is relative to :attr:`base_url` or absolute; redirects are not followed. Raises the error
+        :meth:`error_for` makes for a failed status, or NetworkError when the server cannot be reached.
+        ``retry=False`` makes a single attempt.
+        """
         return self._with_retries(
             url,
             lambda: self._send_once(
@@ -245,7 +261,10 @@ class ApiClient:
         return response
 
     def get_json(self, url: str, *, params: dict[str, Any] | None = None) -> Any:
-        """GET ``url`` and decode its JSON body (a malformed body is a retryable ``ApiError``)."""
+        """GET ``url`` and decode its JSON body (a malformed body is a retryable ``ApiError``).
+
+        Returns the decoded JSON (dict, list, …); raises like :meth:`request`.
+        """
 
         def attempt_once() -> Any:
             response = self._send_once("GET", url, params=params)
@@ -278,6 +297,11 @@ class ApiClient:
         ``url`` may be a callable that gives a fresh URL for each attempt (signed or token URLs); the
         requests it makes are attempted once per download attempt (see :meth:`_with_retries`).
         The file appears under its final name only when complete and checked.
+
+        Redirects are followed. The suffix comes from the content type, else the URL's audio suffix, else
+        ``.audio``. Raises the :meth:`error_for` error for a failed status, and DownloadError when the
+        content type is not in ``allowed_types``, the body is empty, shorter than its ``Content-Length``
+        or above ``max_bytes`` bytes, the connection breaks or the file cannot be written.
         """
 
         def attempt_once() -> Download:

@@ -29,7 +29,12 @@ if TYPE_CHECKING:
 
 
 class TokenStore(Protocol):
-    def load(self) -> TokenState: ...
+    """Where one account's OAuth tokens live: :class:`MemoryTokenStore` or the encrypted
+    :class:`perftel.credentials.StoredTokens`."""
+
+    def load(self) -> TokenState:
+        """The stored tokens (an empty ``TokenState`` when there are none), without taking the lock."""
+        ...
 
     def update(self, change: Callable[[TokenState], TokenState | None]) -> TokenState:
         """Read, apply ``change`` and persist its result (``None`` = keep) under one lock."""
@@ -44,9 +49,11 @@ class MemoryTokenStore:
         self._lock = threading.Lock()
 
     def load(self) -> TokenState:
+        """The tokens held now."""
         return self._state
 
     def update(self, change: Callable[[TokenState], TokenState | None]) -> TokenState:
+        """Apply ``change`` under a thread lock, keep its result (``None`` = keep); returns the state held."""
         with self._lock:
             new = change(self._state)
             if new is not None:
@@ -80,6 +87,11 @@ class TokenManager:
         self.refresh_count = 0
 
     def access_token(self) -> str:
+        """An access token valid for at least ``margin`` seconds more, refreshed first when needed.
+
+        Raises CredentialsError when a refresh is needed but no refresh token is stored or the answer has no
+        access token, and whatever ``refresh`` raises (e.g. AuthError for a revoked refresh token).
+        """
         state = self.store.load()
         if state.fresh(self.margin):
             return state.access_token  # type: ignore[return-value]
@@ -130,6 +142,7 @@ class OAuth2Auth(httpx.Auth):
         self.manager = manager
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """httpx's auth hook: send ``Authorization: Bearer <token>``; on a 401 refresh once and resend."""
         token = self.manager.access_token()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request

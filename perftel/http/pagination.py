@@ -30,9 +30,14 @@ class Paginator:
         self._repeats = 0
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """(path, query parameters) of the next request; the base leaves both as they are."""
         return path, params
 
     def update_state(self, page: Any) -> None:
+        """Read the next position from ``page`` (the decoded JSON body); the base stops after one page.
+
+        Overrides raise a retryable ApiError when a position comes back more than :attr:`max_repeats` times.
+        """
         self.has_next_page = False
 
     def _remember(self, position: str, provider: str) -> None:
@@ -59,11 +64,16 @@ class CursorPaginator(Paginator):
         self.cursor: str | None = None
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """``params`` plus ``{param: cursor}`` once a cursor is known; the path is unchanged."""
         if self.cursor is not None:
             params = {**params, self.param: self.cursor}
         return path, params
 
     def update_state(self, page: Any) -> None:
+        """Take the page's ``response_key`` as the next cursor; none or "" ends the walk.
+
+        Raises a retryable ApiError when the same cursor keeps coming back (:attr:`Paginator.max_repeats`).
+        """
         cursor = page.get(self.response_key) if isinstance(page, dict) else None
         if cursor in (None, ""):
             self.has_next_page = False
@@ -85,11 +95,16 @@ class NextUrlPaginator(Paginator):
         self.next_url: str | None = None
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The next URL without extra parameters (it has its own query); ``path``/``params`` before that."""
         if self.next_url is not None:
             return self.next_url, {}
         return path, params
 
     def update_state(self, page: Any) -> None:
+        """Take ``getter(page)`` as the next URL; none or "" ends the walk.
+
+        Raises a retryable ApiError when the same URL keeps coming back (see :attr:`Paginator.max_repeats`).
+        """
         url = self.getter(page)
         if not url:
             self.has_next_page = False
@@ -107,7 +122,12 @@ def paginate(
     items: Callable[[Any], list[Any]],
     stop_on_empty: bool = True,
 ) -> Iterator[Any]:
-    """Yield every item of every page, one page in memory at a time."""
+    """Yield every item of every page, one page in memory at a time.
+
+    ``items`` picks the list of items out of a page (the decoded JSON body); a page with none ends the
+    walk when ``stop_on_empty``. Raises what ``client.get_json`` raises (ApiError, AuthenticationError,
+    RateLimitError, …) and a retryable ApiError for a page position that keeps coming back.
+    """
     params = dict(params or {})
     while paginator.has_next_page:
         page_path, page_params = paginator.update_request(path, params)

@@ -74,6 +74,10 @@ class RateLimiter:
                 self._tokens[key] = min(self._tokens.get(key, float(remaining)), float(remaining))
 
     def pause(self, key: str, seconds: float) -> None:
+        """Hold every request of ``key`` for ``seconds`` from now (a 429's ``Retry-After``).
+
+        A pause already running longer is kept.
+        """
         with self._lock:
             until = self._clock() + seconds
             self._paused_until[key] = max(self._paused_until.get(key, 0.0), until)

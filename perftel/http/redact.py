@@ -75,6 +75,7 @@ class RedactingFilter(logging.Filter):
     """Rewrites URLs in log records (httpx logs every request's full URL at INFO) without their secrets."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's URL arguments and message URLs with :func:`redact_url`; returns True."""
         if record.args:
             args = record.args if isinstance(record.args, tuple) else (record.args,)
             record.args = tuple(redact_url(a) if "://" in str(a) else a for a in args)
