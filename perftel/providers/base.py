@@ -44,7 +44,14 @@ class CredentialField:
 
 
 class Provider(abc.ABC):
-    """Base class of every telephony provider driver."""
+    """Base class of every telephony provider driver.
+
+    ``company_id`` is validated (ConfigError otherwise). ``base_url`` overrides the provider's
+    ``PERFTEL_<PROVIDER>_BASE_URL`` setting and ``default_base_url`` (a sandbox, a regional API).
+    Credentials come from ``credentials`` (a mapping; its tokens then live in memory only) or else from
+    ``store`` (default: :class:`~perftel.credentials.CredentialStore`), read on first use.
+    ``transport``/``verify`` are passed to httpx (tests, private CAs).
+    """
 
     name: ClassVar[str]
     display_name: ClassVar[str]
@@ -76,6 +83,7 @@ class Provider(abc.ABC):
     # -- credentials ----------------------------------------------------------------------------
     @property
     def store(self) -> CredentialStore:
+        """The credential store this driver reads (created on first use when none was given)."""
         if self._store is None:
             self._store = CredentialStore()
         return self._store
@@ -154,7 +162,8 @@ class Provider(abc.ABC):
 
         A whole day (``"2026-11-01"``, ``date``, a datetime at midnight, ``Timestamp``, ``datetime64``) is that
         local day, end day included; an explicit time is honoured. ``tz`` defaults to the company's time
-        zone (``PERFTEL_TIMEZONE``, else its settings file, else UTC). Raises ConfigError for a bad date.
+        zone (``PERFTEL_TIMEZONE``, else its settings file, else UTC). Raises ConfigError for a bad date,
+        and what :meth:`iter_calls` raises.
         """
         start, end = utc_range(start_date, end_date, tz=self.company_timezone if tz is None else tz)
         return list(self.iter_calls(start, end, answered_only=answered_only))
@@ -186,6 +195,10 @@ class Provider(abc.ABC):
 
     @staticmethod
     def recording_stem(output_dir: str | Path, filename_prefix: str, recording_id: str) -> Path:
+        """``output_dir/<prefix>_<recording id>`` without an extension, both parts made file-safe.
+
+        Raises StorageError when the result would leave ``output_dir``.
+        """
         return inside(Path(output_dir), f"{safe_name(filename_prefix)}_{safe_name(recording_id)}")
 
     @classmethod
@@ -215,7 +228,13 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def iter_calls(
         self, start: datetime, end: datetime, *, answered_only: bool = False
-    ) -> Iterator[CallMetadata]: ...
+    ) -> Iterator[CallMetadata]:
+        """Yield every call that started in ``[start, end)`` (aware UTC datetimes), each call once.
+
+        ``answered_only`` leaves out calls nobody answered. Pages are fetched as the iterator is consumed.
+        Raises CredentialsError, AuthError, ApiError, RateLimitError or NetworkError
+        (:mod:`perftel.errors`) when the provider cannot be read.
+        """
 
     @abc.abstractmethod
     def _download(self, recording_id: str, dest_stem: Path) -> Path: ...

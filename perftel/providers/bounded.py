@@ -38,10 +38,12 @@ class BoundedDict(Generic[K, V]):
             return self._items[key]
 
     def get(self, key: K, default: V | None = None) -> V | None:
+        """The value of ``key`` (it does not count as a use: the order is by setting), else ``default``."""
         with self._lock:
             return self._items.get(key, default)
 
     def pop(self, key: K, default: V | None = None) -> V | None:
+        """Remove ``key`` and return its value, else ``default``."""
         with self._lock:
             return self._items.pop(key, default)
 

@@ -34,11 +34,15 @@ registry: Mapping[str, str] = MappingProxyType(_REGISTRY)
 
 
 def provider_names() -> list[str]:
+    """The registered provider names, sorted: ``["aircall", "goto_connect", "ringcentral", "twilio"]``."""
     return sorted(_REGISTRY)
 
 
 def normalise_name(name: str) -> str:
-    """``GOTO_CONNECT``, ``goto-connect`` and ``goto_connect`` all mean ``goto_connect``."""
+    """``GOTO_CONNECT``, ``goto-connect`` and ``goto_connect`` all mean ``goto_connect``.
+
+    Raises UnknownProviderError for a name that is not registered.
+    """
     key = str(name).strip().lower()
     key = _ALIASES.get(key, key)
     if key not in _REGISTRY:
@@ -47,6 +51,11 @@ def normalise_name(name: str) -> str:
 
 
 def get_provider_class(name: str) -> type[Provider]:
+    """The driver class of ``name`` (any case or alias), imported on first use.
+
+    Raises UnknownProviderError (also a KeyError; it names the known providers) for an unknown name, and
+    ConfigError when the driver's module is missing from this installation.
+    """
     key = normalise_name(name)
     module_name, _, attr = _REGISTRY[key].partition(":")
     try:

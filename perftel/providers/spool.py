@@ -44,7 +44,10 @@ def micros(moment: datetime | None) -> int | None:
 
 
 class Spool:
-    """Tables of listed rows on a private temporary database; use as a context manager."""
+    """Tables of listed rows on a private temporary database; use as a context manager.
+
+    Table names are lower-case letters and ``_`` (ValueError otherwise). Not for concurrent use.
+    """
 
     def __init__(self) -> None:
         self._db = sqlite3.connect("", check_same_thread=False)
@@ -60,6 +63,7 @@ class Spool:
         self.close()
 
     def close(self) -> None:
+        """Close the database; its (already unlinked) file is freed."""
         self._db.close()
 
     def _table(self, name: str) -> str:
@@ -75,7 +79,10 @@ class Spool:
         return name
 
     def add(self, table: str, rows: Iterable[tuple[str, str | None, int | None, Row]]) -> int:
-        """Store ``(id, group, start, row)`` tuples as they stream in (an id seen before is ignored)."""
+        """Store ``(id, group, start, row)`` tuples as they stream in (an id seen before is ignored).
+
+        ``start`` is :func:`micros` (or None); ``row`` any JSON-serialisable dict. Returns how many were new.
+        """
         t = self._table(table)
         before = self._db.total_changes
         self._db.executemany(
@@ -85,9 +92,11 @@ class Spool:
         return self._db.total_changes - before
 
     def clear(self, table: str) -> None:
+        """Delete every row of ``table``."""
         self._db.execute(f"DELETE FROM {self._table(table)}")
 
     def count(self, table: str) -> int:
+        """How many rows ``table`` holds."""
         return self._db.execute(f"SELECT COUNT(*) FROM {self._table(table)}").fetchone()[0]
 
     def members(self, table: str, group: str) -> list[Row]:
@@ -98,7 +107,7 @@ class Spool:
         return [_unpack(body) for (body,) in cursor]
 
     def groups(self, table: str) -> Iterator[str]:
-        """Every group, earliest first (by its earliest row; then by name)."""
+        """Every group, earliest first (by its earliest row; then by name; groups with no start first)."""
         t = self._table(table)
         cursor = self._db.execute(
             f"SELECT grp FROM {t} WHERE grp IS NOT NULL GROUP BY grp ORDER BY MIN(start), grp"

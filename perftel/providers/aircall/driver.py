@@ -53,6 +53,12 @@ _CALL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class AircallProvider(Provider):
+    """Aircall (Public API v1, REFERENCE.md §3): calls from ``GET /v1/calls``, recordings by signed URL.
+
+    Credentials: ``api_id`` + ``api_token`` (HTTP Basic), or a partner OAuth ``access_token`` (Bearer).
+    ``listing_cap`` lowers the 10,000-item listing cap (tests); recording ids are Aircall call ids.
+    """
+
     name = "aircall"
     display_name = "Aircall"
     default_base_url = "https://api.aircall.io"
@@ -108,6 +114,7 @@ class AircallProvider(Provider):
         )
 
     def secret_values(self) -> list[str]:
+        """The base's secrets plus the signed recording URLs (and signatures) seen so far, for redaction."""
         return super().secret_values() + list(self._url_secrets)
 
     @property
@@ -117,6 +124,10 @@ class AircallProvider(Provider):
 
     @property
     def api(self) -> ApiClient:
+        """The API client (Basic or Bearer auth, paced by ``X-AircallApi-*`` headers), made on first use.
+
+        Raises CredentialsError when the credentials are missing.
+        """
         with self._lock:
             if self._api is None:
                 s = self.secrets
@@ -136,6 +147,7 @@ class AircallProvider(Provider):
 
     @property
     def media(self) -> ApiClient:
+        """The credential-free client for signed recording URLs (a refused link: retryable DownloadError)."""
         with self._lock:
             if self._media is None:
                 self._media = connection.media_client(
@@ -148,6 +160,7 @@ class AircallProvider(Provider):
             return self._media
 
     def close(self) -> None:
+        """Close both HTTP clients."""
         for client in (self._api, self._media):
             if client is not None:
                 client.close()
@@ -167,6 +180,11 @@ class AircallProvider(Provider):
     def iter_calls(
         self, start: datetime, end: datetime, *, answered_only: bool = False
     ) -> Iterator[CallMetadata]:
+        """Aircall's listing: ``from``/``to`` in whole UNIX seconds covering ``[start, end)``, in windows
+        halved until each stays under the listing cap.
+
+        Calls come oldest first within a window and are filtered to ``start <= started_at < end``.
+        """
         lo, hi = math.floor(start.timestamp()), math.ceil(end.timestamp())
         if hi <= lo:
             return

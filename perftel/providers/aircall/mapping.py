@@ -28,6 +28,7 @@ def _person_name(data: dict[str, Any]) -> str | None:
 
 
 def is_anonymous(digits: str | None) -> bool:
+    """True when Aircall gave no number or a placeholder for a withheld one ("anonymous", "private", …)."""
     return digits is None or digits.strip().lower() in ANONYMOUS
 
 
@@ -58,7 +59,13 @@ def has_audio(raw: dict[str, Any]) -> str | None:
 
 
 def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | None = None) -> CallMetadata:
-    """One Aircall call object as perftel's ``CallMetadata``. ``raw["id"]`` must be set."""
+    """One Aircall call object as perftel's ``CallMetadata``. ``raw["id"]`` must be set (KeyError otherwise).
+
+    Times are UNIX seconds in Aircall's JSON and become aware UTC datetimes; ``started_at`` falls back to
+    ``fallback_start`` (else the UNIX epoch) when the call has no time at all. ``duration_seconds`` is
+    Aircall's ``duration`` (whole seconds, ringing included: REFERENCE.md §3.2), else
+    ``ended_at - started_at``, else 0.
+    """
     external_id = str(raw["id"]).strip()
     started = call_started_at(raw) or fallback_start or datetime.fromtimestamp(0, timezone.utc)
     ended = moment(raw.get("ended_at"))

@@ -35,6 +35,7 @@ class GoToErrors(ErrorHook):
     """GoTo's API errors: its own error-body shapes."""
 
     def parse(self, response: httpx.Response) -> ErrorInfo:
+        """:func:`parse_goto_error`."""
         return parse_goto_error(response)
 
 
@@ -45,6 +46,10 @@ class GoToTokenErrors(GoToErrors):
         self.company_id = company_id
 
     def refine(self, error: PerftelError, response: httpx.Response) -> PerftelError:
+        """An OAuth refusal (``invalid_grant``, ``invalid_client``, …; 401/403) → AuthError with the fix.
+
+        Any other error is kept.
+        """
         if isinstance(error, ApiError) and (
             error.error_code in OAUTH_AUTH_ERRORS or error.status_code in (401, 403)
         ):

@@ -41,6 +41,13 @@ REPORT_WAIT_SECONDS = 2.0
 
 
 class GoToConnectProvider(Provider):
+    """GoTo Connect (REFERENCE.md §1): calls from the Call Events Report, recordings through content tokens.
+
+    Credentials: ``client_id``, ``client_secret`` and, after the one-time consent, ``refresh_token``
+    (``redirect_uri`` and ``account_key`` optional). A ``base_url`` override serves the token endpoint too.
+    Recording ids are GoTo recording ids.
+    """
+
     name = "goto_connect"
     display_name = "GoTo Connect"
     default_base_url = "https://api.goto.com"
@@ -77,12 +84,14 @@ class GoToConnectProvider(Provider):
     # -- HTTP plumbing ----------------------------------------------------------------------------
     @property
     def tokens(self) -> TokenManager:
+        """The OAuth token manager of this account (refreshing at GoTo's token endpoint)."""
         if self._manager is None:
             self._manager = TokenManager(self.token_store, self._refresh, provider=self.display_name)
         return self._manager
 
     @property
     def api(self) -> ApiClient:
+        """The API client: Bearer tokens from :attr:`tokens`, paced to :attr:`requests_per_second` per API."""
         if self._api is None:
             self._api = connection.api_client(
                 provider=self.display_name,
@@ -97,6 +106,7 @@ class GoToConnectProvider(Provider):
 
     @property
     def token_client(self) -> ApiClient:
+        """The token endpoint's client (``authentication.logmeininc.com`` unless ``base_url`` is set)."""
         if self._token_client is None:
             self._token_client = connection.token_client(
                 provider=self.display_name,
@@ -109,6 +119,7 @@ class GoToConnectProvider(Provider):
         return self._token_client
 
     def close(self) -> None:
+        """Close both HTTP clients."""
         for client in (self._api, self._token_client):
             if client is not None:
                 client.close()
@@ -116,6 +127,7 @@ class GoToConnectProvider(Provider):
     # -- OAuth ----------------------------------------------------------------------------------
     @property
     def redirect_uri(self) -> str:
+        """The OAuth redirect URI: the ``redirect_uri`` credential, else :data:`DEFAULT_REDIRECT_URI`."""
         return self.secrets.get("redirect_uri") or DEFAULT_REDIRECT_URI
 
     def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
@@ -159,6 +171,12 @@ class GoToConnectProvider(Provider):
 
     # -- the primitives ---------------------------------------------------------------------------
     def account_key(self) -> str:
+        """The GoTo account key the reports are read for: the credential, else the token answer's, else
+        ``GET /admin/rest/v1/me`` (an assumption, REFERENCE.md §7). Cached.
+
+        Raises ApiError when none of them names it, and what a token refresh raises (CredentialsError,
+        AuthError).
+        """
         if self._account_key is None:
             self._account_key = self.secrets.get("account_key")
         if self._account_key is None:
@@ -182,6 +200,11 @@ class GoToConnectProvider(Provider):
     def iter_calls(
         self, start: datetime, end: datetime, *, answered_only: bool = False
     ) -> Iterator[CallMetadata]:
+        """GoTo's listing: report summaries in windows of at most 31 days (``startTime``/``endTime``
+        in UTC ``Z``), then one report per call; a call listed in two windows is yielded once. A report
+        still 404 after :data:`REPORT_ATTEMPTS` tries (2 s apart) is skipped: the call comes without
+        participants or recordings.
+        """
         account = self.account_key()
         # Ids already listed, without keeping one per call: the recent ones (a repeated page lists nothing
         # twice), and those of calls near the previous window's end (a call across the boundary may come

@@ -20,6 +20,10 @@ INTERNAL_KINDS = frozenset({"LINE", "USER", "PHONE_NUMBER", "EXTENSION"})
 def to_call(provider: str, summary: dict[str, Any], report: dict[str, Any] | None) -> CallMetadata:
     """One call from its report summary and, when available, its report (which wins where both say).
 
+    ``started_at``/``ended_at`` are ``callCreated``/``callEnded`` as aware UTC datetimes;
+    ``duration_seconds`` is their difference in seconds (0.0 without an end). ``external_id`` is the
+    ``conversationSpaceId`` (KeyError when absent).
+
     Raises:
         ApiError: the call has no start time (``callCreated`` or ``startTime``).
     """

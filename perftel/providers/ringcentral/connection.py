@@ -46,6 +46,7 @@ class RingCentralErrors(ErrorHook):
     """RingCentral's API and media errors: its own error-body shapes."""
 
     def parse(self, response: httpx.Response) -> ErrorInfo:
+        """:func:`parse_ringcentral_error`."""
         return parse_ringcentral_error(response)
 
 
@@ -62,6 +63,7 @@ class RingCentralTokenErrors(RingCentralErrors):
         self.company_id = company_id
 
     def refine(self, error: PerftelError, response: httpx.Response) -> PerftelError:
+        """A refused grant (:func:`refused`) → AuthError saying what to check and how to save new ones."""
         if not isinstance(error, ApiError) or not refused(error):
             return error
         return AuthError(
@@ -117,10 +119,18 @@ class ThrottlingGroups:
         self._groups: dict[str, str] = {}  # request kind → throttling group, as the headers name it
 
     def group_for(self, path: str) -> str:
+        """The throttling group of a request path: as headers last named it for its kind, else the default.
+
+        Defaults (REFERENCE.md §4.4): ``Auth`` for ``/oauth/``, ``Heavy`` for the call log and recordings,
+        ``Light`` for anything else.
+        """
         kind = request_kind(path)
         return self._groups.get(kind) or _KIND_GROUP[kind]
 
     def on_response(self, response: httpx.Response) -> None:
+        """Learn from one answer's ``X-Rate-Limit-Group/-Limit/-Window/-Remaining`` headers (window in
+        seconds); a 429 pauses the whole group for ``Retry-After`` seconds, else 60.
+        """
         headers, path = response.headers, response.request.url.path
         group = headers.get("X-Rate-Limit-Group")
         if group:
@@ -187,10 +197,15 @@ class NextPage(Paginator):
         self.last: tuple[str, dict[str, Any]] = ("", params)
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The next page's (path, query), or the first page's ``path``/``params``; remembered for paging."""
         self.last = self.next or (path, params)
         return self.last
 
     def update_state(self, page: Any) -> None:
+        """Follow ``navigation.nextPage.uri`` (our filters kept), else ``page + 1`` after a full page without
+        ``navigation``; the walk ends otherwise. Raises a retryable ApiError for a page that keeps coming
+        back.
+        """
         page = page if isinstance(page, dict) else {}
         nav = page.get("navigation") if isinstance(page.get("navigation"), dict) else {}
         uri = (nav.get("nextPage") or {}).get("uri") if isinstance(nav.get("nextPage"), dict) else None

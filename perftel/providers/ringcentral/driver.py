@@ -52,6 +52,13 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,200}$")
 
 
 class RingCentralProvider(Provider):
+    """RingCentral (REFERENCE.md §4): the call log, recordings from the media host.
+
+    Credentials: ``client_id``, ``client_secret`` and a user's ``jwt`` (an admin's for the company call log).
+    The media host is ``media_base_url``, else ``PERFTEL_RINGCENTRAL_MEDIA_BASE_URL``, else ``media.<domain>``
+    derived from a ``platform.<domain>`` base URL (else the base URL). Recording ids are RingCentral's.
+    """
+
     name = "ringcentral"
     display_name = "RingCentral"
     default_base_url = "https://platform.ringcentral.com"
@@ -121,10 +128,12 @@ class RingCentralProvider(Provider):
 
     @property
     def api(self) -> ApiClient:
+        """The platform API client (Bearer tokens from :attr:`tokens`, paced per throttling group)."""
         return self._client(self.base_url, bearer=True)
 
     @property
     def tokens(self) -> TokenManager:
+        """The token manager: a token is used while valid 60 s more, then renewed (refresh token or JWT)."""
         if self._manager is None:
             self._manager = TokenManager(
                 self.token_store,
@@ -154,6 +163,7 @@ class RingCentralProvider(Provider):
             return self._clients["token"]
 
     def close(self) -> None:
+        """Close every HTTP client made so far."""
         for client in self._clients.values():
             client.close()
 
@@ -196,6 +206,9 @@ class RingCentralProvider(Provider):
     def iter_calls(
         self, start: datetime, end: datetime, *, answered_only: bool = False
     ) -> Iterator[CallMetadata]:
+        """The company call log (the user's own when that is forbidden), ``dateFrom``/``dateTo`` in UTC ``Z``;
+        records are grouped into calls by session, so calls come in no particular order.
+        """
         params = {
             "dateFrom": iso_z(start),
             "dateTo": iso_z(end),
@@ -223,6 +236,7 @@ class RingCentralProvider(Provider):
                     yield call
 
     def remember(self, recording: Recording) -> None:
+        """Keep the recording's listed ``contentUri`` (bounded cache): its download then needs no lookup."""
         if recording.extra.get("contentUri"):
             self._content_uris[recording.id] = recording.extra["contentUri"]
 

@@ -37,6 +37,10 @@ def seconds(record: dict[str, Any]) -> float:
 
 
 def session_key(record: dict[str, Any]) -> str | None:
+    """The key grouping a call's records: ``telephonySessionId``, else ``sessionId``, else ``id``.
+
+    None when the record has none of them (it is then skipped).
+    """
     for key in ("telephonySessionId", "sessionId", "id"):
         value = text(record.get(key))
         if value:
@@ -124,7 +128,13 @@ def _leg(leg: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_call(provider: str, key: str, records: list[dict[str, Any]]) -> CallMetadata | None:
-    """One session's records → a call (``None`` when no record has a start time)."""
+    """One session's records → a call (``None`` when no record has a start time).
+
+    ``external_id`` is the session ``key``. ``started_at`` is the earliest record ``startTime`` and
+    ``ended_at`` the latest record start + its duration (aware UTC); ``duration_seconds`` their
+    difference in seconds. ``answered`` when a record's result says so (REFERENCE.md §4.2) or the call
+    has a recording. Numbers and direction come from the earliest record.
+    """
     timed = [(r, record_time(r.get("startTime"))) for r in records]
     timed = [(r, t) for r, t in timed if t is not None]
     if not timed:

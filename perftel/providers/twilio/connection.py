@@ -60,9 +60,11 @@ class TwilioErrors(ErrorHook):
         self.account_sid, self.uses_api_key, self.company_id = account_sid, uses_api_key, company_id
 
     def parse(self, response: httpx.Response) -> ErrorInfo:
+        """:func:`parse_twilio_error`."""
         return parse_twilio_error(response)
 
     def refine(self, error: PerftelError, response: httpx.Response) -> PerftelError:
+        """An AuthError (401/403) is reworded to name the credentials and account to check; else kept."""
         if not isinstance(error, AuthError):
             return error
         what = "API key SID and secret" if self.uses_api_key else "Account SID and Auth Token"
@@ -103,6 +105,7 @@ class TwilioPages(NextUrlPaginator):
     another host, whatever a page says (an absolute URL is re-based onto the configured base URL)."""
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The path and query of ``next_page_uri`` (its host dropped); ``path``/``params`` at first."""
         if self.next_url is None:
             return path, params
         parts = urlsplit(self.next_url)

@@ -63,6 +63,13 @@ def _status_of(row: dict[str, Any]) -> str:
 
 
 class TwilioProvider(Provider):
+    """Twilio (REST API 2010-04-01, REFERENCE.md §2): ``Calls.json`` legs folded into calls.
+
+    Credentials: ``account_sid`` (AC…) with ``auth_token``, or with ``api_key_sid`` (SK…) and
+    ``api_key_secret``.
+    Recording ids are recording SIDs (RE…); media come as :attr:`media_format`.
+    """
+
     name = "twilio"
     display_name = "Twilio"
     default_base_url = "https://api.twilio.com"
@@ -118,10 +125,15 @@ class TwilioProvider(Provider):
     # -- HTTP plumbing ----------------------------------------------------------------------------
     @property
     def uses_api_key(self) -> bool:
+        """True when an API key SID and secret are given (used instead of the Auth Token)."""
         return bool(self.secrets.get("api_key_sid") and self.secrets.get("api_key_secret"))
 
     @property
     def api(self) -> ApiClient:
+        """The API client (HTTP Basic, at most ``MAX_CONCURRENCY`` requests in flight), made on first use.
+
+        Raises CredentialsError when the credentials are missing or malformed.
+        """
         if self._api is None:
             s = self.secrets
             user, password = (
@@ -146,9 +158,11 @@ class TwilioProvider(Provider):
 
     @property
     def account_path(self) -> str:
+        """``/2010-04-01/Accounts/<account_sid>``: the prefix of every account resource."""
         return f"/{API_VERSION}/Accounts/{quote(self.secrets['account_sid'], safe='')}"
 
     def close(self) -> None:
+        """Close the HTTP client."""
         if self._api is not None:
             self._api.close()
 
@@ -176,6 +190,9 @@ class TwilioProvider(Provider):
     def iter_calls(
         self, start: datetime, end: datetime, *, answered_only: bool = False
     ) -> Iterator[CallMetadata]:
+        """Twilio's listing: ``StartTime>``/``StartTime<`` in whole UTC days around ``[start, end)``,
+        then filtered exactly; child legs are folded into their parent's call (calls come in no set order).
+        """
         query = {
             "StartTime>": utc_date(start).isoformat(),
             "StartTime<": upper_date(end).isoformat(),
@@ -285,6 +302,10 @@ class TwilioProvider(Provider):
         return [{**row, "call_sid": row.get("call_sid") or call.get("sid")} for row in rows]
 
     def remember(self, recording: Recording) -> None:
+        """Keep the recording's listed status and channel count for its download.
+
+        What a download already learned (mono after error 16113) is kept.
+        """
         if recording.id not in self._recordings_seen:  # what a download learned (e.g. mono after 16113) stays
             self._recordings_seen[recording.id] = {
                 "status": recording.extra.get("status", "completed"),

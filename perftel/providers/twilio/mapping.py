@@ -71,6 +71,9 @@ def parse_seconds(value: Any) -> float | None:
 
 
 def direction_of(raw: Any) -> Direction:
+    """A Twilio ``direction`` as perftel's: ``inbound``/``trunking-originating`` in; ``outbound-*``,
+    ``trunking-terminating`` out; otherwise guessed from the text, inbound when unknown or missing.
+    """
     value = (text(raw) or "").lower()
     if value in ("inbound", "trunking-originating"):
         return Direction.INBOUND
@@ -108,6 +111,12 @@ def channel_roles_for(parent: dict[str, Any] | None, recording: dict[str, Any]) 
 
 
 def to_recording(data: dict[str, Any], call_sid: str, parent: dict[str, Any] | None) -> Recording:
+    """One Twilio recording row (``data["sid"]`` required, KeyError otherwise) as a :class:`Recording` of call
+    ``call_sid``; ``channel_roles`` from ``parent`` (see :func:`channel_roles_for`).
+
+    ``started_at`` is ``start_time``, else ``date_created`` (aware UTC); Twilio's ``duration`` (seconds, as
+    text), ``status``, ``source``, … are kept in ``extra``.
+    """
     channels = data.get("channels")
     return Recording(
         id=str(data["sid"]),
@@ -134,6 +143,7 @@ def to_recording(data: dict[str, Any], call_sid: str, parent: dict[str, Any] | N
 
 
 def call_start(data: dict[str, Any]) -> datetime | None:
+    """When a leg started: ``start_time``, else ``date_created`` (aware UTC); None when neither parses."""
     return parse_twilio_time(data.get("start_time")) or parse_twilio_time(data.get("date_created"))
 
 
@@ -153,7 +163,13 @@ def build_call(
     children: Iterable[dict[str, Any]] = (),
     recordings: Iterable[dict[str, Any]] = (),
 ) -> CallMetadata | None:
-    """One conversation from its parent leg, child legs and recording rows; None if it has no sid/start."""
+    """One conversation from its parent leg, child legs and recording rows; None if it has no sid/start.
+
+    ``external_id`` is the parent leg's SID; ``started_at``/``ended_at`` its ``start_time``/``end_time``
+    (aware UTC); ``duration_seconds`` its ``duration`` in seconds, else ``end - start`` for a completed
+    leg, else 0. Only ``completed`` recordings of the call's legs are listed (the rules are in the
+    module docstring).
+    """
     sid = text(parent.get("sid"))
     started = call_start(parent)
     if sid is None or started is None:
