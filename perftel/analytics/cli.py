@@ -6,6 +6,11 @@ import argparse
 
 
 def cmd_trackers(args: argparse.Namespace) -> int:
+    """``perftel trackers init|check --company X``: write the example file (``init``), then check and list it.
+
+    Returns the exit code: 0 when the file is valid, 1 when it does not exist. Raises ConfigError (the CLI
+    prints it) for an invalid file or company id.
+    """
     from perftel.analytics.trackers import init_trackers, load_trackers, trackers_path
 
     if args.action == "init":

@@ -76,6 +76,10 @@ class Window:
 
     @classmethod
     def parse(cls, value: str) -> Window:
+        """A window from text such as ``"first 30 s"`` or ``"last 2 min"`` (seconds or minutes, any case).
+
+        Raises ValueError for anything else.
+        """
         match = _WINDOW.match(value or "")
         if not match:
             raise ValueError(f'window {value!r} is not like "first 30 s" or "last 60 s"')
@@ -83,6 +87,10 @@ class Window:
         return cls(match.group(1).lower(), seconds)
 
     def contains(self, seconds: float, duration: float | None) -> bool:
+        """Whether a time ``seconds`` from the start of the recording falls in the window.
+
+        ``duration`` is the recording's length in seconds; a "last" window contains nothing when it is None.
+        """
         if self.edge == "first":
             return seconds < self.seconds
         return duration is not None and seconds >= duration - self.seconds
@@ -109,7 +117,11 @@ class Tracker:
 
 @dataclass(frozen=True)
 class TrackerHit:
-    """One phrase found: ``start_seconds`` from the start of the call; ``matched_text`` as transcribed."""
+    """One phrase found: ``start_seconds`` from the start of the recording (the transcript's timeline, which
+    can begin after the call's own start, e.g. after ringing); ``matched_text`` as transcribed.
+
+    ``speaker`` is the role ("agent"/"customer") when the call has two channels, else None.
+    """
 
     call_id: str | None
     tracker: str
@@ -120,6 +132,7 @@ class TrackerHit:
     matched_text: str
 
     def as_row(self) -> dict[str, Any]:
+        """The hit as a dict keyed by :data:`HIT_COLUMNS`."""
         return asdict(self)
 
 
@@ -176,6 +189,7 @@ class TrackerSet:
 
     @property
     def names(self) -> list[str]:
+        """The trackers' names, in file order."""
         return [t.name for t in self.trackers]
 
     def find(
@@ -187,7 +201,11 @@ class TrackerSet:
         channels: int | None = None,
         channel_roles: Mapping[int, str] | None = None,
     ) -> list[TrackerHit]:
-        """Every hit in one call, ordered by time. Segments as for :func:`perftel.analytics.call_metrics`."""
+        """Every hit in one call, ordered by time. Segments as for :func:`perftel.analytics.call_metrics`.
+
+        ``duration_seconds`` is the length of the segments' timeline (the recording), used by "last N s"
+        windows; ``channels`` defaults to 2 when any segment has a channel.
+        """
         roles = channel_roles if channel_roles is not None else DEFAULT_CHANNEL_ROLES
         if channels is None:
             channels = 2 if any(not missing(_get(s, "channel")) for s in segments) else 1
@@ -223,7 +241,12 @@ class TrackerSet:
         return hits
 
     def hits_frame(self, segments: Any, calls: Any) -> Any:
-        """``tracker_hits`` DataFrame for many calls (DataFrames shaped as for ``call_metrics_frame``)."""
+        """``tracker_hits`` DataFrame for many calls (DataFrames shaped as for ``call_metrics_frame``).
+
+        Columns :data:`HIT_COLUMNS`; one row per hit, calls in ``segments`` order. ``calls`` needs
+        ``call_id`` and ``duration_seconds`` (the recording's length, for "last" windows), optionally
+        ``channels``.
+        """
         import pandas as pd
 
         durations = dict(zip(calls["call_id"].tolist(), calls["duration_seconds"].tolist(), strict=True))
@@ -373,6 +396,10 @@ class CompanyTrackers:
         self._stamp: tuple[int, int] | None = None
 
     def reload(self, *, force: bool = False) -> TrackerSet:
+        """The current trackers, read again when the file changed (or ``force``); no file: an empty set.
+
+        Raises ConfigError for an invalid file; :attr:`current` then keeps the last valid set.
+        """
         try:
             stat = self.path.stat()
             stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)

@@ -26,6 +26,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself: only where the value is used (a request, the store), never to show it."""
         return self._value
 
     def __bool__(self) -> bool:
@@ -38,6 +39,7 @@ class Secret:
 
 
 def field_error(message: str) -> str:
+    """An HTML warning line (red, escaped) for a form field; "" when ``message`` is empty."""
     return f"<span style='color:#b00020'>⚠ {html.escape(message)}</span>" if message else ""
 
 
@@ -50,6 +52,7 @@ def link(url: str, text: str) -> str:
 
 
 def status_html(ok: bool | None, message: str) -> str:
+    """An escaped HTML status line: ✔ green for ``True``, ✖ red for ``False``, grey for ``None``."""
     colour = {True: "#1b5e20", False: "#b00020", None: "#555"}[ok]
     mark = {True: "✔ ", False: "✖ ", None: ""}[ok]
     return f"<div style='color:{colour}'>{mark}{html.escape(message)}</div>"

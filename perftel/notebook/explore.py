@@ -259,6 +259,11 @@ class CallExplorer:
     # -- filters ------------------------------------------------------------------------------------
     @property
     def filters(self) -> dict:
+        """The current filters as keyword arguments for the dataset's queries.
+
+        Keys: ``start``/``end`` (``datetime.date`` local calendar days, both included, or None), ``direction``
+        (``"INBOUND"``/``"OUTBOUND"`` or None for any) and ``answered`` (True, False or None for any).
+        """
         answered = {ANY: None, ANSWERED: True, MISSED: False}[self.answered.value]
         direction = None if self.direction.value == ANY else self.direction.value
         return dict(start=self.start.value, end=self.end.value, direction=direction, answered=answered)

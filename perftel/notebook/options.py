@@ -61,9 +61,14 @@ class DateRange:
         self.validate()
 
     def set(self, start: date | str | None, end: date | str | None) -> None:
+        """Show ``start``/``end`` (dates, ``"YYYY-MM-DD"`` text or None) in the pickers.
+
+        Raises ConfigError for a bad date.
+        """
         self.start.value, self.end.value = _as_date(start), _as_date(end)
 
     def set_quick(self, name: str) -> None:
+        """Show one of :data:`QUICK_RANGES` (ValueError for another name)."""
         self.set(*quick_range(name))
 
     def validate(self) -> str:

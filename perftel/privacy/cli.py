@@ -6,6 +6,12 @@ import argparse
 
 
 def cmd_redact(args: argparse.Namespace) -> int:
+    """``perftel redact --company X``: apply the company's privacy policy to its transcripts on disk.
+
+    Waits for any running pipeline of the company (:meth:`CompanyStorage.exclusive`), then rewrites what
+    the policy finds and prints counts (kinds found, not the values). Returns 0. Raises ConfigError for an
+    invalid policy file or company id.
+    """
     from perftel.privacy.policy import company_policy
     from perftel.privacy.store import redact_folder
     from perftel.storage import CompanyStorage

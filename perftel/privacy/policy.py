@@ -38,6 +38,7 @@ class PrivacyPolicy:
 
     @property
     def active(self) -> bool:
+        """True when at least one kind is redacted."""
         return bool(self.kinds)
 
     @classmethod

@@ -30,6 +30,7 @@ class Redaction:
 
     @property
     def found(self) -> int:
+        """How many values were redacted, all kinds together."""
         return sum(self.pii_counts.values())
 
 
