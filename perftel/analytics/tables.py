@@ -175,7 +175,11 @@ def tracker_hits_frame(ds: Dataset, trackers: TrackerSet | None = None) -> pd.Da
 
 
 def attach_tracker_hits(ds: Dataset, trackers: TrackerSet | None = None) -> pd.DataFrame:
-    """Compute :func:`tracker_hits_frame` now and make it the ``tracker_hits`` table of ``ds.sql``."""
+    """Compute :func:`tracker_hits_frame` now and make it the ``tracker_hits`` table of ``ds.sql``.
+
+    Returns that frame (``recording_id`` + :data:`~perftel.analytics.trackers.HIT_COLUMNS`). Raises
+    ConfigError for a bad trackers file.
+    """
     frame = tracker_hits_frame(ds, trackers)
     ds._con.register("tracker_hits", frame)
     return frame

@@ -63,7 +63,12 @@ def _excerpt(text: str, limit: int) -> str:
 
 def call_rows(calls: pd.DataFrame, transcripts: pd.DataFrame) -> pd.DataFrame:
     """The explorer's list: one row per call with its first transcript's ``recording_id`` and ``text``
-    (missing for a missed or unrecorded call)."""
+    (missing for a missed or unrecorded call).
+
+    ``calls`` as :func:`perftel.notebook.store.store_calls` (keyed by ``id``), ``transcripts`` as
+    :func:`perftel.notebook.store.store_transcripts`; the result has the columns of ``calls`` plus
+    ``recording_id`` and ``text``, in the order of ``calls``.
+    """
     first = transcripts.dropna(subset=["call_id"]).drop_duplicates("call_id")[
         ["call_id", "recording_id", "text"]
     ]
@@ -273,7 +278,10 @@ class CallExplorer:
         return no_calls_message(self.start.value, self.end.value, filtered=filtered)
 
     def refresh(self) -> pd.DataFrame:
-        """Apply the filters; redraw the list, the charts and the open call; returns the matching transcripts."""
+        """Apply the filters; redraw the list, the charts and the open call; returns the matching transcripts.
+
+        The frame is :func:`perftel.notebook.store.store_transcripts`'s (one row per recording).
+        """
         filters, words = self.filters, self.words.value
         problem = ""
         if filters["start"] and filters["end"] and filters["end"] < filters["start"]:
@@ -341,7 +349,11 @@ class CallExplorer:
     # -- one call -----------------------------------------------------------------------------------
     def open_call(self, recording_id: str | None) -> pd.DataFrame:
         """Show one recording (or a call id's first recording): header, audio, timeline, segments;
-        returns its segments."""
+        returns its segments.
+
+        The frame is :func:`perftel.notebook.store.store_segments`'s (``start``/``end`` in seconds from
+        the recording's start); empty when nothing matches.
+        """
         ds, row = self.dataset, None
         if recording_id is not None:
             found = store_transcripts(ds, recording_ids=[recording_id], excerpt=1)

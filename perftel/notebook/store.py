@@ -85,8 +85,9 @@ def _frame(ds: Dataset, query: str, params: list[Any]) -> pd.DataFrame:
 def store_calls(ds: Dataset, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
     """One row per call of the period, oldest first: id, provider, external_id, direction, started_at and
     ended_at (UTC), duration_seconds, answered, caller_number, callee_number, agents, recording_count,
-    day and hour (local), status (answered/missed) — the columns of ``CompanyStorage.calls_frame`` plus
-    :func:`perftel.notebook.charts.add_time_columns`."""
+    day and hour (local), status (answered/missed) — the columns of ``CompanyStorage.calls_frame``
+    (``recording_count`` where it has ``recordings``) plus :func:`perftel.notebook.charts.add_time_columns`.
+    ``duration_seconds`` is the call's length in seconds."""
     where, params = _where(ds, start, end, **filters)
     return _frame(
         ds, f"SELECT {_CALL_COLUMNS} FROM calls c WHERE {where} ORDER BY c.start_utc, c.call_id", params
