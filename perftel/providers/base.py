@@ -231,8 +231,10 @@ class Provider(abc.ABC):
     ) -> Iterator[CallMetadata]:
         """Yield every call that started in ``[start, end)`` (aware UTC datetimes), each call once.
 
-        ``answered_only`` leaves out calls nobody answered. Pages are fetched as the iterator is consumed.
-        Raises CredentialsError, AuthError, ApiError, RateLimitError or NetworkError
+        ``answered_only`` leaves out calls nobody answered. Nothing is requested before the first
+        ``next()``; drivers that fold legs into calls (Twilio, RingCentral) then read the whole listing
+        into a temporary spool before yielding, the others page as they yield. The order of the calls is
+        the driver's. Raises CredentialsError, AuthError, ApiError, RateLimitError or NetworkError
         (:mod:`perftel.errors`) when the provider cannot be read.
         """
 
