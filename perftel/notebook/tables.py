@@ -16,28 +16,38 @@ import pandas as pd
 
 #: rows shown per page before a table is paged
 PAGE = 15
+#: what a table shows for a value that does not exist
+NOT_AVAILABLE = "–"
 _ITABLES_READY = False
 
 
-def clock(seconds: float | None) -> str:
-    """A duration in seconds as ``m:ss`` (``h:mm:ss`` from one hour); "–" for a missing value.
+def clock(seconds: float | None, *, floor: bool = False) -> str:
+    """A duration in seconds as ``m:ss`` (``h:mm:ss`` from one hour), rounded to the nearest second, or
+    with ``floor`` the second it is in (as a media player counts); "–" for None, NaN or pandas' NA.
 
-    >>> clock(55.6), clock(816), clock(3725)
-    ('0:56', '13:36', '1:02:05')
+    >>> clock(55.6), clock(816), clock(3725), clock(19.5, floor=True)
+    ('0:56', '13:36', '1:02:05', '0:19')
     """
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    total = int(round(float(seconds)))
-    hours, rest = divmod(total, 3600)
+    if seconds is None or pd.isna(seconds):
+        return NOT_AVAILABLE
+    whole = int(math.floor(float(seconds))) if floor else int(round(float(seconds)))
+    hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def percent(share: float | None) -> str:
-    """A share 0–1 as a whole percentage ("45%"); "–" when missing."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "–"
-    return f"{share:.0%}"
+    """A share 0–1 as a whole percentage ("45%"); "–" for None, NaN or pandas' NA."""
+    if share is None or pd.isna(share):
+        return NOT_AVAILABLE
+    return f"{float(share):.0%}"
+
+
+def decimal(value: float | None, digits: int) -> str:
+    """A number with ``digits`` decimals ("1.25" for 1.2468 and 2); "–" for None, NaN or pandas' NA."""
+    if value is None or pd.isna(value):
+        return NOT_AVAILABLE
+    return f"{float(value):.{digits}f}"
 
 
 def yes_no(value: object) -> str:
