@@ -31,7 +31,8 @@ def union(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def total(intervals: Iterable[Interval]) -> float:
-    """Summed length in seconds of ``intervals`` (merge them with :func:`union` first to count overlaps once)."""
+    """Summed length in seconds of ``intervals``; merge them with :func:`union` first to count overlaps
+    once."""
     return sum(b - a for a, b in intervals)
 
 

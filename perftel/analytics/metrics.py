@@ -33,7 +33,8 @@ Each formula is in the module named after it:
 ``agent_words``, ``customer_words``, ``agent_words_per_minute``, ``customer_words_per_minute``
     Words said, and :mod:`perftel.analytics.speech_rate`: ``words / talk_seconds * 60`` per speaker
     (None with no talk).
-``turns``, ``response_time_median_seconds``, ``response_time_p90_seconds``, ``agent_response_time_median_seconds``
+``turns``, ``response_time_median_seconds``, ``response_time_p90_seconds``,
+``agent_response_time_median_seconds``
     :mod:`perftel.analytics.turn_taking`: segments in order with a speaker's consecutive ones merged
     (A, B, A = 3 turns); the waits at each change of turn (clipped at 0), median and 90th percentile,
     and the median of the agent's answers to the customer.

@@ -44,7 +44,8 @@ def missing(value: Any) -> bool:
 
 
 def word_count(segment: Any) -> int:
-    """Words of a segment: its ``words`` count, the length of its ``words`` list, else of its split ``text``."""
+    """Words of a segment: its ``words`` count, the length of its ``words`` list, else of its ``text``
+    split on white space."""
     words = segment_field(segment, "words")
     if isinstance(words, (int, float)) and not isinstance(words, bool):
         return int(words)
