@@ -110,7 +110,7 @@ def closed_port() -> int:
 # -- the credentials form ---------------------------------------------------------------------------
 def test_form_is_built_from_the_registry_and_the_providers_fields(store):
     form = nb.CredentialsForm(company="acme", store=store)
-    assert [value for _, value in form.provider.options] == nb.credentials_form.provider_names()
+    assert [value for _, value in form.provider.options] == nb.credentials_widgets.provider_names()
     assert list(form.fields) == ["client_id", "client_secret", "refresh_token", "redirect_uri", "account_key"]
     assert isinstance(form.fields["client_secret"], w.Password)
     assert isinstance(form.fields["refresh_token"], w.Password)
@@ -199,9 +199,9 @@ def test_one_time_consent_shows_the_link_then_stores_after_the_pasted_url(store,
 
 def test_an_unavailable_provider_says_so_next_to_the_dropdown(store, monkeypatch):
     from perftel.errors import ConfigError
-    from perftel.notebook import credentials_form
+    from perftel.notebook import credentials_widgets
 
-    real = credentials_form.get_provider_class
+    real = credentials_widgets.get_provider_class
 
     def fake(name):
         if name == "aircall":
@@ -210,7 +210,7 @@ def test_an_unavailable_provider_says_so_next_to_the_dropdown(store, monkeypatch
             )
         return real(name)
 
-    monkeypatch.setattr(credentials_form, "get_provider_class", fake)
+    monkeypatch.setattr(credentials_widgets, "get_provider_class", fake)
     form = nb.CredentialsForm(company="acme", store=store)
     form.provider.value = "aircall"
     assert "not available" in form.errors["provider"]

@@ -264,8 +264,8 @@ class AccountConnection:
             validate_company_id(self.company_id)
         except ConfigError as exc:
             errors[COMPANY] = "Required." if not self.company_id else str(exc)
-        if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            errors[BASE_URL] = "A base URL starts with http:// or https://."
+        if base_url_problem(self.base_url):
+            errors[BASE_URL] = base_url_problem(self.base_url)
         try:
             self.provider_name = normalise_name(self.provider_name)
             self._cls = get_provider_class(self.provider_name)
@@ -428,6 +428,14 @@ def replace_refusal(
         display_name=display,
         errors=MappingProxyType({REPLACE: problem}),
     )
+
+
+def base_url_problem(url: str | None) -> str:
+    """What is wrong with the shape of a base URL (``""`` when it is fine or empty): it must start with
+    ``http://`` or ``https://``."""
+    if url and not url.strip().startswith(("http://", "https://")):
+        return "A base URL starts with http:// or https://."
+    return ""
 
 
 def unreachable_reason(url: str | None, timeout: float = CONNECT_TIMEOUT) -> str:
