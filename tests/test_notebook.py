@@ -197,6 +197,20 @@ def test_one_time_consent_shows_the_link_then_stores_after_the_pasted_url(store,
     assert form.redirect_url.value == "" and form.consent_box.layout.display == "none"
 
 
+def test_the_form_runs_the_same_flow_for_twilio(store):
+    """A second provider through the form: a refused token saves nothing, beside its field; then it saves."""
+    with start_sandbox("twilio") as twilio:
+        form = nb.CredentialsForm(company="acme", provider="twilio", base_url=twilio.base_url, store=store)
+        status = form.fill({**twilio.credentials, "auth_token": "wrong-token-value"}).save()
+        assert not status.success and "auth_token" in form.errors and not store.exists("acme", "twilio")
+        assert "Save and test" in form.errors["auth_token"]
+        assert "wrong-token-value" not in status.message + form.errors["auth_token"]
+        status = form.fill(twilio.credentials).save()
+        assert status.success and form.saved, status.message
+        assert store.load("acme", "twilio") == twilio.credentials and form.secrets_cleared
+        assert twilio.credentials["auth_token"] not in status.message + form.status_html.value
+
+
 def test_an_unavailable_provider_says_so_next_to_the_dropdown(store, monkeypatch):
     from perftel.errors import ConfigError
     from perftel.notebook import credentials_widgets
