@@ -179,7 +179,11 @@ class CredentialsForm(CredentialsWidgets):
                 if result.outcome is Outcome.INVALID
                 else "Nothing was saved. See the field marked ⚠.",
             )
-        return self._finish(False, in_form_words(result.message, result.error_type))
+        if result.problem:
+            return self._finish(
+                False, "Nothing was saved. " + in_form_words(result.problem, result.error_type)
+            )
+        return self._finish(False, result.message)
 
     def _pending_secrets(self) -> list[str]:
         return list(self._secrets)
