@@ -17,6 +17,9 @@ from perftel.credentials import CredentialStore
 from perftel.providers import create_provider, get_provider_class, normalise_name
 from perftel.providers.connect import ConnectResult, Outcome, connect_account, replace_refusal
 
+#: error keys of a connect result that are not credential fields (no advice about giving fields)
+_NOT_FIELDS = {"company_id", "base_url", "provider"}
+
 
 def credential_store(args: argparse.Namespace) -> CredentialStore:
     """The credential store ``--config-dir`` names (default: ``$PERFTEL_CONFIG_DIR``, else ~/.config/perftel)."""
@@ -122,7 +125,7 @@ def _report(result: ConnectResult, name: str) -> int:
     hint = ""
     if result.outcome is Outcome.EXISTS:
         hint = " Add --replace to overwrite them."
-    elif result.outcome is Outcome.INVALID:
+    elif result.outcome is Outcome.INVALID and not (result.errors and set(result.errors) <= _NOT_FIELDS):
         hint = (
             f" Give each field with --field NAME=VALUE or {credential_variable(name, '<FIELD>')}, or type it "
             "when asked (on a terminal)."

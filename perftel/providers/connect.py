@@ -223,12 +223,16 @@ class AccountConnection:
                 if spec.required and not self._values.get(spec.name):
                     errors[spec.name] = "Required."
         if errors:
-            named = ", ".join(errors)
-            return self._result(
-                Outcome.INVALID,
-                f"Nothing was saved: fix {named} ({'; '.join(f'{k}: {v}' for k, v in errors.items())}).",
-                errors=errors,
+            required = [name for name, problem in errors.items() if problem == "Required."]
+            parts = (
+                [f"{', '.join(required)} {'is' if len(required) == 1 else 'are'} required"]
+                if required
+                else []
             )
+            parts += [
+                f"{name}: {problem.rstrip('.')}" for name, problem in errors.items() if name not in required
+            ]
+            return self._result(Outcome.INVALID, f"Nothing was saved: {'; '.join(parts)}.", errors=errors)
         assert self._cls is not None
         try:
             self._cls.check_credentials(self._values)
