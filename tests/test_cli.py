@@ -58,7 +58,7 @@ def test_credentials_set_tests_at_once_and_never_prints_secrets(env, sandbox, tm
             assert not path.is_file() or secret.encode() not in path.read_bytes()
 
 
-def test_wrong_secret_fails_clearly(env, sandbox):
+def test_wrong_secret_fails_clearly_and_saves_nothing(env, sandbox, tmp_path):
     bad = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()} | {
         "PERFTEL_GOTO_CONNECT_CLIENT_SECRET": "nope-wrong"
     }
@@ -66,8 +66,92 @@ def test_wrong_secret_fails_clearly(env, sandbox):
     assert (
         out.returncode == 1
         and "failed: GoTo Connect" in out.stdout
+        and "Nothing was saved" in out.stdout
         and "nope-wrong" not in out.stdout + out.stderr
     )
+    assert not list((tmp_path / "config").rglob("*.enc"))
+    assert "No credentials saved." in perftel("credentials", "list", env=env).stdout
+
+
+def test_saved_credentials_are_replaced_only_with_replace(env, sandbox, tmp_path):
+    save_credentials(env, sandbox)
+    (saved,) = (tmp_path / "config").rglob("*.enc")
+    before = saved.read_bytes()
+    secrets = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()}
+    out = perftel("credentials", "set", env={**env, **secrets}, check=False)
+    assert out.returncode == 2 and "already has saved GoTo Connect credentials" in out.stderr
+    assert "--replace" in out.stderr and saved.read_bytes() == before
+    wrong = {**secrets, "PERFTEL_GOTO_CONNECT_CLIENT_SECRET": "nope-wrong"}
+    out = perftel("credentials", "set", "--replace", env={**env, **wrong}, check=False)
+    assert out.returncode == 1 and saved.read_bytes() == before  # a failed replace keeps the working ones
+    out = perftel("credentials", "set", "--replace", env={**env, **secrets})
+    assert "ok: Connected to GoTo Connect" in out.stdout
+
+
+def test_no_test_saves_without_contacting_the_provider(env, sandbox, tmp_path):
+    secrets = {f"PERFTEL_GOTO_CONNECT_{k.upper()}": v for k, v in sandbox.credentials.items()}
+    before = len(sandbox.requests)
+    out = perftel("credentials", "set", "--no-test", env={**env, **secrets})
+    assert (
+        out.stdout.startswith("saved: ")
+        and "untested" in out.stdout
+        and "perftel test-connection" in out.stdout
+    )
+    assert len(sandbox.requests) == before and list((tmp_path / "config").rglob("*.enc"))
+    for secret in (sandbox.credentials["client_secret"], sandbox.credentials["refresh_token"]):
+        assert secret not in out.stdout + out.stderr
+
+
+def test_missing_fields_are_named_and_nothing_is_saved(env, tmp_path):
+    out = perftel("credentials", "set", "--field", "client_id=abc", env=env, check=False)
+    assert out.returncode == 2 and "client_secret" in out.stderr and "PERFTEL_GOTO_CONNECT_" in out.stderr
+    assert not list((tmp_path / "config").rglob("*.enc"))
+
+
+def test_one_time_consent_reads_the_redirected_url_then_tests_and_saves(env, sandbox, tmp_path):
+    """No refresh token: the link is printed, the redirected URL read from stdin, then test, then save."""
+    import httpx
+
+    client = {
+        "PERFTEL_GOTO_CONNECT_CLIENT_ID": sandbox.credentials["client_id"],
+        "PERFTEL_GOTO_CONNECT_CLIENT_SECRET": sandbox.credentials["client_secret"],
+        "PERFTEL_GOTO_CONNECT_REDIRECT_URI": sandbox.redirect_uri,
+    }
+    proc = subprocess.Popen(
+        [*PERFTEL, "credentials", "set"],
+        env={**env, **client},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "One-time consent" in proc.stdout.readline()
+        link = proc.stdout.readline().strip()
+        assert "/oauth/authorize?" in link and not list((tmp_path / "config").rglob("*.enc"))
+        redirected = httpx.get(link, follow_redirects=False, timeout=10).headers["location"]
+        stdout, stderr = proc.communicate(redirected + "\n", timeout=120)
+    finally:
+        proc.kill()
+    code = httpx.URL(redirected).params["code"]
+    assert proc.returncode == 0 and "ok: Connected to GoTo Connect" in stdout, stdout + stderr
+    assert code not in stdout + stderr and sandbox.credentials["client_secret"] not in stdout + stderr
+    assert "tokens: yes" in perftel("credentials", "list", env=env).stdout
+    assert perftel("test-connection", env=env).stdout.startswith("ok: ")
+
+
+def test_twilio_credentials_are_tested_then_saved(env, tmp_path):
+    with start_sandbox("twilio") as twilio:
+        env = {**env, "PERFTEL_TWILIO_BASE_URL": twilio.base_url, "PERFTEL_PROVIDER": "twilio"}
+        secrets = {f"PERFTEL_TWILIO_{k.upper()}": v for k, v in twilio.credentials.items()}
+        wrong = {**secrets, "PERFTEL_TWILIO_AUTH_TOKEN": "nope-wrong-token"}
+        out = perftel("credentials", "set", env={**env, **wrong}, check=False)
+        assert out.returncode == 1 and "failed: Twilio" in out.stdout and "nope-wrong-token" not in out.stdout
+        assert not list((tmp_path / "config").rglob("*.enc"))
+        out = perftel("credentials", "set", env={**env, **secrets})
+        assert out.stdout.startswith("ok: Connected to Twilio")
+        assert twilio.credentials["auth_token"] not in out.stdout + out.stderr
+        assert perftel("test-connection", env=env).stdout.startswith("ok: ")
 
 
 def test_unknown_provider_lists_valid_names(env):

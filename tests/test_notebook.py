@@ -110,7 +110,7 @@ def closed_port() -> int:
 # -- the credentials form ---------------------------------------------------------------------------
 def test_form_is_built_from_the_registry_and_the_providers_fields(store):
     form = nb.CredentialsForm(company="acme", store=store)
-    assert [value for _, value in form.provider.options] == nb.credentials_form.provider_names()
+    assert [value for _, value in form.provider.options] == nb.credentials_widgets.provider_names()
     assert list(form.fields) == ["client_id", "client_secret", "refresh_token", "redirect_uri", "account_key"]
     assert isinstance(form.fields["client_secret"], w.Password)
     assert isinstance(form.fields["refresh_token"], w.Password)
@@ -197,11 +197,25 @@ def test_one_time_consent_shows_the_link_then_stores_after_the_pasted_url(store,
     assert form.redirect_url.value == "" and form.consent_box.layout.display == "none"
 
 
+def test_the_form_runs_the_same_flow_for_twilio(store):
+    """A second provider through the form: a refused token saves nothing, beside its field; then it saves."""
+    with start_sandbox("twilio") as twilio:
+        form = nb.CredentialsForm(company="acme", provider="twilio", base_url=twilio.base_url, store=store)
+        status = form.fill({**twilio.credentials, "auth_token": "wrong-token-value"}).save()
+        assert not status.success and "auth_token" in form.errors and not store.exists("acme", "twilio")
+        assert "Save and test" in form.errors["auth_token"]
+        assert "wrong-token-value" not in status.message + form.errors["auth_token"]
+        status = form.fill(twilio.credentials).save()
+        assert status.success and form.saved, status.message
+        assert store.load("acme", "twilio") == twilio.credentials and form.secrets_cleared
+        assert twilio.credentials["auth_token"] not in status.message + form.status_html.value
+
+
 def test_an_unavailable_provider_says_so_next_to_the_dropdown(store, monkeypatch):
     from perftel.errors import ConfigError
-    from perftel.notebook import credentials_form
+    from perftel.notebook import credentials_widgets
 
-    real = credentials_form.get_provider_class
+    real = credentials_widgets.get_provider_class
 
     def fake(name):
         if name == "aircall":
@@ -210,7 +224,7 @@ def test_an_unavailable_provider_says_so_next_to_the_dropdown(store, monkeypatch
             )
         return real(name)
 
-    monkeypatch.setattr(credentials_form, "get_provider_class", fake)
+    monkeypatch.setattr(credentials_widgets, "get_provider_class", fake)
     form = nb.CredentialsForm(company="acme", store=store)
     form.provider.value = "aircall"
     assert "not available" in form.errors["provider"]

@@ -114,7 +114,7 @@ class TokenManager:
                 if not current.refresh_token and self.needs_refresh_token:
                     raise CredentialsError(
                         f"No {self.provider} refresh token is stored: connect the account first "
-                        "(perftel credentials set, or the notebook's credentials form).",
+                        "(perftel credentials set --replace, or the notebook's credentials form).",
                         provider=self.provider,
                     )
                 body = self._refresh_fn(current.refresh_token)

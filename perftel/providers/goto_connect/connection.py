@@ -56,7 +56,7 @@ class GoToTokenErrors(GoToErrors):
             return AuthError(
                 f"GoTo Connect refused the credentials ({error.error_code or error.status_code}): the client "
                 "id/secret are wrong or the refresh token was revoked or expired. Run the consent again "
-                f"(perftel credentials set --company {self.company_id} --provider goto_connect).",
+                f"(perftel credentials set --company {self.company_id} --provider goto_connect --replace).",
                 provider=error.provider,
                 status_code=error.status_code,
                 url=error.url,

@@ -69,7 +69,7 @@ class RingCentralTokenErrors(RingCentralErrors):
         return AuthError(
             f"RingCentral refused the credentials ({error.error_code or error.status_code}): the client id/secret "
             "are wrong, the JWT was revoked or expired, or the app may not use the JWT grant. Save new ones "
-            f"(perftel credentials set --company {self.company_id} --provider ringcentral).",
+            f"(perftel credentials set --company {self.company_id} --provider ringcentral --replace).",
             provider=error.provider,
             status_code=error.status_code,
             url=error.url,

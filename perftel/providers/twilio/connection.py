@@ -72,7 +72,7 @@ class TwilioErrors(ErrorHook):
             error,
             f"Twilio refused the credentials ({error.status_code}{' ' + error.error_code if error.error_code else ''}): "
             f"check the {what} of account {self.account_sid} "
-            f"(perftel credentials set --company {self.company_id} --provider twilio). {error.message}",
+            f"(perftel credentials set --company {self.company_id} --provider twilio --replace). {error.message}",
         )
 
 
