@@ -33,12 +33,12 @@ import base64
 import copy
 import secrets
 import threading
-import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from perftel_sandbox import common_data
 from perftel_sandbox import goto_connect_data as gen
+from perftel_sandbox.links import OpaqueLinks
 from perftel_sandbox.messages import (
     SandboxRequest,
     SandboxResponse,
@@ -100,7 +100,8 @@ class GoToFaults(OAuthFaults):
 
     def expire_media_links(self) -> None:
         """Every content token and media URL issued so far expires (401 / 403)."""
-        self._sandbox._expire_media_links()
+        self._sandbox._content_tokens.expire_all()
+        self._sandbox._media_links.expire_all()
 
 
 class GoToConnectSandbox(SandboxServer):
@@ -149,8 +150,8 @@ class GoToConnectSandbox(SandboxServer):
         self._lock = threading.Lock()
         self._markers = CursorCodec(f"goto-marker:{seed}")
         self._report_fetches: dict[str, int] = {}
-        self._content_tokens: dict[str, tuple[str, float]] = {}  # token → (recording id, expiry)
-        self._media_links: dict[str, tuple[str, float]] = {}  # opaque → (file name, expiry)
+        self._content_tokens = OpaqueLinks(nbytes=24, ttl=CONTENT_TOKEN_TTL)  # token → recording id
+        self._media_links = OpaqueLinks(nbytes=18, ttl=MEDIA_LINK_TTL)  # opaque → media file name
         self.speech = SpeechFiles()
 
         route = self.router.add
@@ -319,45 +320,33 @@ class GoToConnectSandbox(SandboxServer):
                 "BAD_REQUEST",
                 f"Recording {rec_id} is not UPLOADED yet (status PROCESSING); try again later.",
             )
-        token = secrets.token_urlsafe(24)
-        expires = time.time() + CONTENT_TOKEN_TTL
-        with self._lock:
-            self._content_tokens[token] = (rec_id, expires)
+        token, expires = self._content_tokens.issue(rec_id)
         stamp = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return json_response(200, {"token": token, "expires": stamp})
 
     def _content_redirect(self, request: SandboxRequest) -> SandboxResponse:
         rec_id, token = request.params["rec_id"], request.params["token"]
-        with self._lock:
-            entry = self._content_tokens.get(token)
+        entry = self._content_tokens.get(token)
         if entry is None or entry[0] != rec_id:
             return goto_error(403, "UNAUTHORIZED", "The content token is not valid for this recording.")
-        if entry[1] <= time.time():
+        if entry[1]:
             return goto_error(401, "AUTHN_EXPIRED_TOKEN", "The content token is expired.")
         info = self._recording(rec_id)
         if info is None:
             return _missing("Recording", rec_id)
-        opaque = secrets.token_urlsafe(18)
-        with self._lock:
-            self._media_links[opaque] = (self._media_name(info), time.time() + MEDIA_LINK_TTL)
+        opaque, _ = self._media_links.issue(self._media_name(info))
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
         opaque = request.params["name"].removesuffix(".wav")
-        with self._lock:
-            entry = self._media_links.get(opaque)
+        entry = self._media_links.get(opaque)
         request.note_authorization()
         if entry is None:
             return text_response(404, "Not Found")
-        if entry[1] <= time.time():
+        if entry[1]:
             return text_response(403, "Request has expired")
         data = self.speech.read(entry[0])
         return bytes_response(data, "audio/wav", truncate_to=self.faults.truncation(len(data)))
-
-    def _expire_media_links(self) -> None:
-        with self._lock:
-            self._content_tokens = {t: (r, 0.0) for t, (r, _) in self._content_tokens.items()}
-            self._media_links = {o: (n, 0.0) for o, (n, _) in self._media_links.items()}
 
     # --- data -------------------------------------------------------------------------------
     def _day(self, day: date) -> tuple[gen.Call, ...]:

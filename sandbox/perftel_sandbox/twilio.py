@@ -36,13 +36,13 @@ Fault switches (``sandbox.faults``):
 
 from __future__ import annotations
 
-import secrets
 import threading
 from datetime import date, datetime, timedelta, timezone
 
 from perftel_sandbox import twilio_data as data
 from perftel_sandbox.common_data import utc_days
 from perftel_sandbox.faults import Faults
+from perftel_sandbox.links import OpaqueLinks
 from perftel_sandbox.messages import (
     SandboxRequest,
     SandboxResponse,
@@ -133,7 +133,7 @@ class TwilioSandbox(SandboxServer):
         self._in_flight = 0
         self._lock = threading.Lock()
         self._tokens = CursorCodec(f"twilio-page:{seed}")
-        self._media_links: dict[str, tuple[str, bool, bool]] = {}
+        self._media_links = OpaqueLinks()  # opaque → (media file name, stereo, swap)
         self._wavs = WavVariants()
         self.speech = SpeechFiles()
         p = f"{PREFIX}/{{account}}"
@@ -326,16 +326,13 @@ class TwilioSandbox(SandboxServer):
         item = (self.speech.pick(info.language, info.media_index), stereo, info.swap)
         if not self.redirect_media:
             return self._audio(item)
-        opaque = secrets.token_urlsafe(18)
-        with self._lock:
-            self._media_links[opaque] = item
+        opaque, _ = self._media_links.issue(item)
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
         request.note_authorization()
-        with self._lock:
-            item = self._media_links.get(request.params["name"].removesuffix(".wav"))
-        return text_response(404, "Not Found") if item is None else self._audio(item)
+        found = self._media_links.get(request.params["name"].removesuffix(".wav"))
+        return text_response(404, "Not Found") if found is None else self._audio(found[0])
 
     def _audio(self, item: tuple[str, bool, bool]) -> SandboxResponse:
         payload = self._wavs.get(item)
