@@ -67,3 +67,33 @@ def test_the_product_package_holds_no_emulator_code_and_no_media():
             if any(n.split(".")[0] == "perftel_sandbox" for n in names):
                 importers.append(path.relative_to(PACKAGE).as_posix())
     assert importers == []  # only perftel/_sandbox.py reaches it, by name, on demand
+
+
+SANDBOX = Path(__file__).resolve().parents[1] / "sandbox" / "perftel_sandbox"
+
+
+def class_names(folder: Path) -> set[str]:
+    return {
+        node.name
+        for path in folder.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef)
+    }
+
+
+def test_each_emulator_pairs_with_its_provider_by_name():
+    from perftel_sandbox import SANDBOX_PROVIDERS
+
+    modules = {p.stem for p in SANDBOX.glob("*.py")}
+    assert {f"{name}{suffix}" for name in SANDBOX_PROVIDERS for suffix in ("", "_data")} <= modules
+
+
+def test_no_sandbox_class_shadows_a_product_class():
+    sandbox = class_names(SANDBOX)
+    assert {"RateLimiter", "TokenStore", "Request", "Response"}.isdisjoint(sandbox)
+    assert sandbox & class_names(PACKAGE) == set()
+
+
+def test_no_sandbox_module_is_over_400_lines():
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in SANDBOX.glob("*.py")}
+    assert {name: size for name, size in sizes.items() if size > 400} == {}

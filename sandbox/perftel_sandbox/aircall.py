@@ -38,26 +38,20 @@ import base64
 import copy
 import hashlib
 import hmac
-import io
 import math
 import threading
 import time
-import wave
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 from urllib.parse import urlencode
 
 from perftel_sandbox import aircall_data as data
-from perftel_sandbox.server import (
-    Faults,
-    SandboxRequest,
-    SandboxResponse,
-    SandboxServer,
-    bytes_response,
-    json_response,
-    text_response,
-)
-from perftel_sandbox.speech import MEDIA_DIR, SpeechFiles
+from perftel_sandbox.aircall_media import SignedMediaUrls, encoded_media, s3_error
+from perftel_sandbox.common_data import rng_for, utc_days
+from perftel_sandbox.faults import Faults
+from perftel_sandbox.messages import SandboxRequest, SandboxResponse, bytes_response, json_response
+from perftel_sandbox.rate_limits import FixedWindow
+from perftel_sandbox.server import SandboxServer
+from perftel_sandbox.speech import SpeechFiles
 
 DEFAULT_HISTORY = timedelta(days=183)  # what /v1/calls lists without ``from`` (about six months)
 OLDEST = timedelta(days=3660)  # calls older than this do not exist here
@@ -66,43 +60,8 @@ OLDEST = timedelta(days=3660)  # calls older than this do not exist here
 def aircall_error(
     status: int, error: str, troubleshoot: str, headers: dict[str, str] | None = None
 ) -> SandboxResponse:
+    """Aircall's error body ``{"error", "troubleshoot"}`` (with ``headers``, e.g. the rate-limit ones)."""
     return json_response(status, {"error": error, "troubleshoot": troubleshoot}, headers)
-
-
-def _s3_error(status: int, code: str, message: str) -> SandboxResponse:
-    xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
-    return text_response(status, xml, "application/xml")
-
-
-@lru_cache(maxsize=16)
-def encoded_media(name: str, media_format: str) -> tuple[bytes, str]:
-    """``media/<name>`` as MP3 (PyAV + libmp3lame) or, when that is not possible, as the WAV itself."""
-    raw = (MEDIA_DIR / name).read_bytes()
-    if media_format != "mp3":
-        return raw, "audio/wav"
-    try:
-        import av
-
-        with wave.open(io.BytesIO(raw)) as w:
-            channels, rate, pcm = w.getnchannels(), w.getframerate(), w.readframes(w.getnframes())
-        out_buf = io.BytesIO()
-        layout = "stereo" if channels == 2 else "mono"
-        with av.open(out_buf, "w", format="mp3") as out:
-            stream = out.add_stream("libmp3lame", rate=rate, layout=layout)
-            stream.bit_rate = 32000
-            step = (stream.codec_context.frame_size or 1152) * 2 * channels
-            for i in range(0, len(pcm), step):
-                chunk = pcm[i : i + step]
-                frame = av.AudioFrame(format="s16", layout=layout, samples=len(chunk) // (2 * channels))
-                frame.planes[0].update(chunk)
-                frame.rate = rate
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-            for packet in stream.encode(None):
-                out.mux(packet)
-        return out_buf.getvalue(), "audio/mpeg"
-    except Exception:  # no PyAV / no MP3 encoder: serve the WAV
-        return raw, "audio/wav"
 
 
 class AircallFaults(Faults):
@@ -110,16 +69,13 @@ class AircallFaults(Faults):
 
     burst_reset_seconds: float = 1.0
 
-    def __init__(self, sandbox: AircallSandbox) -> None:
-        super().__init__()
-        self._sandbox = sandbox
-
     def revoke(self) -> None:
+        """Every API key and access token issued so far answers 401 (for good: :meth:`reset` keeps it)."""
         self._sandbox._revoked = True
 
     def expire_recording_links(self) -> None:
-        with self._sandbox._lock:
-            self._sandbox._link_generation += 1
+        """Every signed recording/voicemail URL issued so far answers 403 "Request has expired"."""
+        self._sandbox._links.expire_all()
 
 
 class AircallSandbox(SandboxServer):
@@ -161,22 +117,19 @@ class AircallSandbox(SandboxServer):
         self.pinned_calls = tuple(
             sorted(int(_unix(p)) for p in pinned_calls)
         )  # repeats: several calls that second
-        rng = data._rng(seed, "aircall-account")
+        rng = rng_for(seed, "aircall-account")
         self.api_id = rng.randbytes(16).hex()
         self.api_token = rng.randbytes(16).hex()
         self.access_token = base64.urlsafe_b64encode(rng.randbytes(30)).decode("ascii")
         self.credentials = {"api_id": self.api_id, "api_token": self.api_token}
         self.oauth_credentials = {"access_token": self.access_token}
         self.faults = AircallFaults(self)
-        self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
-        self.media_base_url = f"http://{self.media_host}:{self.port}"
         self.speech = SpeechFiles()
-        self._signing_key = hashlib.sha256(f"aircall-media:{seed}:{rng.random()}".encode()).digest()
+        signing_key = hashlib.sha256(f"aircall-media:{seed}:{rng.random()}".encode()).digest()
+        self._links = SignedMediaUrls(signing_key, self.media_base_url, seed, self.recording_ttl)
         self._lock = threading.Lock()
         self._revoked = False
-        self._link_generation = 0
-        self._window_start, self._window_used = 0.0, 0
-        self._server_error_count = 0
+        self._window = FixedWindow(self.rate_limit, self.rate_window, enforce=enforce_rate_limit)
 
         route = self.router.add
         route("GET", "/v1/ping", lambda request: json_response(200, {"ping": "pong"}))
@@ -191,14 +144,17 @@ class AircallSandbox(SandboxServer):
         return [self._public(c, sign=False) for c in self._between(int(_unix(start)), int(_unix(end)) - 1)]
 
     def call(self, call_id: int | str) -> dict | None:
+        """The call object (without signed URLs) for ``call_id``, or ``None`` if there is no such ended call."""
         found = self._find(call_id)
         return self._public(found, sign=False) if found else None
 
     def audio_kind(self, call_id: int | str) -> str | None:
+        """Which audio the call ``call_id`` has: "recording", "voicemail" or ``None``."""
         found = self._find(call_id)
         return found.audio if found else None
 
     def describe(self) -> list[tuple[str, str]]:
+        """``(label, value)`` lines ``perftel sandbox`` prints: URLs, limits and the sandbox-only credentials."""
         return [
             ("base URL", self.base_url),
             ("api_id", self.api_id),
@@ -216,36 +172,26 @@ class AircallSandbox(SandboxServer):
 
     # --- dispatch: auth, faults, rate limit ------------------------------------------------------
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:
+        """``/v1`` requests: slow fault, auth (401), 5xx fault, the company's rate window (429, and the
+        ``X-AircallApi-*`` headers on every answer); then route."""
         if not request.path.startswith("/v1/"):
             return super().dispatch(request)
-        if self.faults.slow_seconds > 0:
-            time.sleep(self.faults.slow_seconds)
+        self.faults.pause()
         if not self._authorized(request):
             return aircall_error(401, "Unauthorized", "Check your API key")
-        if self.faults.take("server_errors"):
-            with self._lock:
-                self._server_error_count += 1
-                odd = self._server_error_count % 2 == 1
-            if odd:
-                return aircall_error(
-                    503, "Service Unavailable", "Aircall is temporarily unavailable, retry later"
-                )
+        status = self.faults.next_server_error()
+        if status == 503:
+            return aircall_error(
+                503, "Service Unavailable", "Aircall is temporarily unavailable, retry later"
+            )
+        if status:
             return aircall_error(500, "Internal Server Error", "Something went wrong on our side")
         now = time.time()
         with self._lock:
             if self.faults.take("rate_limit_burst"):
                 limited, remaining, reset = True, 0, now + self.faults.burst_reset_seconds
             else:
-                if now >= self._window_start + self.rate_window:
-                    self._window_start, self._window_used = now, 0
-                limited = self.enforce_rate_limit and self._window_used >= self.rate_limit
-                self._window_used += 0 if limited else 1
-                remaining = (
-                    max(0, self.rate_limit - self._window_used)
-                    if self.enforce_rate_limit
-                    else self.rate_limit
-                )
-                reset = self._window_start + self.rate_window
+                limited, remaining, reset = self._window.admit(now)
         headers = {
             "X-AircallApi-Limit": str(self.rate_limit),
             "X-AircallApi-Remaining": str(remaining),
@@ -260,20 +206,20 @@ class AircallSandbox(SandboxServer):
         return response
 
     def _authorized(self, request: SandboxRequest) -> bool:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        scheme, value = request.authorization
         if self._revoked:
             return False
         if scheme.lower() == "basic":
-            try:
-                given = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return hmac.compare_digest(given.encode(), f"{self.api_id}:{self.api_token}".encode())
+            given = request.basic_credentials(validate=True)
+            return given is not None and hmac.compare_digest(
+                ":".join(given).encode(), f"{self.api_id}:{self.api_token}".encode()
+            )
         if scheme.lower() == "bearer":
             return hmac.compare_digest(value.strip().encode(), self.access_token.encode())
         return False
 
     def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
+        """Aircall's 404/405 error bodies under ``/v1``; plain text elsewhere."""
         if not request.path.startswith("/v1/"):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -345,7 +291,7 @@ class AircallSandbox(SandboxServer):
         if not contacts:
             body["contact"] = None
         if call.audio and sign:
-            body[call.audio] = self._sign(call.audio, ident)
+            body[call.audio] = self._links.sign(call.audio, ident)
         return body
 
     def _between(self, lo: int, hi_inclusive: int) -> list[data.Call]:
@@ -354,11 +300,12 @@ class AircallSandbox(SandboxServer):
         oldest = datetime.now(timezone.utc).date() - OLDEST
         day = max(datetime.fromtimestamp(max(lo, 0), timezone.utc).date(), oldest)
         last = datetime.fromtimestamp(max(min(hi_inclusive, now), 0), timezone.utc).date()
-        found = []
-        while day <= last:
-            found.extend(c for c in self._day(day) if lo <= c.started <= hi_inclusive and c.ended <= now)
-            day += timedelta(days=1)
-        return found
+        return [
+            c
+            for d in utc_days(day, last)
+            for c in self._day(d)
+            if lo <= c.started <= hi_inclusive and c.ended <= now
+        ]
 
     def _day(self, day: date) -> tuple[data.Call, ...]:
         start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
@@ -375,33 +322,11 @@ class AircallSandbox(SandboxServer):
             return None
         return next((c for c in self._day(day) if c.data["id"] == ident and c.ended <= time.time()), None)
 
-    # --- signed media URLs (S3-like) -----------------------------------------------------------
-    def _signature(self, kind: str, ident: str, stamp: str, ttl: str, generation: int) -> str:
-        message = f"{generation}:{kind}:{ident}:{stamp}:{ttl}".encode()
-        return hmac.new(self._signing_key, message, hashlib.sha256).hexdigest()
-
-    def _sign(self, kind: str, ident: int) -> str:
-        now = datetime.now(timezone.utc)
-        stamp = now.strftime("%Y%m%dT%H%M%SZ")
-        with self._lock:
-            generation = self._link_generation
-        query = {
-            "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
-            "X-Amz-Credential": f"ASIASANDBOX{self.seed:04d}/{now:%Y%m%d}/eu-west-1/s3/aws4_request",
-            "X-Amz-Date": stamp,
-            "X-Amz-Expires": str(self.recording_ttl),
-            "X-Amz-SignedHeaders": "host",
-            "X-Amz-Signature": self._signature(kind, str(ident), stamp, str(self.recording_ttl), generation),
-        }
-        folder = "recordings" if kind == "recording" else "voicemails"
-        return f"{self.media_base_url}/{folder}/{ident}.mp3?{urlencode(query)}"
-
+    # --- media (signed S3-like URLs, aircall_media.py) --------------------------------------------
     def _media(self, request: SandboxRequest) -> SandboxResponse:
-        request.note = (
-            "authorization header present" if request.has_authorization else "no authorization header"
-        )
+        request.note_authorization()
         if request.has_authorization:
-            return _s3_error(
+            return s3_error(
                 400,
                 "InvalidArgument",
                 "Only one auth mechanism allowed; only the X-Amz-Algorithm "
@@ -409,35 +334,16 @@ class AircallSandbox(SandboxServer):
             )
         kind = "recording" if request.path.startswith("/recordings/") else "voicemail"
         ident = request.params["name"].removesuffix(".mp3")
-        q = request.query
-        stamp, ttl, given = q.get("X-Amz-Date", ""), q.get("X-Amz-Expires", ""), q.get("X-Amz-Signature", "")
-        with self._lock:
-            generation = self._link_generation
-        matches = [
-            g
-            for g in range(generation, -1, -1)
-            if hmac.compare_digest(given, self._signature(kind, ident, stamp, ttl, g))
-        ]
-        if not matches:
-            return _s3_error(
-                403,
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you provided.",
-            )
-        try:
-            signed_at = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc).timestamp()
-        except ValueError:
-            return _s3_error(403, "AccessDenied", "Invalid date")
-        if matches[0] != generation or signed_at + int(ttl) <= time.time():
-            return _s3_error(403, "AccessDenied", "Request has expired")
+        refusal = self._links.refusal(kind, ident, request.query)
+        if refusal is not None:
+            return refusal
         call = self._find(ident)
         if call is None or call.audio != kind:
-            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+            return s3_error(404, "NoSuchKey", "The specified key does not exist.")
         body, content_type = encoded_media(
             self.speech.pick(call.language, call.media_index), self.media_format
         )
-        truncate = len(body) // 2 if self.faults.take("truncate_media") else None
-        return bytes_response(body, content_type, truncate_to=truncate)
+        return bytes_response(body, content_type, truncate_to=self.faults.truncation(len(body)))
 
 
 def _unix(value) -> float:

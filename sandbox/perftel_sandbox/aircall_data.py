@@ -13,15 +13,13 @@ ids grow with time, like Aircall's.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from perftel_sandbox.common_data import AGENTS, poisson
+from perftel_sandbox.common_data import AGENTS, EPOCH, poisson, rng_for
 
-EPOCH = date(1970, 1, 1)
 PER_DAY = 10_000
 USERS = tuple(
     {"id": 1001 + i, "name": a.name, "email": f"user{1001 + i}@sandbox.example", "language": a.language}
@@ -65,6 +63,8 @@ _VOICEMAIL_REASONS = {"out_of_opening_hours", "no_available_agent", "agents_did_
 
 @dataclass(frozen=True)
 class Call:
+    """One generated call: its API object, UNIX start/end seconds, its audio kind, language and media index."""
+
     data: dict  # the call object without its signed URLs (``recording``/``voicemail`` are None here)
     started: int
     ended: int
@@ -73,12 +73,8 @@ class Call:
     media_index: int
 
 
-def _rng(seed: int, *parts: object) -> random.Random:
-    digest = hashlib.sha256(":".join(str(p) for p in (seed, *parts)).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
-
-
 def day_of_id(call_id: int) -> date | None:
+    """The UTC day a call id belongs to (ids are ``day * PER_DAY + n``), or ``None`` if it cannot be one."""
     try:
         return EPOCH + timedelta(days=int(call_id) // PER_DAY)
     except (OverflowError, ValueError):
@@ -172,7 +168,7 @@ def calls_for_day(
     seed: int, day: date, calls_per_day: float, pinned: tuple[int, ...] = ()
 ) -> tuple[Call, ...]:
     """All calls started on ``day`` (UTC), in start order, with their final ids. Cached; do not mutate."""
-    rng = _rng(seed, "aircall", day.isoformat())
+    rng = rng_for(seed, "aircall", day.isoformat())
     count = poisson(rng, calls_per_day * (1.2 if day.weekday() < 5 else 0.5))
     day_start = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
     made = []
@@ -180,7 +176,7 @@ def calls_for_day(
         offset = rng.uniform(0, 86400) if rng.random() < 0.08 else rng.uniform(8 * 3600, 18 * 3600)
         made.append((day_start + int(offset), rng.random(), _make(rng, seed, day_start + int(offset))))
     for k, moment in enumerate(sorted(p for p in pinned if day_start <= p < day_start + 86400)):
-        pin_rng = _rng(seed, "aircall-pin", moment, k)
+        pin_rng = rng_for(seed, "aircall-pin", moment, k)
         made.append((moment, pin_rng.random(), _make(pin_rng, seed, moment)))
     made.sort(key=lambda item: (item[0], item[1]))
     base = (day - EPOCH).days * PER_DAY

@@ -33,24 +33,24 @@ import base64
 import copy
 import secrets
 import threading
-import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 from perftel_sandbox import common_data
 from perftel_sandbox import goto_connect_data as gen
-from perftel_sandbox.oauth import OAuthFaults, SandboxTokens, authorize_response, fixed_token, token_response
-from perftel_sandbox.server import (
-    CursorCodec,
-    SandboxRateLimiter,
+from perftel_sandbox.links import OpaqueLinks
+from perftel_sandbox.messages import (
     SandboxRequest,
     SandboxResponse,
-    SandboxServer,
     bytes_response,
     json_response,
     redirect,
     text_response,
 )
+from perftel_sandbox.oauth import OAuthFaults, SandboxTokens, authorize_response, fixed_token, token_response
+from perftel_sandbox.paging import CursorCodec, rows_after
+from perftel_sandbox.rate_limits import SandboxRateLimiter
+from perftel_sandbox.server import SandboxServer
 from perftel_sandbox.speech import SpeechFiles
 
 SCOPE = "cr.v1.read call-events.v1.notifications.manage recording.v1.read"
@@ -60,6 +60,7 @@ MEDIA_LINK_TTL = 300.0
 MAX_WINDOW = timedelta(days=31)
 _API_BUCKETS = ("call-events-report", "recording", "admin")
 _AUTHN = {
+    "missing": ("AUTHN_INVALID_TOKEN", "No authentication token was supplied."),
     "malformed": ("AUTHN_MALFORMED_TOKEN", "The supplied authentication token is malformed."),
     "invalid": ("AUTHN_INVALID_TOKEN", "The supplied authentication token is not valid."),
     "expired": ("AUTHN_EXPIRED_TOKEN", "The supplied authentication token is expired."),
@@ -67,6 +68,7 @@ _AUTHN = {
 
 
 def goto_error(status: int, code: str, message: str, violations: list[dict] | None = None) -> SandboxResponse:
+    """GoTo's error body ``{"reference", "errorCode", "message"}`` (+ ``constraintViolations``)."""
     body: dict = {"reference": secrets.token_hex(9), "errorCode": code, "message": message}
     if violations:
         body["constraintViolations"] = violations
@@ -80,25 +82,26 @@ def _violation(field: str, message: str) -> SandboxResponse:
 
 
 def parse_time(value: str | datetime) -> datetime:
-    """ISO-8601 date-time (``Z``/offset; naive = UTC) → aware UTC datetime. Raises ValueError."""
+    """ISO-8601 date-time (``Z``/offset; naive = UTC) → aware UTC datetime. Raises ValueError (also for
+    a bare date)."""
     if isinstance(value, datetime):
-        moment = value
-    else:
-        if "T" not in value and " " not in value:
-            raise ValueError("a date-time is required, not a date")
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if "T" not in value and " " not in value:
+        raise ValueError("a date-time is required, not a date")
+    return common_data.utc_datetime(value)
+
+
+def _missing(what: str, ident: str) -> SandboxResponse:
+    return goto_error(404, "NOT_FOUND", f"{what} {ident} not found.")
 
 
 class GoToFaults(OAuthFaults):
     """The GoTo sandbox's fault switches (listed in the module docstring)."""
 
-    def __init__(self, store: SandboxTokens, sandbox: GoToConnectSandbox) -> None:
-        super().__init__(store)
-        self._sandbox = sandbox
-
     def expire_media_links(self) -> None:
-        self._sandbox._expire_media_links()
+        """Every content token and media URL issued so far expires (401 / 403)."""
+        self._sandbox._content_tokens.expire_all()
+        self._sandbox._media_links.expire_all()
 
 
 class GoToConnectSandbox(SandboxServer):
@@ -143,15 +146,12 @@ class GoToConnectSandbox(SandboxServer):
             ),
         }
         self.faults = GoToFaults(self.store, self)
-        self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
-        self.media_base_url = f"http://{self.media_host}:{self.port}"
         self._limiter = SandboxRateLimiter(rate_limit, 1.0)
         self._lock = threading.Lock()
         self._markers = CursorCodec(f"goto-marker:{seed}")
         self._report_fetches: dict[str, int] = {}
-        self._content_tokens: dict[str, tuple[str, float]] = {}  # token → (recording id, expiry)
-        self._media_links: dict[str, tuple[str, float]] = {}  # opaque → (file name, expiry)
-        self._server_error_count = 0
+        self._content_tokens = OpaqueLinks(nbytes=24, ttl=CONTENT_TOKEN_TTL)  # token → recording id
+        self._media_links = OpaqueLinks(nbytes=18, ttl=MEDIA_LINK_TTL)  # opaque → media file name
         self.speech = SpeechFiles()
 
         route = self.router.add
@@ -177,6 +177,7 @@ class GoToConnectSandbox(SandboxServer):
         return self._media_name(info) if info else None
 
     def is_processing(self, recording_id: str) -> bool:
+        """Whether the recording exists and is still PROCESSING (its content answers 400)."""
         info = self._recording(recording_id, visible_only=False)
         return bool(info and info.processing)
 
@@ -185,6 +186,7 @@ class GoToConnectSandbox(SandboxServer):
         return self.store.issue_access_token()
 
     def describe(self) -> list[tuple[str, str]]:
+        """``(label, value)`` lines ``perftel sandbox`` prints: URLs and the sandbox-only demo credentials."""
         return [
             ("base URL", self.base_url),
             ("authorize URL", f"{self.base_url}/oauth/authorize"),
@@ -198,35 +200,32 @@ class GoToConnectSandbox(SandboxServer):
 
     # --- dispatch: faults, rate limit, bearer -----------------------------------------------------
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:
+        """API requests: slow/5xx faults, then the rate limit (429), then the bearer (401); then route."""
         bucket = request.path.strip("/").split("/", 1)[0]
         if bucket not in _API_BUCKETS:
             return super().dispatch(request)
-        if self.faults.slow_seconds > 0:
-            time.sleep(self.faults.slow_seconds)
-        if self.faults.take("server_errors"):
-            with self._lock:
-                self._server_error_count += 1
-                odd = self._server_error_count % 2 == 1
-            if odd:
-                return goto_error(503, "UNAVAILABLE", "The service is temporarily unavailable.")
+        self.faults.pause()
+        status = self.faults.next_server_error()
+        if status == 503:
+            return goto_error(503, "UNAVAILABLE", "The service is temporarily unavailable.")
+        if status:
             return goto_error(500, "UNKNOWN_ERROR", "An unknown error occurred.")
         if self.faults.take("rate_limit_burst") or (
             self.enforce_rate_limit and not self._limiter.allow(bucket)
         ):
             return goto_error(429, "TOO_MANY_REQUESTS", "Rate limit exceeded; retry later.")
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if not scheme:
-            return goto_error(401, "AUTHN_INVALID_TOKEN", "No authentication token was supplied.")
-        if scheme.lower() != "bearer":
+        scheme, token = request.authorization
+        problem = self.store.check_bearer(scheme, token)
+        if problem == "scheme":
             return goto_error(
                 401, "AUTHN_UNSUPPORTED_SCHEME", f"Authentication scheme {scheme!r} is not supported."
             )
-        problem = self.store.check_access(token.strip())
         if problem:
             return goto_error(401, *_AUTHN[problem])
         return super().dispatch(request)
 
     def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
+        """GoTo's 404/405 error bodies on API paths; plain text on the OAuth and media paths."""
         if request.path.startswith("/media/") or request.path.startswith("/oauth/"):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -290,7 +289,7 @@ class GoToConnectSandbox(SandboxServer):
                 return _violation("pageMarker", "is invalid or does not belong to this query")
         items = [c.report for c in self._calls_between(start, end)]
         if after is not None:
-            items = [r for r in items if [r["callCreated"], r["conversationSpaceId"]] > after]
+            items = rows_after(items, lambda r: (r["callCreated"], r["conversationSpaceId"]), after)
         page, rest = items[:page_size], items[page_size:]
         marker = None
         if rest:
@@ -302,11 +301,11 @@ class GoToConnectSandbox(SandboxServer):
         cs_id = request.params["cs_id"]
         call = self._call(cs_id)
         if call is None:
-            return goto_error(404, "NOT_FOUND", f"Report {cs_id} not found.")
+            return _missing("Report", cs_id)
         with self._lock:
             seen = self._report_fetches[cs_id] = self._report_fetches.get(cs_id, 0) + 1
         if seen <= self.report_delay:
-            return goto_error(404, "NOT_FOUND", f"Report {cs_id} not found.")
+            return _missing("Report", cs_id)
         return json_response(200, call.report)
 
     # --- recordings -----------------------------------------------------------------------
@@ -314,55 +313,40 @@ class GoToConnectSandbox(SandboxServer):
         rec_id = request.params["rec_id"]
         info = self._recording(rec_id)
         if info is None:
-            return goto_error(404, "NOT_FOUND", f"Recording {rec_id} not found.")
+            return _missing("Recording", rec_id)
         if info.processing:
             return goto_error(
                 400,
                 "BAD_REQUEST",
                 f"Recording {rec_id} is not UPLOADED yet (status PROCESSING); try again later.",
             )
-        token = secrets.token_urlsafe(24)
-        expires = time.time() + CONTENT_TOKEN_TTL
-        with self._lock:
-            self._content_tokens[token] = (rec_id, expires)
+        token, expires = self._content_tokens.issue(rec_id)
         stamp = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         return json_response(200, {"token": token, "expires": stamp})
 
     def _content_redirect(self, request: SandboxRequest) -> SandboxResponse:
         rec_id, token = request.params["rec_id"], request.params["token"]
-        with self._lock:
-            entry = self._content_tokens.get(token)
+        entry = self._content_tokens.get(token)
         if entry is None or entry[0] != rec_id:
             return goto_error(403, "UNAUTHORIZED", "The content token is not valid for this recording.")
-        if entry[1] <= time.time():
+        if entry[1]:
             return goto_error(401, "AUTHN_EXPIRED_TOKEN", "The content token is expired.")
         info = self._recording(rec_id)
         if info is None:
-            return goto_error(404, "NOT_FOUND", f"Recording {rec_id} not found.")
-        opaque = secrets.token_urlsafe(18)
-        with self._lock:
-            self._media_links[opaque] = (self._media_name(info), time.time() + MEDIA_LINK_TTL)
+            return _missing("Recording", rec_id)
+        opaque, _ = self._media_links.issue(self._media_name(info))
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
         opaque = request.params["name"].removesuffix(".wav")
-        with self._lock:
-            entry = self._media_links.get(opaque)
-        request.note = (
-            "authorization header present" if request.has_authorization else "no authorization header"
-        )
+        entry = self._media_links.get(opaque)
+        request.note_authorization()
         if entry is None:
             return text_response(404, "Not Found")
-        if entry[1] <= time.time():
+        if entry[1]:
             return text_response(403, "Request has expired")
         data = self.speech.read(entry[0])
-        truncate = len(data) // 2 if self.faults.take("truncate_media") else None
-        return bytes_response(data, "audio/wav", truncate_to=truncate)
-
-    def _expire_media_links(self) -> None:
-        with self._lock:
-            self._content_tokens = {t: (r, 0.0) for t, (r, _) in self._content_tokens.items()}
-            self._media_links = {o: (n, 0.0) for o, (n, _) in self._media_links.items()}
+        return bytes_response(data, "audio/wav", truncate_to=self.faults.truncation(len(data)))
 
     # --- data -------------------------------------------------------------------------------
     def _day(self, day: date) -> tuple[gen.Call, ...]:
@@ -370,11 +354,8 @@ class GoToConnectSandbox(SandboxServer):
 
     def _calls_between(self, start: datetime, end: datetime) -> list[gen.Call]:
         now = datetime.now(timezone.utc)
-        found, day = [], start.date()
-        while day <= end.date():
-            found.extend(c for c in self._day(day) if start <= c.created < end and c.ended <= now)
-            day += timedelta(days=1)
-        return found
+        days = common_data.utc_days(start.date(), end.date())
+        return [c for day in days for c in self._day(day) if start <= c.created < end and c.ended <= now]
 
     def _call(self, cs_id: str) -> gen.Call | None:
         day = gen.day_of_id(cs_id, self.seed)

@@ -85,6 +85,8 @@ def language_of(call: object) -> str | None:
 
 @dataclass(frozen=True)
 class RecordingInfo:
+    """A call's recording: its id, the call's conversationSpaceId, language, media index, PROCESSING flag."""
+
     recording_id: str
     conversation_space_id: str
     language: str
@@ -94,6 +96,8 @@ class RecordingInfo:
 
 @dataclass
 class Call:
+    """One generated call: its full report (API shape), UTC creation/end datetimes and its recordings."""
+
     report: dict
     created: datetime
     ended: datetime

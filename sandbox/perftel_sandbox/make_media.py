@@ -203,6 +203,7 @@ def build_call(stem: str, out_dir: Path, tmp: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m perftel_sandbox.make_media [--out DIR]``: regenerate the media files; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "media")
     args = parser.parse_args(argv)

@@ -1,9 +1,10 @@
 """An OAuth2 authorization server's state for the sandboxes: one client, auth codes, access and
 refresh tokens, optional refresh-token rotation, and the faults that expire or revoke them.
 
-Provider-neutral (GoTo today, RingCentral later): :func:`authorize_response` (auto-consent) and
-:func:`token_response` (RFC 6749 token endpoint, HTTP Basic client auth) build the HTTP answers; the
-provider adds its own response fields.
+Provider-neutral: :func:`authorize_response` (auto-consent) and :func:`token_response` (RFC 6749 token
+endpoint, HTTP Basic client auth) build GoTo's HTTP answers, the provider adding its own response fields;
+RingCentral's JWT-bearer token endpoint (``ringcentral_oauth.py``) uses the same :class:`SandboxTokens`.
+:meth:`SandboxTokens.check_bearer` classifies an API request's bearer for either provider's 401.
 Tokens look like JWTs (three base64url parts) so "malformed" can be told from "unknown".
 Standard library only.
 """
@@ -21,14 +22,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from perftel_sandbox.server import (
-    Faults,
-    SandboxRequest,
-    SandboxResponse,
-    json_response,
-    redirect,
-    text_response,
-)
+from perftel_sandbox.faults import Faults
+from perftel_sandbox.messages import SandboxRequest, SandboxResponse, json_response, redirect, text_response
 
 _JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 CODE_TTL = 600.0
@@ -42,6 +37,7 @@ class OAuthError(Exception):
         self.error, self.description, self.status = error, description, status
 
     def body(self) -> dict[str, str]:
+        """``{"error", "error_description"}``, the RFC 6749 §5.2 error body."""
         return {"error": self.error, "error_description": self.description}
 
 
@@ -110,6 +106,7 @@ class SandboxTokens:
 
     # --- authorization code ----------------------------------------------------------------
     def issue_code(self, client_id: str, redirect_uri: str) -> str:
+        """A single-use authorization code for ``client_id``/``redirect_uri``, valid ``CODE_TTL`` seconds."""
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._codes[code] = _Code(client_id, redirect_uri, time.time() + CODE_TTL)
@@ -166,13 +163,24 @@ class SandboxTokens:
         with self._lock:
             return self._new_access()
 
+    def check_bearer(self, scheme: str, token: str) -> str | None:
+        """``None`` when ``Authorization: <scheme> <token>`` is a valid Bearer access token; else why not:
+        "missing" (no header), "scheme" (not Bearer), "malformed", "invalid" or "expired"."""
+        if not scheme:
+            return "missing"
+        if scheme.lower() != "bearer":
+            return "scheme"
+        return self.check_access(token.strip())
+
     # --- faults ----------------------------------------------------------------------------
     def expire_access_tokens(self) -> None:
+        """Every access token issued so far answers as expired."""
         with self._lock:
             for token in self._access:
                 self._access[token] = 0.0
 
     def revoke(self) -> None:
+        """Every access token, refresh token and pending code issued so far becomes invalid."""
         with self._lock:
             self._access.clear()
             for token in self._refresh:
@@ -205,10 +213,11 @@ class SandboxTokens:
 
 
 class OAuthFaults(Faults):
-    """:class:`Faults` plus ``expire_access_tokens()`` and ``revoke()`` on a :class:`SandboxTokens`."""
+    """:class:`Faults` plus ``expire_access_tokens()`` and ``revoke()`` on a :class:`SandboxTokens`;
+    ``sandbox`` is the emulator provider-specific switches act on."""
 
-    def __init__(self, store: SandboxTokens) -> None:
-        super().__init__()
+    def __init__(self, store: SandboxTokens, sandbox: object = None) -> None:
+        super().__init__(sandbox)
         self._store = store
 
     def expire_access_tokens(self) -> None:

@@ -45,61 +45,25 @@ from __future__ import annotations
 
 import base64
 import copy
-import re
 import threading
 import time
-import uuid
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlencode
 
 from perftel_sandbox import ringcentral_data as data
-from perftel_sandbox.common_data import rng_for
-from perftel_sandbox.oauth import OAuthError, OAuthFaults, SandboxTokens, fixed_token
-from perftel_sandbox.server import (
-    SandboxRequest,
-    SandboxResponse,
-    SandboxServer,
-    check_list_order,
-    json_response,
-    list_key,
-)
+from perftel_sandbox.common_data import rng_for, utc_days
+from perftel_sandbox.messages import SandboxRequest, SandboxResponse, json_response
+from perftel_sandbox.oauth import OAuthFaults, SandboxTokens, fixed_token
+from perftel_sandbox.paging import check_list_order
+from perftel_sandbox.rate_limits import SlidingWindow
+from perftel_sandbox.ringcentral_calllog import call_log, parse_time
+from perftel_sandbox.ringcentral_errors import bearer_error, missing_resource, rc_error
+from perftel_sandbox.ringcentral_limits import DEFAULT_LIMITS, group_of, rate_headers, throttling_groups
+from perftel_sandbox.ringcentral_media import content_response
+from perftel_sandbox.ringcentral_oauth import SCOPE, token_response
+from perftel_sandbox.server import SandboxServer
 from perftel_sandbox.speech import SpeechFiles
-
-JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-SCOPE = "ReadAccounts ReadCallLog ReadCallRecording"
-DEFAULT_LIMITS = {"Heavy": 10, "Medium": 40, "Light": 50, "Auth": 5}
-API = "/restapi/v1.0/account/{acc}"
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_TOKEN_PROBLEMS = {
-    "malformed": ("OAU-129", "Access token corrupted"),
-    "invalid": ("OAU-129", "Access token corrupted"),
-    "expired": ("OAU-128", "Access token expired"),
-}
-
-
-def rc_error(
-    status: int, code: str, message: str, headers: dict | None = None, **extra: str
-) -> SandboxResponse:
-    """RingCentral's error body ``{"errors": [{"errorCode", "message", ...}]}``."""
-    return json_response(status, {"errors": [{"errorCode": code, "message": message, **extra}]}, headers)
-
-
-def oauth_error(error: OAuthError, code: str, parameter: str | None = None) -> SandboxResponse:
-    entry = {"errorCode": code, "message": error.description}
-    if parameter:
-        entry["parameterName"] = parameter
-    body = {"error": error.error, "error_description": error.description, "errors": [entry]}
-    return json_response(error.status, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-
-def parse_time(value: str) -> datetime:
-    """An ISO-8601 date-time with zone (naive = UTC). Raises ValueError."""
-    if "T" not in value:
-        raise ValueError("a date-time is required")
-    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 class RingCentralFaults(OAuthFaults):
@@ -107,21 +71,10 @@ class RingCentralFaults(OAuthFaults):
 
     partial_media: int = 0
 
-    def __init__(self, store: SandboxTokens, sandbox: RingCentralSandbox) -> None:
-        super().__init__(store)
-        self._sandbox = sandbox
-
     def revoke(self) -> None:
         """The JWT credential and every token issued so far stop working."""
         self._sandbox.jwt_revoked = True
         super().revoke()
-
-
-class _Group:
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self.hits: deque[float] = deque()
-        self.penalty_until = 0.0
 
 
 class RingCentralSandbox(SandboxServer):
@@ -187,32 +140,18 @@ class RingCentralSandbox(SandboxServer):
             "jwt": self.jwt,
         }
         self.faults = RingCentralFaults(self.store, self)
-        self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
-        self.media_base_url = f"http://{self.media_host}:{self.port}"
-        limits = {**DEFAULT_LIMITS, **{k: v for k, v in (rate_limits or {}).items()}}
-        for group, value in (
-            ("Heavy", heavy_limit),
-            ("Medium", medium_limit),
-            ("Light", light_limit),
-            ("Auth", auth_limit),
-        ):
-            if value is not None:
-                limits[group] = value
-        self._groups = {
-            name: _Group(*(value if isinstance(value, (tuple, list)) else (value, rate_window)))
-            for name, value in limits.items()
-        }
+        overrides = {"Heavy": heavy_limit, "Medium": medium_limit, "Light": light_limit, "Auth": auth_limit}
+        self._groups = throttling_groups(rate_limits, overrides, rate_window)
         self.penalty_violations = 0
         self.rate_events: list[
             tuple[float, str, int]
         ] = []  # (monotonic time, group, status) of every request
         self.stats: Counter[str] = Counter()  # token grants, refused grants, ...
         self._lock = threading.Lock()
-        self._server_error_count = 0
         self.speech = SpeechFiles()
 
         route = self.router.add
-        route("POST", "/restapi/oauth/token", self._token)
+        route("POST", "/restapi/oauth/token", lambda request: token_response(self, request))
         route("GET", "/restapi/v1.0/account/{acc}/extension/{ext}", self._extension)
         route("GET", "/restapi/v1.0/account/{acc}/call-log", self._company_log)
         route("GET", "/restapi/v1.0/account/{acc}/extension/{ext}/call-log", self._user_log)
@@ -228,7 +167,7 @@ class RingCentralSandbox(SandboxServer):
         lo = parse_time(start) if isinstance(start, str) else start
         hi = parse_time(end) if isinstance(end, str) else end
         found = []
-        for session, records in self._listed(lo, hi, extension_only=extension_only):
+        for session, records in self.listed(lo, hi, extension_only=extension_only):
             if records:
                 found.append(
                     {
@@ -236,16 +175,17 @@ class RingCentralSandbox(SandboxServer):
                         "startTime": records[0]["startTime"],
                         "direction": records[0]["direction"],
                         "answered": records[0]["result"] in ("Accepted", "Call connected"),
-                        "records": [self._render(r, True) for r in records],
+                        "records": [self.render(r, True) for r in records],
                         "recording_ids": [r["recording"]["id"] for r in records if "recording" in r],
                     }
                 )
         return found
 
-    def _listed(
+    def listed(
         self, lo: datetime, hi: datetime, *, extension_only: bool
     ) -> Iterator[tuple[data.Session, list[dict]]]:
-        """Each session in the window with its stored (unrendered) records that started in it."""
+        """Each ended session with a record starting in [lo, hi) (UTC), with its stored (unrendered) records
+        that started in it — only the JWT user's with ``extension_only``."""
         for session in self._sessions(lo, hi):
             records = [r for r in session.records if lo <= parse_time(r["startTime"]) < hi]
             if extension_only:
@@ -253,13 +193,16 @@ class RingCentralSandbox(SandboxServer):
             yield session, records
 
     def recording_media(self, recording_id: str) -> str | None:
+        """The media file name a recording serves, or ``None`` if there is no such recording."""
         info = self._recording(recording_id)
         return self._media_name(info) if info else None
 
     def issue_access_token(self) -> str:
+        """A valid access token without the token endpoint (for tests)."""
         return self.store.issue_access_token()
 
     def describe(self) -> list[tuple[str, str]]:
+        """``(label, value)`` lines ``perftel sandbox`` prints: URLs, limits and the sandbox-only credentials."""
         return [
             ("base URL", self.base_url),
             ("media URL", self.media_base_url),
@@ -273,54 +216,33 @@ class RingCentralSandbox(SandboxServer):
         ]
 
     # --- dispatch: faults, throttling groups, bearer -------------------------------------------
-    @staticmethod
-    def group_of(path: str) -> str:
-        if path.startswith("/restapi/oauth/"):
-            return "Auth"
-        return "Heavy" if "/call-log" in path or "/recording" in path else "Light"
-
     def _throttle(self, group_name: str) -> tuple[bool, dict[str, str]]:
         """``(allowed, rate headers)``; a refused request starts (or restarts) the penalty window."""
-        group = self._groups.setdefault(group_name, _Group(DEFAULT_LIMITS["Light"], 60.0))
+        group = self._groups.setdefault(group_name, SlidingWindow(DEFAULT_LIMITS["Light"], 60.0))
         now = time.monotonic()
         with self._lock:
-            while group.hits and now - group.hits[0] >= group.window:
-                group.hits.popleft()
-            penalised = now < group.penalty_until
-            if penalised:
-                self.penalty_violations += 1
             forced = self.faults.take("rate_limit_burst") if group_name != "Auth" else False
-            allowed = not (
-                penalised or forced or (self.enforce_rate_limit and len(group.hits) >= group.limit)
+            allowed, penalised = group.admit(
+                now, enforce=self.enforce_rate_limit, forced=forced, penalty=self.penalty_seconds
             )
-            if allowed:
-                group.hits.append(now)
-            else:
-                group.penalty_until = now + self.penalty_seconds
-            remaining = max(0, group.limit - len(group.hits))
-        headers = {
-            "X-Rate-Limit-Group": group_name,
-            "X-Rate-Limit-Limit": str(group.limit),
-            "X-Rate-Limit-Remaining": str(remaining),
-            "X-Rate-Limit-Window": f"{group.window:g}",
-        }
-        return allowed, headers
+            self.penalty_violations += penalised
+            remaining = group.remaining
+        return allowed, rate_headers(group_name, group, remaining)
 
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:
-        group = self.group_of(request.path)
+        """``/restapi`` requests: slow/5xx faults (not on the token endpoint), the group's throttle (429
+        CMN-301 with ``Retry-After``), the bearer (401); then route. ``X-Rate-Limit-*`` on every answer."""
+        group = group_of(request.path)
         media = request.path.endswith("/content")
         if not request.path.startswith("/restapi/"):
             return super().dispatch(request)
         if group != "Auth":
-            if self.faults.slow_seconds > 0:
-                time.sleep(self.faults.slow_seconds)
-            if self.faults.take("server_errors"):
-                with self._lock:
-                    self._server_error_count += 1
-                    odd = self._server_error_count % 2 == 1
-                if odd:
-                    return rc_error(503, "CMN-211", "Service Temporary Unavailable")
-                return rc_error(500, "CMN-201", "Service Temporary Unavailable")
+            self.faults.pause()
+            status = self.faults.next_server_error()
+            if status:
+                return rc_error(
+                    status, "CMN-211" if status == 503 else "CMN-201", "Service Temporary Unavailable"
+                )
         allowed, headers = self._throttle(group)
         with self._lock:
             self.rate_events.append((time.monotonic(), group, 200 if allowed else 429))
@@ -336,82 +258,24 @@ class RingCentralSandbox(SandboxServer):
 
     def _authorised(self, request: SandboxRequest, media: bool) -> SandboxResponse | None:
         """``None`` when the Bearer (or, on the media host, ``?access_token=``) is valid, else the 401."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        scheme, token = request.authorization
         if media:
-            request.note = (
-                "authorization header present" if request.has_authorization else "no authorization header"
-            )
+            request.note_authorization()
             if not scheme and request.query.get("access_token"):
                 scheme, token = "Bearer", request.query["access_token"]
-        if not scheme:
-            return rc_error(
-                401, "OAU-123", "Authorization header is not specified", parameterName="Authorization"
-            )
-        if scheme.lower() != "bearer":
-            return rc_error(401, "OAU-123", f"Authorization scheme {scheme!r} is not supported")
-        problem = self.store.check_access(token.strip())
-        return rc_error(401, *_TOKEN_PROBLEMS[problem]) if problem else None
+        problem = self.store.check_bearer(scheme, token)
+        return bearer_error(problem, scheme) if problem else None
 
     def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
+        """RingCentral's 404 CMN-102 / 405 CMN-103 bodies."""
         if method_not_allowed:
             return rc_error(405, "CMN-103", f"Method {request.method} is not allowed for the resource")
         return rc_error(404, "CMN-102", f"Resource for parameter [path] is not found: {request.path}")
 
-    # --- OAuth ---------------------------------------------------------------------------
-    def _token(self, request: SandboxRequest) -> SandboxResponse:
-        content_type = request.headers.get("content-type", "")
-        if not content_type.startswith("application/x-www-form-urlencoded"):
-            return rc_error(415, "CMN-415", "Unsupported Media Type")
-        form = request.form()
-        grant = form.get("grant_type", "")
-        try:
-            try:
-                self.store.check_basic(request.headers.get("authorization"))
-            except OAuthError as exc:
-                raise OAuthError("invalid_client", f"Invalid client: {exc.description}", 400) from exc
-            if grant == JWT_GRANT:
-                if not form.get("assertion"):
-                    return oauth_error(
-                        OAuthError("invalid_request", "assertion is required"), "OAU-101", "assertion"
-                    )
-                if form["assertion"] != self.jwt or self.jwt_revoked:
-                    raise OAuthError(
-                        "invalid_grant", "Invalid assertion: the JWT is unknown, expired or revoked"
-                    )
-                access = self.store.issue_access_token()
-                refresh = self.store.issue_refresh_token() if self.issue_refresh_tokens else None
-            elif grant == "refresh_token":
-                if not form.get("refresh_token"):
-                    return oauth_error(
-                        OAuthError("invalid_request", "refresh_token is required"), "OAU-101", "refresh_token"
-                    )
-                access, refresh = self.store.refresh(form["refresh_token"])  # single use: the old one dies
-            else:
-                raise OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant!r}")
-        except OAuthError as exc:
-            self.stats[f"refused:{grant or '-'}:{exc.error}"] += 1
-            code = {"invalid_client": "OAU-123", "invalid_grant": "OAU-140"}.get(exc.error, "OAU-101")
-            return oauth_error(exc, code)
-        self.stats[f"granted:{grant}"] += 1
-        body = {
-            "access_token": access,
-            "token_type": "bearer",
-            "expires_in": self.store.token_ttl,
-            "scope": SCOPE,
-            "owner_id": str(self.user.id),
-            "endpoint_id": uuid.uuid4().hex[:22],
-            "session_id": str(uuid.uuid4().int % 10**12),
-        }
-        if refresh:
-            body.update(refresh_token=refresh, refresh_token_expires_in=self.refresh_token_ttl)
-        return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
-
     # --- account resources -------------------------------------------------------------------
     def _check_account(self, request: SandboxRequest) -> SandboxResponse | None:
         if request.params.get("acc") not in ("~", self.account_id):
-            return rc_error(
-                404, "CMN-102", "Resource for parameter [accountId] is not found", parameterName="accountId"
-            )
+            return missing_resource("accountId")
         if request.params.get("ext", "~") not in ("~", str(self.user.id)):
             return rc_error(
                 403,
@@ -461,89 +325,16 @@ class RingCentralSandbox(SandboxServer):
                 ],
             }
             return json_response(403, body)
-        return self._call_log(request, extension_only=False)
+        return call_log(self, request, extension_only=False)
 
     def _user_log(self, request: SandboxRequest) -> SandboxResponse:
-        return self._check_account(request) or self._call_log(request, extension_only=True)
-
-    def _call_log(self, request: SandboxRequest, *, extension_only: bool) -> SandboxResponse:
-        q = request.query
-
-        def bad(name: str) -> SandboxResponse:
-            return rc_error(400, "CMN-101", f"Parameter [{name}] value is invalid.", parameterName=name)
-
-        try:
-            hi = parse_time(q["dateTo"]) if q.get("dateTo") else datetime.now(timezone.utc)
-        except ValueError:
-            return bad("dateTo")
-        try:
-            lo = parse_time(q["dateFrom"]) if q.get("dateFrom") else hi - timedelta(hours=24)
-        except ValueError:
-            return bad("dateFrom")
-        per_page_text = q.get("perPage", "100")
-        if per_page_text != "max" and not (per_page_text.isdigit() and 1 <= int(per_page_text) <= 1000):
-            return bad("perPage")
-        per_page = min(1000 if per_page_text == "max" else int(per_page_text), self.max_per_page)
-        page_text = q.get("page", "1")
-        if not page_text.isdigit() or not 1 <= int(page_text) <= 1000:
-            return bad("page")
-        page, view = int(page_text), q.get("view", "Simple")
-        if view not in ("Simple", "Detailed"):
-            return bad("view")
-        records = []  # stored records: only the page's are rendered (copied with our URLs)
-        for _, stored in self._listed(lo, hi, extension_only=extension_only):
-            records.extend(
-                r
-                for r in stored
-                if all(
-                    not q.get(k) or str(r.get(k)).lower() == q[k].lower()
-                    for k in ("type", "direction", "telephonySessionId")
-                )
-            )
-        order, newest_first = list_key(self.list_order, lambda r: (r["startTime"], r["id"]), self.seed)
-        records.sort(key=order, reverse=newest_first)
-        total_pages = max(1, -(-len(records) // per_page))
-        path = f"{self.base_url}{request.path}"
-
-        def link(number: int) -> dict:
-            query = (
-                {**q, "page": number, "perPage": per_page}
-                if self.full_navigation_uris
-                else {"page": number, "perPage": per_page}
-            )
-            return {"uri": f"{path}?{urlencode(query)}"}
-
-        body: dict = {"uri": f"{path}?{urlencode({**q, 'page': page, 'perPage': per_page})}"}
-        if page > total_pages:  # past the last page: nothing, and paging stripped to the required field
-            body.update(records=[], paging={"perPage": per_page}, navigation={})
-            return json_response(200, body)
-        chunk = [self._render(r, True) for r in records[(page - 1) * per_page : page * per_page]]
-        for record in chunk:
-            record["uri"] += f"?view={view}"
-            if view == "Simple":
-                record.pop("legs", None)
-                record.pop("lastModifiedTime", None)
-        navigation = {"firstPage": link(1), "lastPage": link(total_pages)}
-        if page < total_pages:
-            navigation["nextPage"] = link(page + 1)
-        if page > 1:
-            navigation["previousPage"] = link(page - 1)
-        paging = {"page": page, "totalPages": total_pages, "perPage": per_page, "totalElements": len(records)}
-        if chunk:
-            paging.update(pageStart=(page - 1) * per_page, pageEnd=(page - 1) * per_page + len(chunk) - 1)
-        body.update(records=chunk, paging=paging, navigation=navigation)
-        return json_response(200, body)
+        return self._check_account(request) or call_log(self, request, extension_only=True)
 
     # --- recordings ----------------------------------------------------------------------------
     def _recording_info(self, request: SandboxRequest) -> SandboxResponse:
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
-            return rc_error(
-                404,
-                "CMN-102",
-                "Resource for parameter [recordingId] is not found",
-                parameterName="recordingId",
-            )
+            return missing_resource("recordingId")
         content = f"{self.media_base_url}/restapi/v1.0/account/{self.account_id}/recording/{info.id}/content"
         return json_response(
             200, {"id": info.id, "contentUri": content, "contentType": "audio/wav", "duration": info.duration}
@@ -556,36 +347,12 @@ class RingCentralSandbox(SandboxServer):
             )
         info = None if self._check_account(request) else self._recording(request.params["rec"])
         if info is None:
-            return rc_error(
-                404,
-                "CMN-102",
-                "Resource for parameter [recordingId] is not found",
-                parameterName="recordingId",
-            )
+            return missing_resource("recordingId")
         blob = self.speech.read(self._media_name(info))
-        headers = {"Content-Type": "audio/wav", "Accept-Ranges": "bytes"}
-        wanted = request.headers.get("range")
-        first, last = 0, len(blob) - 1
-        if wanted:
-            found = _RANGE.match(wanted.strip())
-            if not found or not (found[1] or found[2]):
-                return rc_error(416, "CMN-107", "Requested range not satisfiable")
-            if found[1]:
-                first, last = int(found[1]), min(int(found[2]) if found[2] else last, last)
-            else:
-                first = max(0, len(blob) - int(found[2]))
-            if first > last:
-                return rc_error(416, "CMN-107", "Requested range not satisfiable")
-        elif self.faults.take("partial_media"):
-            last = len(blob) // 2 - 1
-        if wanted or last < len(blob) - 1:
-            headers["Content-Range"] = f"bytes {first}-{last}/{len(blob)}"
-            return SandboxResponse(206, blob[first : last + 1], headers)
-        truncate = len(blob) // 2 if self.faults.take("truncate_media") else None
-        return SandboxResponse(200, blob, headers, truncate_to=truncate)
+        return content_response(blob, request.headers.get("range"), self.faults)
 
     # --- data -------------------------------------------------------------------------------
-    def _render(self, record: dict, detailed: bool) -> dict:
+    def render(self, record: dict, detailed: bool) -> dict:
         """A stored record with the platform/media base URLs put in front of its paths."""
         record = copy.deepcopy(record)
         for item in [record, *record.get("legs", [])]:
@@ -599,15 +366,13 @@ class RingCentralSandbox(SandboxServer):
 
     def _sessions(self, start: datetime, end: datetime) -> list[data.Session]:
         now = datetime.now(timezone.utc)
-        found, day = [], (start - timedelta(days=1)).date()  # a session may start before `start`
-        while day <= end.date():
-            found.extend(
-                s
-                for s in data.sessions_for_day(self.seed, day, float(self.calls_per_day))
-                if s.ended <= now and any(start <= parse_time(r["startTime"]) < end for r in s.records)
-            )
-            day += timedelta(days=1)
-        return found
+        days = utc_days((start - timedelta(days=1)).date(), end.date())  # a session may start before `start`
+        return [
+            s
+            for day in days
+            for s in data.sessions_for_day(self.seed, day, float(self.calls_per_day))
+            if s.ended <= now and any(start <= parse_time(r["startTime"]) < end for r in s.records)
+        ]
 
     def _recording(self, recording_id: str) -> data.RecordingFile | None:
         day = data.day_of_recording(recording_id)

@@ -28,6 +28,8 @@ _SUFFIX = 10**7  # recording id = f"{day}{7 digits}"
 
 @dataclass(frozen=True)
 class Extension:
+    """A user extension: numeric id, extension number, display name and spoken language."""
+
     id: int
     number: str
     name: str
@@ -36,6 +38,8 @@ class Extension:
 
 @dataclass(frozen=True)
 class RecordingFile:
+    """A recording: id (its day in the leading digits), language, media index, duration in seconds."""
+
     id: str
     language: str
     media_index: int
@@ -53,20 +57,24 @@ class Session:
     recordings: list[RecordingFile] = field(default_factory=list)
 
     def extension_ids(self) -> set[int]:
+        """The ids of the extensions with a record in this session."""
         return {r["extension"]["id"] for r in self.records}
 
 
 def account_id(seed: int) -> str:
+    """The sandbox account's id (12 digits) for ``seed``."""
     return str(rng_for(seed, "rc-account").randrange(10**11, 10**12))
 
 
 def extensions(seed: int) -> tuple[Extension, ...]:
+    """The account's extensions, one per roster agent (the first is the JWT user)."""
     rng = rng_for(seed, "rc-extensions")
     base = rng.randrange(10**11, 10**12 - 10**6)
     return tuple(Extension(base + i * 1009, str(101 + i), a.name, a.language) for i, a in enumerate(AGENTS))
 
 
 def day_of_recording(recording_id: str) -> date | None:
+    """The UTC day a recording id carries (its digits before the last seven), or ``None``."""
     if not recording_id.isdigit() or len(recording_id) <= 7:
         return None
     try:

@@ -20,6 +20,7 @@ class SpeechFiles:
         self._lock = threading.Lock()
 
     def pick(self, language: str | None, index: int) -> str:
+        """The file name for ``index`` among ``language``'s files (all files when the language has none)."""
         files = self.by_language.get(language or "") or sorted(sum(self.by_language.values(), []))
         return files[index % len(files)]
 

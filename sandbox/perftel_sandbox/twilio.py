@@ -36,27 +36,27 @@ Fault switches (``sandbox.faults``):
 
 from __future__ import annotations
 
-import secrets
 import threading
-import time
 from datetime import date, datetime, timedelta, timezone
-from urllib.parse import urlencode
 
 from perftel_sandbox import twilio_data as data
-from perftel_sandbox.server import (
-    CursorCodec,
-    Faults,
+from perftel_sandbox.common_data import utc_days
+from perftel_sandbox.faults import Faults
+from perftel_sandbox.links import OpaqueLinks
+from perftel_sandbox.messages import (
     SandboxRequest,
     SandboxResponse,
-    SandboxServer,
     bytes_response,
-    check_list_order,
     json_response,
-    list_key,
     redirect,
     text_response,
 )
-from perftel_sandbox.speech import MEDIA_DIR, SpeechFiles
+from perftel_sandbox.paging import CursorCodec, check_list_order
+from perftel_sandbox.server import SandboxServer
+from perftel_sandbox.speech import SpeechFiles
+from perftel_sandbox.twilio_media import WavVariants
+from perftel_sandbox.twilio_paging import list_page
+from perftel_sandbox.twilio_query import BadParam, bounds, moment_of, to_time
 
 PREFIX = f"/{data.API_VERSION}/Accounts"
 DEFAULT_LOOKBACK = timedelta(days=30)  # a list without a lower date bound covers this much
@@ -70,6 +70,7 @@ _MESSAGES = {
 
 
 def twilio_error(status: int, code: int, message: str | None = None) -> SandboxResponse:
+    """Twilio's error body ``{code, message, more_info, status}``; a 401 also carries ``WWW-Authenticate``."""
     body = {
         "code": code,
         "message": message or _MESSAGES.get(code, "Error"),
@@ -87,14 +88,12 @@ class TwilioFaults(Faults):
 
     empty_pages: int = 0
 
-    def __init__(self, sandbox: TwilioSandbox) -> None:
-        super().__init__()
-        self._sandbox = sandbox
-
     def revoke(self) -> None:
+        """The Auth Token and the API key stop working (401 20003) until :meth:`reset`."""
         self._sandbox.revoked = True
 
     def reset(self) -> None:
+        """Every switch back to its default, credentials working again."""
         super().reset()
         self._sandbox.revoked = False
 
@@ -130,15 +129,12 @@ class TwilioSandbox(SandboxServer):
         }
         self.revoked = False
         self.faults = TwilioFaults(self)
-        self.media_host = "localhost" if self.host != "localhost" else "127.0.0.1"
-        self.media_base_url = f"http://{self.media_host}:{self.port}"
         self.max_in_flight = 0  # the most simultaneous API requests seen
         self._in_flight = 0
         self._lock = threading.Lock()
         self._tokens = CursorCodec(f"twilio-page:{seed}")
-        self._media_links: dict[str, tuple[str, bool, bool]] = {}
-        self._media_cache: dict[tuple[str, bool, bool], bytes] = {}
-        self._server_error_count = 0
+        self._media_links = OpaqueLinks()  # opaque → (media file name, stereo, swap)
+        self._wavs = WavVariants()
         self.speech = SpeechFiles()
         p = f"{PREFIX}/{{account}}"
         route = self.router.add
@@ -154,12 +150,13 @@ class TwilioSandbox(SandboxServer):
     def expected_calls(self, start: str | datetime, end: str | datetime) -> list[dict]:
         """Parent legs (one per conversation) starting in [start, end) that have ended, oldest first."""
         lo, hi = (
-            data.moment_of(start, "start")[0] if isinstance(start, str) else start,
-            data.moment_of(end, "end")[0] if isinstance(end, str) else end,
+            moment_of(start, "start")[0] if isinstance(start, str) else start,
+            moment_of(end, "end")[0] if isinstance(end, str) else end,
         )
         return [dict(c.legs[0]) for c in self._conversations(lo, hi) if lo <= c.started < hi]
 
     def conversations(self, start: datetime, end: datetime) -> list[data.Conversation]:
+        """Conversations (parent starting in [start, end), UTC) that have ended by now."""
         return [c for c in self._conversations(start, end) if start <= c.started < end]
 
     def channel_roles(self, recording_sid: str) -> dict[int, str]:
@@ -171,6 +168,7 @@ class TwilioSandbox(SandboxServer):
         return {0: "customer", 1: "agent"} if swap else {0: "agent", 1: "customer"}
 
     def describe(self) -> list[tuple[str, str]]:
+        """``(label, value)`` lines ``perftel sandbox`` prints: URLs and the sandbox-only demo credentials."""
         return [
             ("base URL", self.base_url),
             ("account_sid", self.credentials["account_sid"]),
@@ -182,6 +180,8 @@ class TwilioSandbox(SandboxServer):
 
     # --- dispatch: concurrency, faults, auth -------------------------------------------------------
     def dispatch(self, request: SandboxRequest) -> SandboxResponse:
+        """API requests: the concurrency limit and faults (429, slow, 5xx), HTTP Basic (401); then route,
+        a bad parameter answering 400 20001."""
         if not request.path.startswith(PREFIX + "/"):
             return super().dispatch(request)
         with self._lock:
@@ -189,46 +189,37 @@ class TwilioSandbox(SandboxServer):
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
             over = bool(self.concurrency_limit) and self._in_flight > self.concurrency_limit
         try:
-            if self.faults.slow_seconds > 0:
-                time.sleep(self.faults.slow_seconds)
+            self.faults.pause()
             if over or self.faults.take("rate_limit_burst"):
                 return twilio_error(
                     429, 20429, "Too Many Requests: the account's concurrent request limit was exceeded"
                 )
-            if self.faults.take("server_errors"):
-                with self._lock:
-                    self._server_error_count += 1
-                    odd = self._server_error_count % 2 == 1
-                return twilio_error(503, 20503) if odd else twilio_error(500, 20500)
+            status = self.faults.next_server_error()
+            if status:
+                return twilio_error(status, 20000 + status)
             if not self._authorised(request):
                 return twilio_error(401, 20003)
             try:
                 return super().dispatch(request)
-            except data.BadParam as exc:
+            except BadParam as exc:
                 return twilio_error(400, 20001, str(exc))
         finally:
             with self._lock:
                 self._in_flight -= 1
 
     def _authorised(self, request: SandboxRequest) -> bool:
-        import base64
-        import binascii
-
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic" or self.revoked:
-            return False
-        try:
-            user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        given = request.basic_credentials()
+        if given is None or self.revoked:
             return False
         account = request.path[len(PREFIX) + 1 :].split("/", 1)[0]
         pairs = {
             (self.credentials["account_sid"], self.credentials["auth_token"]),
             (self.api_key_credentials["api_key_sid"], self.api_key_credentials["api_key_secret"]),
         }
-        return (user, password) in pairs and account == self.account_sid
+        return given in pairs and account == self.account_sid
 
     def not_found(self, request: SandboxRequest, *, method_not_allowed: bool = False) -> SandboxResponse:
+        """Twilio's 404 20404 / 405 20004 bodies under the API prefix; plain text elsewhere."""
         if not request.path.startswith(PREFIX):
             return super().not_found(request, method_not_allowed=method_not_allowed)
         if method_not_allowed:
@@ -237,73 +228,20 @@ class TwilioSandbox(SandboxServer):
 
     # --- lists ---------------------------------------------------------------------------------
     def _page(self, request: SandboxRequest, key: str, rows: list[dict], sort_key) -> SandboxResponse:
-        q = request.query
-        try:
-            page_size = int(q.get("PageSize", "50"))
-            page = int(q.get("Page", "0"))
-        except ValueError as exc:
-            raise data.BadParam("PageSize and Page must be integers") from exc
-        if not 1 <= page_size <= 1000:
-            raise data.BadParam("PageSize must be between 1 and 1000")
-        if page < 0:
-            raise data.BadParam("Page must be 0 or more")
-        filters = sorted((k, v) for k, v in q.items() if k not in ("PageSize", "Page", "PageToken"))
-        query_id = f"{request.path}|{filters}"
-        after = None
-        if q.get("PageToken"):
-            token = q["PageToken"]
-            after = self._tokens.decode(token[2:], query_id) if token.startswith("PA") else None
-            if after is None:
-                raise data.BadParam("Invalid PageToken")
-        elif page > 0:
-            raise data.BadParam("PageToken is required for paging.")
-        sort_key, newest_first = list_key(self.list_order, sort_key, self.seed)
-        rows = sorted(rows, key=sort_key, reverse=newest_first)
-        if after is not None:
-            rows = [
-                r
-                for r in rows
-                if (sort_key(r) < tuple(after) if newest_first else sort_key(r) > tuple(after))
-            ]
-        chunk, more = rows[:page_size], len(rows) > page_size
-        if more and self.faults.take("empty_pages"):
-            chunk, next_key = (
-                [],
-                after if after is not None else (["9999-12-31", "~"] if newest_first else [""]),
-            )
-        else:
-            next_key = list(sort_key(chunk[-1])) if chunk else None
-
-        def uri(page_no: int, token: str | None = None) -> str:
-            params = [*filters, ("PageSize", page_size), ("Page", page_no)] + (
-                [("PageToken", token)] if token else []
-            )
-            return f"{request.path}?{urlencode(params)}"
-
-        next_uri = None
-        if more:
-            token = (
-                "PA" + self._tokens.encode(next_key, query_id) if next_key is not None else q.get("PageToken")
-            )
-            next_uri = uri(page + 1, token)
-        return json_response(
-            200,
-            {
-                key: chunk,
-                "end": page * page_size + max(len(chunk) - 1, 0),
-                "first_page_uri": uri(0),
-                "next_page_uri": next_uri,
-                "page": page,
-                "page_size": page_size,
-                "previous_page_uri": None,
-                "start": page * page_size,
-                "uri": uri(page, q.get("PageToken")),
-            },
+        return list_page(
+            request,
+            key,
+            rows,
+            sort_key,
+            cursors=self._tokens,
+            order=self.list_order,
+            seed=self.seed,
+            faults=self.faults,
         )
 
     def _calls(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
-        lo, hi = data.bounds(q, "StartTime")
+        lo, hi = bounds(q, "StartTime")
         if q.get("ParentCallSid"):
             conv = self._find_call(q["ParentCallSid"])
             legs = (
@@ -316,32 +254,30 @@ class TwilioSandbox(SandboxServer):
         legs = [
             leg
             for leg in legs
-            if (lo is None or data.to_time(leg["start_time"]) >= lo)
-            and (hi is None or data.to_time(leg["start_time"]) < hi)
+            if (lo is None or to_time(leg["start_time"]) >= lo)
+            and (hi is None or to_time(leg["start_time"]) < hi)
             and all(
                 not q.get(f) or leg[k] == q[f]
                 for f, k in (("To", "to"), ("From", "from"), ("Status", "status"))
             )
         ]
-        return self._page(
-            request, "calls", legs, lambda r: (data.to_time(r["start_time"]).isoformat(), r["sid"])
-        )
+        return self._page(request, "calls", legs, lambda r: (to_time(r["start_time"]).isoformat(), r["sid"]))
 
     def _recordings(self, request: SandboxRequest) -> SandboxResponse:
         q = request.query
-        lo, hi = data.bounds(q, "DateCreated")
+        lo, hi = bounds(q, "DateCreated")
         hi_ = hi or datetime.now(timezone.utc)
         found = self._conversations((lo or hi_ - DEFAULT_LOOKBACK) - timedelta(days=1), hi_)
         rows = [
             self._with_media_url(r)
             for c in found
             for r in c.recordings
-            if (lo is None or data.to_time(r["date_created"]) >= lo)
-            and (hi is None or data.to_time(r["date_created"]) < hi)
+            if (lo is None or to_time(r["date_created"]) >= lo)
+            and (hi is None or to_time(r["date_created"]) < hi)
             and (not q.get("CallSid") or r["call_sid"] == q["CallSid"])
         ]
         return self._page(
-            request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"])
+            request, "recordings", rows, lambda r: (to_time(r["date_created"]).isoformat(), r["sid"])
         )
 
     def _call_recordings(self, request: SandboxRequest) -> SandboxResponse:
@@ -350,7 +286,7 @@ class TwilioSandbox(SandboxServer):
             return self.not_found(request)
         rows = [data.call_recording(r) for r in conv[0].recordings if r["call_sid"] == conv[1]["sid"]]
         return self._page(
-            request, "recordings", rows, lambda r: (data.to_time(r["date_created"]).isoformat(), r["sid"])
+            request, "recordings", rows, lambda r: (to_time(r["date_created"]).isoformat(), r["sid"])
         )
 
     # --- single resources ------------------------------------------------------------------------
@@ -380,7 +316,7 @@ class TwilioSandbox(SandboxServer):
             return self.not_found(request)
         wanted = request.query.get("RequestedChannels")
         if wanted not in (None, "1", "2"):
-            raise data.BadParam("RequestedChannels must be 1 or 2")
+            raise BadParam("RequestedChannels must be 1 or 2")
         if wanted == "2" and rec["channels"] != 2:
             return twilio_error(
                 400, 16113, "The recording has only one channel: RequestedChannels=2 is not available"
@@ -390,33 +326,17 @@ class TwilioSandbox(SandboxServer):
         item = (self.speech.pick(info.language, info.media_index), stereo, info.swap)
         if not self.redirect_media:
             return self._audio(item)
-        opaque = secrets.token_urlsafe(18)
-        with self._lock:
-            self._media_links[opaque] = item
+        opaque, _ = self._media_links.issue(item)
         return redirect(f"{self.media_base_url}/media/{opaque}.wav")
 
     def _media(self, request: SandboxRequest) -> SandboxResponse:
-        request.note = (
-            "authorization header present" if request.has_authorization else "no authorization header"
-        )
-        with self._lock:
-            item = self._media_links.get(request.params["name"].removesuffix(".wav"))
-        return text_response(404, "Not Found") if item is None else self._audio(item)
+        request.note_authorization()
+        found = self._media_links.get(request.params["name"].removesuffix(".wav"))
+        return text_response(404, "Not Found") if found is None else self._audio(found[0])
 
     def _audio(self, item: tuple[str, bool, bool]) -> SandboxResponse:
-        payload = self._media_bytes(item)
-        truncate = len(payload) // 2 if self.faults.take("truncate_media") else None
-        return bytes_response(payload, "audio/x-wav", truncate_to=truncate)
-
-    def _media_bytes(self, item: tuple[str, bool, bool]) -> bytes:
-        with self._lock:
-            cached = self._media_cache.get(item)
-        if cached is not None:
-            return cached
-        payload = data.wav_variant(MEDIA_DIR / item[0], stereo=item[1], swap=item[2])
-        with self._lock:
-            self._media_cache[item] = payload
-        return payload
+        payload = self._wavs.get(item)
+        return bytes_response(payload, "audio/x-wav", truncate_to=self.faults.truncation(len(payload)))
 
     # --- data -------------------------------------------------------------------------------
     def _with_media_url(self, rec: dict) -> dict:
@@ -428,30 +348,22 @@ class TwilioSandbox(SandboxServer):
     def _conversations(self, start: datetime, end: datetime) -> list[data.Conversation]:
         """Conversations whose parent starts on a day touching [start, end] and that have ended."""
         now = datetime.now(timezone.utc)
-        found, day = [], start.date()
-        while day <= end.date():
-            found.extend(c for c in self._day(day) if c.ended <= now)
-            day += timedelta(days=1)
-        return found
+        return [c for day in utc_days(start.date(), end.date()) for c in self._day(day) if c.ended <= now]
 
     def _find_call(self, sid: str) -> tuple[data.Conversation, dict] | None:
-        day = data.day_of_sid(sid, self.seed)
-        if day is None or not sid.startswith("CA"):
-            return None
-        now = datetime.now(timezone.utc)
-        for conv in self._day(day):
-            for leg in conv.legs:
-                if leg["sid"] == sid and conv.ended <= now:
-                    return conv, leg
-        return None
+        return self._find(sid, "CA", lambda conv: conv.legs)
 
     def _find_recording(self, sid: str) -> tuple[data.Conversation, dict] | None:
+        return self._find(sid, "RE", lambda conv: conv.recordings)
+
+    def _find(self, sid: str, prefix: str, rows) -> tuple[data.Conversation, dict] | None:
+        """The ended conversation holding the resource ``sid`` among ``rows(conversation)``, and that row."""
         day = data.day_of_sid(sid, self.seed)
-        if day is None or not sid.startswith("RE"):
+        if day is None or not sid.startswith(prefix):
             return None
         now = datetime.now(timezone.utc)
         for conv in self._day(day):
-            for rec in conv.recordings:
-                if rec["sid"] == sid and conv.ended <= now:
-                    return conv, rec
+            for row in rows(conv):
+                if row["sid"] == sid and conv.ended <= now:
+                    return conv, row
         return None

@@ -22,25 +22,29 @@ any SID resolves without state.
 
 from __future__ import annotations
 
-import array
-import io
 import random
-import sys
 import unicodedata
 import uuid
-import wave
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from functools import lru_cache
-from pathlib import Path
 
-from perftel_sandbox.common_data import AGENTS, CALLER_ID_NAMES, day_of_id, day_uuid, poisson, rng_for
+from perftel_sandbox.common_data import (
+    AGENTS,
+    CALLER_ID_NAMES,
+    day_of_id,
+    day_uuid,
+    phone_number,
+    poisson,
+    rng_for,
+)
 
 API_VERSION = "2010-04-01"
 EXTRA_CALL_FIELDS = ("region", "edge")  # odd rows carry these fields the spec does not list
 UNKNOWN_DIRECTION = "trunking-transfer"  # not a documented value: clients must cope
 OUR_NUMBERS = {"en": "+14155550100", "pt": "+551130040100"}
+_RECORDING_STATUSES = ((0.08, "processing"), (0.12, "in-progress"), (0.14, "absent"))  # else completed
 CALL_SUBRESOURCES = (
     "notifications",
     "recordings",
@@ -62,22 +66,27 @@ def rfc2822(moment: datetime | None) -> str | None:
 
 
 def formatted(number: str) -> str:
+    """A number as Twilio's ``*_formatted`` fields show it: ``(415) 555-0100`` for +1, else unchanged."""
     if number.startswith("+1") and len(number) == 12:
         return f"({number[2:5]}) {number[5:8]}-{number[8:]}"
     return number
 
 
 def sid_for(prefix: str, rng: random.Random, day: date, seed: int) -> str:
+    """A SID (``prefix`` + 32 hex digits) drawn from ``rng`` that carries ``day`` (see :func:`day_of_sid`)."""
     return prefix + uuid.UUID(day_uuid(rng, day, seed)).hex
 
 
 def day_of_sid(sid: str, seed: int) -> date | None:
+    """The UTC day a SID made by :func:`sid_for` carries, or ``None`` if it cannot be one."""
     if len(sid) != 34 or not sid[:2].isalpha():
         return None
     return day_of_id(sid[2:], seed)
 
 
 def account_ids(seed: int) -> dict[str, str]:
+    """The account's ids and secrets for ``seed``: ``account_sid``, ``auth_token``, ``api_key_sid``,
+    ``api_key_secret``, ``phone_number_en``, ``phone_number_pt`` (sandbox-only values)."""
     rng = rng_for(seed, "twilio-account")
     return {
         "account_sid": "AC" + rng.randbytes(16).hex(),
@@ -91,6 +100,8 @@ def account_ids(seed: int) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class MediaInfo:
+    """Which media file a recording serves (language, index) and whether its channels are swapped."""
+
     language: str
     media_index: int  # index into the language's media files, resolved by the sandbox
     swap: bool  # the parent leg is the customer: the agent-left media files are served swapped
@@ -98,6 +109,8 @@ class MediaInfo:
 
 @dataclass
 class Conversation:
+    """A parent call leg, its child legs and recordings, UTC start/end, and each recording's media."""
+
     legs: list[dict]  # Twilio call resources; legs[0] is the parent
     recordings: list[dict]  # account-level recording resources (without media_url)
     started: datetime
@@ -106,13 +119,8 @@ class Conversation:
 
     @property
     def sid(self) -> str:
+        """The parent leg's Call SID."""
         return self.legs[0]["sid"]
-
-
-def _number(rng: random.Random, language: str) -> str:
-    if language == "pt":
-        return f"+55{rng.choice(['11', '21', '31', '51'])}9{rng.randrange(10**7, 10**8)}"
-    return f"+1{rng.choice(['212', '415', '646', '720'])}55501{rng.randrange(100):02d}"
 
 
 def _handle(agent) -> str:
@@ -187,15 +195,7 @@ def _recording(
     source: str,
 ) -> dict:
     roll = rng.random()
-    status = (
-        "processing"
-        if roll < 0.08
-        else "in-progress"
-        if roll < 0.12
-        else "absent"
-        if roll < 0.14
-        else "completed"
-    )
+    status = next((name for below, name in _RECORDING_STATUSES if roll < below), "completed")
     sid = sid_for("RE", rng, day, seed)
     base = f"/{API_VERSION}/Accounts/{ids['account_sid']}/Recordings/{sid}"
     done = status == "completed"
@@ -244,7 +244,7 @@ def _conversation(
     start = (day_start + timedelta(seconds=offset)).replace(microsecond=0)
     agent, second = rng.sample(AGENTS, 2)
     lang = agent.language
-    ours, customer = OUR_NUMBERS[lang], _number(rng, lang)
+    ours, customer = OUR_NUMBERS[lang], phone_number(rng, lang)
     pn = ids[f"phone_number_{lang}"]
     kind = rng.choices(("inbound", "click", "direct"), (60, 25, 15))[0]
     answered = rng.random() < 0.75
@@ -395,69 +395,3 @@ def call_recording(rec: dict) -> dict:
     out["price"] = float(rec["price"]) if rec.get("price") is not None else None
     out["channels"] = rec.get("channels") or 1
     return out
-
-
-@lru_cache(maxsize=1 << 18)  # every page of a listing sorts every row by it
-def to_time(value: str) -> datetime:
-    return parsedate_to_datetime(value).astimezone(timezone.utc)
-
-
-class BadParam(Exception):
-    """A query parameter Twilio would refuse (400 20001)."""
-
-
-def moment_of(value: str, name: str) -> tuple[datetime, bool]:
-    """A filter value → (UTC moment, is_date_only)."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc), True
-        try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError) as exc:
-        raise BadParam(f"Invalid value for {name}: {value!r} (use YYYY-MM-DD)") from exc
-    return (
-        moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    ), False
-
-
-def bounds(query: dict[str, str], name: str) -> tuple[datetime | None, datetime | None]:
-    """``[lo, hi)`` from ``Name``, ``Name>`` (on or after) and ``Name<`` (before)."""
-    lo = hi = None
-    if query.get(name):
-        lo, is_date = moment_of(query[name], name)
-        hi = lo + timedelta(days=1) if is_date else lo + timedelta(seconds=1)
-    if query.get(f"{name}>"):
-        lo = max(filter(None, (lo, moment_of(query[f"{name}>"], f"{name}>")[0])))
-    if query.get(f"{name}<"):
-        hi = min(filter(None, (hi, moment_of(query[f"{name}<"], f"{name}<")[0])))
-    return lo, hi
-
-
-def wav_variant(path: Path, *, stereo: bool, swap: bool) -> bytes:
-    """A 2-channel 16-bit WAV as served: channels swapped when ``swap``, mixed down to mono unless ``stereo``."""
-    with wave.open(str(path)) as source:
-        rate, frames = source.getframerate(), source.readframes(source.getnframes())
-    samples = array.array("h", frames)
-    if sys.byteorder == "big":
-        samples.byteswap()
-    left, right = samples[0::2], samples[1::2]
-    if swap:
-        left, right = right, left
-    if stereo:
-        out = array.array("h", bytes(len(samples) * 2))
-        out[0::2], out[1::2] = left, right
-    else:
-        out = array.array("h", ((a + b) // 2 for a, b in zip(left, right, strict=True)))
-    if sys.byteorder == "big":
-        out.byteswap()
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as target:
-        target.setnchannels(2 if stereo else 1)
-        target.setsampwidth(2)
-        target.setframerate(rate)
-        target.writeframes(out.tobytes())
-    return buffer.getvalue()

@@ -26,7 +26,8 @@ from perftel.models import CallMetadata, Direction
 from perftel.providers.aircall.connection import parse_aircall_error, reset_wait
 from perftel.providers.aircall.driver import AircallProvider
 from perftel_sandbox import start_sandbox
-from perftel_sandbox.aircall import AircallSandbox, _s3_error
+from perftel_sandbox.aircall import AircallSandbox
+from perftel_sandbox.aircall_media import s3_error
 from tests.providers.contract import END, START, ProviderContract, contract_fixtures
 
 DAY = 86400
@@ -216,7 +217,7 @@ def test_short_lived_urls_are_fetched_again_right_before_downloading(tmp_path):
 def test_signed_urls_never_reach_files_or_errors(fast_retries, tmp_path):
     class EchoingStorage(AircallSandbox):
         def _media(self, request):  # S3-like 500 that echoes the signed query back
-            return _s3_error(
+            return s3_error(
                 500, "InternalError", "We encountered an internal error: " + json.dumps(request.query)
             )
 

@@ -14,7 +14,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 
 from perftel_sandbox import serve, start_sandbox
-from perftel_sandbox.ringcentral import JWT_GRANT
+from perftel_sandbox.ringcentral_oauth import JWT_GRANT
 from perftel_sandbox.speech import MEDIA_DIR
 
 SPEC = (
