@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perftel import CancelToken, create_provider, run_pipeline
+from perftel import CancelToken, WhisperSettings, create_provider, run_pipeline
 from perftel.errors import TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment
 from perftel_sandbox import start_sandbox
@@ -261,7 +261,9 @@ def test_real_model_end_to_end(sandbox, tmp_path):
     calls = provider.fetch_calls(DAY, DAY)
     recorded = [c for c in calls if c.recordings and not sandbox.is_processing(c.recordings[0].id)]
     assert recorded
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, model="base", data_dir=tmp_path)
+    result = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, whisper=WhisperSettings("base"), data_dir=tmp_path
+    )
     assert len(result.transcribed) == len({r.recordings[0].id for r in recorded})
     english = 0
     for transcription in result.transcribed:
