@@ -330,7 +330,7 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
             **_range(args),
             answered_only=args.answered_only,
             transcribe=transcribe,
-            whisper=whisper,
+            whisper=whisper if executor is None else None,  # the executor carries them
             language=getattr(args, "language", None),
             data_dir=args.data_dir,
             base_url=args.base_url,

@@ -69,12 +69,12 @@ def run_pipeline(
             ``<data_dir>/<company>/settings.toml``, else UTC). Data on disk stays UTC.
         answered_only: skip missed calls.
         download, transcribe: stop after listing / after downloading when False.
-        transcriber: a ready ``Transcriber`` (its model stays loaded between runs); else one is made from
-            ``whisper`` when there is something to transcribe.
+        transcriber: a ready ``Transcriber`` (its model stays loaded between runs; it carries its own
+            settings); else one is made from ``whisper`` when there is something to transcribe.
         whisper: the Whisper settings (:class:`~perftel.whisper_settings.WhisperSettings`: model, device,
-            compute type, threads, decoding options); default
-            :meth:`~perftel.whisper_settings.WhisperSettings.from_env` (the ``WHISPER_*`` settings). Given
-            with a ``transcriber`` or ``executor``, its ``options`` decode every call of this run. The
+            compute type, threads, decoding options) of the transcriber made for this run; default
+            :meth:`~perftel.whisper_settings.WhisperSettings.from_env` (the ``WHISPER_*`` settings). Giving
+            it with a ``transcriber`` or ``executor`` (which carry their own) is a ConfigError. The
             company's vocabulary (``[vocabulary]`` in its settings file, :mod:`perftel.vocabulary`) is added
             as hotwords unless the options already set them (a bad one is warned about and left out); a
             privacy policy that silences audio turns word times on.
@@ -94,6 +94,12 @@ def run_pipeline(
     """
     if not callable(language):
         language = canonical_language(language)  # checked before any work
+    if whisper is not None and (transcriber is not None or executor is not None):
+        raise ConfigError(
+            "Give the Whisper settings once: whisper=... makes the transcriber; a ready transcriber or "
+            "executor already carries its own (Transcriber(settings), DaskExecutor(..., settings=...)).",
+            field="whisper",
+        )
     if isinstance(provider, Provider):
         driver, owned = provider, False
         company_id = company_id or provider.company_id

@@ -279,3 +279,23 @@ def test_real_model_end_to_end(sandbox, tmp_path):
         assert transcription.language == "en"
         assert {s.speaker for s in transcription.segments} == {"agent", "customer"}
     assert english >= 1
+
+
+def test_whisper_settings_are_given_once(sandbox, tmp_path):
+    """``whisper=`` makes the run's transcriber; with a ready one (or an executor) it is refused at once."""
+    from perftel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="once") as refused:
+        run_pipeline(
+            "goto_connect",
+            "acme",
+            start_date=DAY,
+            end_date=DAY,
+            base_url=sandbox.base_url,
+            credentials=sandbox.credentials,
+            transcriber=WaveHeaderTranscriber(),
+            whisper=WhisperSettings("tiny.en"),
+            data_dir=tmp_path,
+        )
+    assert refused.value.field == "whisper"
+    assert not (tmp_path / "acme").exists()  # nothing was written

@@ -245,7 +245,7 @@ class SyncForm:
             start_date=self.dates.start.value,
             end_date=self.dates.end.value,
             answered_only=self.options.answered_only.value,
-            whisper=self.options.whisper_settings(),
+            whisper=self.options.whisper_settings() if self.transcriber is None else None,
             language=self._language(),
             data_dir=self.data_dir,
             base_url=creds.base_url_value,
