@@ -15,6 +15,8 @@ PERFTEL_<PROVIDER>_BASE_URL  point a provider at a sandbox or proxy    the provi
 PERFTEL_TRANSCRIBE_WORKERS calls transcribed at once in this process  auto (see
                            (one model; each gets cores ÷ N threads)    transcription_concurrency)
 =========================  ==========================================  ==================
+
+The ``WHISPER_*`` settings become one object in :meth:`perftel.whisper_settings.WhisperSettings.from_env`.
 """
 
 from __future__ import annotations

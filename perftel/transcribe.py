@@ -68,10 +68,16 @@ class Transcriber:
     ``"pt-BR"``, ``"Portuguese"`` pin it; ``"en,pt"`` detects among those; None detects freely).
     ``num_workers``: calls this model may decode at once from different threads (faster-whisper's
     ``num_workers``; :class:`perftel.executors.LocalExecutor` raises it, see :meth:`concurrent`).
-    Bad settings are a ConfigError when the ``WhisperSettings`` is made, before any work.
+    Bad settings are a ConfigError when the ``WhisperSettings`` is made, before any work; anything else
+    than a ``WhisperSettings`` (e.g. a bare model name) is a TypeError.
     """
 
     def __init__(self, settings: WhisperSettings | None = None, *, num_workers: int = 0) -> None:
+        if settings is not None and not isinstance(settings, WhisperSettings):
+            raise TypeError(
+                f"Transcriber takes a WhisperSettings, not {type(settings).__name__}: "
+                f"Transcriber(WhisperSettings(model={settings!r}))"
+            )
         self.settings = settings if settings is not None else WhisperSettings.from_env()
         self.num_workers = max(1, num_workers)
         threads = self.settings.cpu_threads

@@ -510,3 +510,8 @@ def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(
     assert counts["stereo"]["encoder_windows"] <= counts["mono"]["encoder_windows"] + 1
     assert counts["stereo"]["decoded_seconds"] <= counts["mono"]["decoded_seconds"] * 1.1 + 1.0
     assert counts["stereo"]["encoder_windows"] < counts["per-channel"]["encoder_windows"]
+
+
+def test_a_bare_model_name_is_not_settings() -> None:
+    with pytest.raises(TypeError, match=r"Transcriber\(WhisperSettings\(model='base'\)\)"):
+        Transcriber("base")  # type: ignore[arg-type]
