@@ -299,3 +299,33 @@ def test_whisper_settings_are_given_once(sandbox, tmp_path):
         )
     assert refused.value.field == "whisper"
     assert not (tmp_path / "acme").exists()  # nothing was written
+
+
+def test_whisper_settings_and_the_company_vocabulary_reach_every_call(provider, tmp_path, monkeypatch):
+    """The run's transcriber is made from ``whisper=``; each call is decoded with those options plus the
+    company's vocabulary (it used to be lost when the pipeline made the transcriber itself)."""
+    import perftel.transcribe
+    from perftel.transcribe import TranscribeOptions
+
+    made: list[WhisperSettings] = []
+    decoded: list[TranscribeOptions | None] = []
+
+    class Recording(WaveHeaderTranscriber):
+        num_workers, _whisper = 1, "loaded"
+
+        def __init__(self, settings: WhisperSettings) -> None:
+            super().__init__()
+            made.append(settings)
+
+        def transcribe(self, path, *, options=None, **kwargs) -> TranscriptionResult:
+            decoded.append(options)
+            return super().transcribe(path, **kwargs)
+
+    monkeypatch.setattr(perftel.transcribe, "Transcriber", Recording)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "settings.toml").write_text('[vocabulary]\nterms = ["Vivo Fibra"]\n', "utf-8")
+    whisper = WhisperSettings("tiny.en", cpu_threads=1).with_options(beam_size=1)
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, whisper=whisper, data_dir=tmp_path)
+    assert result.transcribed and made == [whisper]
+    assert len(decoded) == len(result.transcribed)
+    assert all(o.beam_size == 1 and o.hotwords == "Vivo Fibra" for o in decoded)
