@@ -41,7 +41,7 @@ def main() -> None:
 
     from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob
     from perftel.progress import CancelToken
-    from perftel.transcribe import Transcriber
+    from perftel.transcribe import Transcriber, WhisperSettings
 
     folder = Path(tempfile.mkdtemp())
     jobs = []
@@ -64,9 +64,11 @@ def main() -> None:
     rows = []
     for round_ in range(args.rounds):
         suffix = f" (round {round_ + 1})" if args.rounds > 1 else ""
-        audio, wall = run(LocalExecutor(Transcriber(args.model, cpu_threads=cores), workers=1))
+        audio, wall = run(
+            LocalExecutor(Transcriber(WhisperSettings(args.model, cpu_threads=cores)), workers=1)
+        )
         rows.append((f"in-process, 1 call × {cores} threads{suffix}", audio, wall))
-        audio, wall = run(LocalExecutor(Transcriber(args.model)))
+        audio, wall = run(LocalExecutor(Transcriber(WhisperSettings(args.model))))
         rows.append((f"in-process, {workers} calls × {threads} thread(s){suffix}", audio, wall))
     for workers in () if args.no_dask else args.dask_workers:
         threads = max(1, cores // workers)
@@ -77,7 +79,7 @@ def main() -> None:
             distributed.Client(cluster) as client,
         ):
             audio, wall = run(
-                DaskExecutor(client, model=args.model, device="cpu", compute_type="int8", cpu_threads=threads)
+                DaskExecutor(client, settings=WhisperSettings(args.model, "cpu", "int8", cpu_threads=threads))
             )
         rows.append((f"dask, {workers} worker(s)", audio, wall))
 

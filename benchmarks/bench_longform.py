@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calls import CLIPS, RATE, build_call, load_clip, peak_to, references, telephone  # noqa: E402
 
 from perftel.evaluate import error_counts, peak_rss_mb  # noqa: E402
-from perftel.transcribe import TranscribeOptions, Transcriber  # noqa: E402
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -187,7 +187,7 @@ def main() -> None:
 
     from faster_whisper import BatchedInferencePipeline
 
-    transcriber = Transcriber(args.model, "cpu", "int8")
+    transcriber = Transcriber(WhisperSettings(args.model, "cpu", "int8"))
     transcriber.initialize()
     whisper = transcriber._whisper  # the very same loaded model for every system
     batched = BatchedInferencePipeline(whisper)
@@ -290,8 +290,8 @@ def main() -> None:
             long_path, long_ref, long_speech = long_call(folder / "long.wav", long_minutes)
         if long_path is not None:
             ours = rss_child(
-                "import time\nfrom perftel.transcribe import Transcriber\n"
-                f"t = Transcriber({args.model!r}); t.initialize(); t0 = time.perf_counter()\n"
+                "import time\nfrom perftel.transcribe import Transcriber, WhisperSettings\n"
+                f"t = Transcriber(WhisperSettings({args.model!r})); t.initialize(); t0 = time.perf_counter()\n"
                 f"r = t.transcribe({str(long_path)!r})\n"
                 "result = {'seconds': time.perf_counter() - t0, 'text': r.text, 'duration': r.duration}"
             )
@@ -301,7 +301,7 @@ def main() -> None:
                 "result = {'samples': len(a[0])}"
             )
             idle = rss_child(
-                f"from perftel.transcribe import Transcriber\nt = Transcriber({args.model!r}); t.initialize()\nresult = {{}}"
+                f"from perftel.transcribe import Transcriber, WhisperSettings\nt = Transcriber(WhisperSettings({args.model!r})); t.initialize()\nresult = {{}}"
             )
             long_words, long_errors, _, _ = error_counts(long_ref, ours["text"], "en")
 

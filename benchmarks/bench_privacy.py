@@ -38,7 +38,7 @@ from perftel.models import TranscriptionResult  # noqa: E402
 from perftel.privacy import PrivacyPolicy, redact_transcript  # noqa: E402
 from perftel.privacy.numbers import mark_numbers, tokenize  # noqa: E402
 from perftel.storage import CompanyStorage  # noqa: E402
-from perftel.transcribe import TranscribeOptions, Transcriber  # noqa: E402
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings  # noqa: E402
 
 
 def digit_streams(result: TranscriptionResult) -> dict[str, str]:
@@ -87,7 +87,9 @@ def main() -> None:
         storage = CompanyStorage("bench", data_dir).ensure()
         policy = PrivacyPolicy(region="BR")
         transcribers = {
-            lang: Transcriber(args.model, options=TranscribeOptions(language=lang, word_timestamps=True))
+            lang: Transcriber(
+                WhisperSettings(args.model, options=TranscribeOptions(language=lang, word_timestamps=True))
+            )
             for lang in ("pt", "en")
         }
         for name, entry in truth.items():

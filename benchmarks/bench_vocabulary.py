@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calls import RATE, peak_to, telephone  # noqa: E402
 
 from perftel.evaluate import error_counts  # noqa: E402
-from perftel.transcribe import TranscribeOptions, Transcriber  # noqa: E402
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MARKER = "\n# Company vocabulary"
@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     count = args.calls or (2 if args.quick else 4)
     started = time.perf_counter()
-    transcriber = Transcriber(args.model, "cpu", "int8")
+    transcriber = Transcriber(WhisperSettings(args.model, "cpu", "int8"))
     transcriber.initialize()
     systems = {"none": {}, "hotwords": {"hotwords": None}, "initial_prompt": {"initial_prompt": None}}
     totals: dict[tuple[str, str], list[float]] = {}

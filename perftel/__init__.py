@@ -5,7 +5,7 @@ The verbs::
     provider = perftel.create_provider("goto_connect", "acme")
     provider.test_connection()
     calls = provider.fetch_calls("2026-11-01", "2026-11-07")
-    transcriber = perftel.create_transcriber("base")
+    transcriber = perftel.create_transcriber(perftel.WhisperSettings(model="base"))
     result = perftel.run_pipeline("goto_connect", "acme", days=7)
     dataset = perftel.open_dataset("acme")        # calls, segments, search and SQL over the saved calls
 """
@@ -50,6 +50,7 @@ from perftel.storage import CompanyStorage
 if TYPE_CHECKING:
     from perftel.dataset import Dataset, open_dataset
     from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
+    from perftel.whisper_settings import WhisperSettings
 
 __version__ = "0.1.0"
 
@@ -58,6 +59,7 @@ _LAZY = {
     "create_transcriber": "perftel.transcribe",
     "Transcriber": "perftel.transcribe",
     "TranscribeOptions": "perftel.transcribe",
+    "WhisperSettings": "perftel.whisper_settings",
     "open_dataset": "perftel.dataset",
     "Dataset": "perftel.dataset",
 }
@@ -101,6 +103,7 @@ __all__ = [
     "TranscriptionSegment",
     "Transcriber",
     "UnknownProviderError",
+    "WhisperSettings",
     "__version__",
     "create_provider",
     "create_transcriber",

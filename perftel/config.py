@@ -15,13 +15,14 @@ PERFTEL_<PROVIDER>_BASE_URL  point a provider at a sandbox or proxy    the provi
 PERFTEL_TRANSCRIBE_WORKERS calls transcribed at once in this process  auto (see
                            (one model; each gets cores ÷ N threads)    transcription_concurrency)
 =========================  ==========================================  ==================
+
+The ``WHISPER_*`` settings become one object in :meth:`perftel.whisper_settings.WhisperSettings.from_env`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from perftel.errors import ConfigError
@@ -109,21 +110,6 @@ def validate_compute_type(compute_type: str) -> str:
             field="WHISPER_COMPUTE_TYPE",
         )
     return compute_type
-
-
-@dataclass(frozen=True)
-class WhisperSettings:
-    model: str = "base"
-    device: str = "cpu"
-    compute_type: str = "int8"
-
-    @classmethod
-    def from_env(cls) -> WhisperSettings:
-        return cls(
-            model=validate_model(env("WHISPER_MODEL", "base")),
-            device=validate_device(env("WHISPER_DEVICE", "cpu")),
-            compute_type=validate_compute_type(env("WHISPER_COMPUTE_TYPE", "int8")),
-        )
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -8,6 +8,7 @@ service (the sandbox approves at once), then lists, downloads and transcribes th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -18,6 +19,9 @@ from perftel.pipeline import run_pipeline
 from perftel.progress import ProgressCallback, no_progress
 from perftel.providers import create_provider
 
+if TYPE_CHECKING:
+    from perftel.whisper_settings import WhisperSettings
+
 DEMO_COMPANY = "demo"
 
 
@@ -25,14 +29,19 @@ def run_demo(
     *,
     days: int = 7,
     data_dir: Path | None = None,
-    model: str | None = None,
-    device: str | None = None,
-    compute_type: str | None = None,
+    whisper: WhisperSettings | None = None,
     language: str | None = None,
     store: CredentialStore | None = None,
     on_progress: ProgressCallback = no_progress,
     echo=print,
 ) -> PipelineResult:
+    """Run the whole pipeline for company ``demo`` against a local GoTo Connect sandbox (last ``days`` days).
+
+    ``whisper``: the Whisper settings (default :meth:`~perftel.whisper_settings.WhisperSettings.from_env`);
+    ``language`` pins the language (default: each call pinned to the one it was recorded in). ``echo``
+    prints the steps. Returns the run's ``PipelineResult``. Raises ConfigError when perftel-sandbox is
+    not installed (the message says how to install it).
+    """
     sandbox_package = require_sandbox()  # ConfigError naming the install when missing
     start_sandbox = sandbox_package.start_sandbox
     language_of = sandbox_package.language_of
@@ -54,9 +63,7 @@ def run_demo(
                 provider,
                 days=days,
                 data_dir=data_dir,
-                model=model,
-                device=device,
-                compute_type=compute_type,
+                whisper=whisper,
                 language=language or language_of,
                 on_progress=on_progress,
             )

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from perftel.transcribe import TranscribeOptions
+from perftel.whisper_settings import WhisperSettings
 
 COLUMNS = [
     "model",
@@ -180,10 +180,10 @@ def _worker() -> None:
 
     try:
         job = json.load(sys.stdin)
-        options = TranscribeOptions(**job["options"]) if job["options"] is not None else None
-        model = job["model"]
+        settings = WhisperSettings.from_dict(job["whisper"])
+        model = settings.model
         started = time.perf_counter()
-        transcriber = Transcriber(model, job["device"], job["compute_type"], options=options)
+        transcriber = Transcriber(settings)
         transcriber.initialize()
         send("loaded", time.perf_counter() - started)
         for index, (path, language) in enumerate(job["samples"]):
@@ -200,9 +200,7 @@ def evaluate_models(
     samples: Sequence[Sample],
     models: Sequence[str] = ("tiny.en", "base"),
     *,
-    device: str = "cpu",
-    compute_type: str = "int8",
-    options: TranscribeOptions | None = None,
+    whisper: WhisperSettings | None = None,
     on_progress: Callable[[str, int, int], None] = no_progress,
 ) -> pd.DataFrame:
     """Transcribe ``samples`` with each model and score them: one row per (model, file).
@@ -210,8 +208,11 @@ def evaluate_models(
     Columns: model, file, language, audio_seconds, processing_seconds, rtf, wer, cer, load_seconds,
     peak_memory_mb (the model's own process, high-water RSS), reference, hypothesis, note (why a pair
     was skipped), and the raw counts words, word_errors, chars, char_errors that :func:`summarize`
-    pools. A sample's language, when known, is pinned. ``on_progress(model, done, total)`` is called
-    after each file. Raises RuntimeError when a model's process fails (e.g. the model cannot be loaded).
+    pools. ``whisper`` gives the device, compute type, threads and decoding options (default
+    :meth:`~perftel.whisper_settings.WhisperSettings.from_env`); its model is replaced by each of ``models``.
+    A sample's language, when known, is pinned. ``on_progress(model, done, total)`` is called
+    after each file. Raises ConfigError for a bad model name (before any work), RuntimeError when a model's
+    process fails (e.g. the model cannot be loaded).
     """
     import dataclasses
     import json
@@ -221,13 +222,12 @@ def evaluate_models(
     samples = list(samples)
     job_samples = [(str(Path(s.path).resolve()), s.language) for s in samples]
     rows: list[dict[str, Any]] = []
+    whisper = whisper if whisper is not None else WhisperSettings.from_env()
+    per_model = {model: dataclasses.replace(whisper, model=model) for model in models}  # all checked first
     for model in models:
         job = {
-            "model": model,
-            "device": device,
-            "compute_type": compute_type,
+            "whisper": per_model[model].to_dict(),
             "samples": job_samples,
-            "options": dataclasses.asdict(options) if options is not None else None,
         }
         found: dict[int, list[Any]] = {}
         load_seconds, peak, error = math.nan, math.nan, None

@@ -5,7 +5,7 @@ the pipeline stores results and reports errors the same way whichever executor r
 
 * :class:`LocalExecutor` — one model in this process, a few calls at once (``PERFTEL_TRANSCRIBE_WORKERS``).
 * :class:`DaskExecutor` — one task per recording on a ``dask.distributed`` cluster. Each worker
-  process builds the model once from its directory and keeps it (models cannot be pickled); audio
+  process builds the model once from the run's :class:`~perftel.whisper_settings.WhisperSettings` and keeps it (models cannot be pickled); audio
   reaches workers by path when they share storage with us, else as bytes. Failed tasks are retried
   (``retries``), a lost worker's tasks are rescheduled by Dask, and what still fails is reported —
   never dropped. dask is imported only here, and only when a ``DaskExecutor`` is made.
@@ -28,7 +28,8 @@ from perftel.progress import CancelToken
 if TYPE_CHECKING:
     import pandas as pd
 
-    from perftel.transcribe import TranscribeOptions, Transcriber
+    from perftel.transcribe import Transcriber
+    from perftel.whisper_settings import TranscribeOptions, WhisperSettings
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class LocalExecutor:
     def run(
         self, jobs: list[TranscriptionJob], *, cancel: CancelToken
     ) -> Iterator[tuple[TranscriptionJob, Any]]:
+        """``(job, TranscriptionResult or PerftelError)`` for each job, in job order; after ``cancel`` no new
+        call starts."""
         if self.workers <= 1:
             for job in jobs:
                 if cancel.cancelled:
@@ -147,15 +150,9 @@ def _worker_name(worker: Any = None) -> str:
         return f"{socket.gethostname()} pid {os.getpid()}"
 
 
-def _worker_transcriber(
-    model: str,
-    device: str,
-    compute_type: str,
-    options: TranscribeOptions | None,
-    worker: Any = None,
-    cpu_threads: int = 0,
-) -> Transcriber:
-    """This worker process's Transcriber (the model inside is loaded once per process and kept)."""
+def _worker_transcriber(settings: WhisperSettings, worker: Any = None) -> Transcriber:
+    """This worker process's Transcriber for ``settings`` (the model inside is loaded once per process and
+    kept). Raises ConfigError naming the worker when perftel or the model is missing there."""
     try:
         from perftel.transcribe import Transcriber
     except ImportError as exc:
@@ -163,9 +160,7 @@ def _worker_transcriber(
             f"Dask worker {_worker_name(worker)} cannot import perftel's transcriber ({exc}): install "
             "perftel with faster-whisper on every worker."
         ) from exc
-    transcriber = Transcriber(
-        model, device, compute_type, options=options, cpu_threads=cpu_threads, num_workers=1
-    )
+    transcriber = Transcriber(settings, num_workers=1)
     try:
         transcriber.initialize()
     except ConfigError as exc:
@@ -173,25 +168,17 @@ def _worker_transcriber(
     return transcriber
 
 
-def check_worker(
-    model: str, device: str, compute_type: str, cpu_threads: int = 0, dask_worker: Any = None
-) -> str:
+def check_worker(settings: WhisperSettings, dask_worker: Any = None) -> str:
     """Run on each worker before any work: faster-whisper importable and the model loadable there.
-    (``client.run`` passes ``dask_worker``.)"""
-    _worker_transcriber(model, device, compute_type, None, dask_worker, cpu_threads)
+    (``client.run`` passes ``dask_worker``.) Returns ``"ok"``; raises ConfigError naming the worker."""
+    _worker_transcriber(settings, dask_worker)
     return "ok"
 
 
-def transcribe_on_worker(
-    job: TranscriptionJob,
-    model: str,
-    device: str,
-    compute_type: str,
-    options: TranscribeOptions | None,
-    cpu_threads: int = 0,
-) -> dict[str, Any]:
-    """The task: transcribe one job on whichever worker runs it; returns the result as a dict."""
-    transcriber = _worker_transcriber(model, device, compute_type, options, cpu_threads=cpu_threads)
+def transcribe_on_worker(job: TranscriptionJob, settings: WhisperSettings) -> dict[str, Any]:
+    """The task: transcribe one job on whichever worker runs it with ``settings`` (``job.options``, when
+    set, replace ``settings.options`` for this call); returns ``TranscriptionResult.to_dict()``."""
+    transcriber = _worker_transcriber(settings)
     if job.audio is not None:
         import tempfile
 
@@ -223,12 +210,14 @@ class DaskExecutor:
 
     Args:
         scheduler: the scheduler address, or a ready ``distributed.Client``.
-        model, device, compute_type: what each worker loads (defaults: the ``WHISPER_*`` settings).
+        settings: what each worker loads and how it decodes (:class:`~perftel.whisper_settings.WhisperSettings`;
+            default :meth:`~perftel.whisper_settings.WhisperSettings.from_env`, the ``WHISPER_*`` settings).
+            ``settings.cpu_threads`` is the threads per worker's model (0: the cores the worker process may
+            use; with several worker processes per machine, give cores ÷ workers).
         shared_storage: ``True`` when workers read our paths, ``False`` to send audio bytes,
             ``None`` to find out by asking one worker.
         retries: how often a failed task is tried again before it is reported.
-        cpu_threads: threads per worker's model (0: the cores the worker process may use; with several
-            worker processes per machine, give cores ÷ workers).
+        connect_timeout: seconds to wait for the scheduler.
 
     Raises:
         ConfigError: the scheduler cannot be reached (before any work starts).
@@ -238,16 +227,12 @@ class DaskExecutor:
         self,
         scheduler: str | Any,
         *,
-        model: str | None = None,
-        device: str | None = None,
-        compute_type: str | None = None,
-        options: TranscribeOptions | None = None,
+        settings: WhisperSettings | None = None,
         shared_storage: bool | None = None,
         retries: int = 2,
         connect_timeout: float = 10.0,
-        cpu_threads: int = 0,
     ) -> None:
-        from perftel.config import WhisperSettings
+        from perftel.whisper_settings import WhisperSettings
 
         try:
             from distributed import Client
@@ -255,13 +240,8 @@ class DaskExecutor:
             raise ConfigError(
                 "Dask is not installed: pip install 'perftel[dask]'.", field="scheduler"
             ) from exc
-        settings = WhisperSettings.from_env() if None in (model, device, compute_type) else None
-        self.model = model or settings.model
-        self.device = device or settings.device
-        self.compute_type = compute_type or settings.compute_type
-        self.options = options
+        self.settings = settings if settings is not None else WhisperSettings.from_env()
         self.retries = retries
-        self.cpu_threads = cpu_threads
         self.shared_storage = shared_storage
         if isinstance(scheduler, str):
             try:
@@ -276,7 +256,13 @@ class DaskExecutor:
         else:
             self.client, self._owns_client = scheduler, False
 
+    @property
+    def options(self) -> TranscribeOptions:
+        """The decoding options every task uses unless its job carries its own: ``settings.options``."""
+        return self.settings.options
+
     def close(self) -> None:
+        """Close the Dask client when this executor opened it (a client given to it stays open)."""
         if self._owns_client:
             self.client.close()
 
@@ -289,7 +275,7 @@ class DaskExecutor:
                 field="scheduler",
             )
         try:
-            self.client.run(check_worker, self.model, self.device, self.compute_type, self.cpu_threads)
+            self.client.run(check_worker, self.settings)
         except ConfigError:
             raise
         except Exception as exc:  # a worker without perftel at all fails to unpickle the function
@@ -306,6 +292,9 @@ class DaskExecutor:
     def run(
         self, jobs: list[TranscriptionJob], *, cancel: CancelToken
     ) -> Iterator[tuple[TranscriptionJob, Any]]:
+        """``(job, TranscriptionResult or PerftelError)`` for each job as its task finishes (any order);
+        audio goes as bytes when workers cannot read our paths. After ``cancel`` the remaining tasks are
+        cancelled. A task that still fails after ``retries`` is yielded as a TranscriptionError."""
         from distributed import as_completed
 
         if not jobs:
@@ -317,11 +306,7 @@ class DaskExecutor:
             future = self.client.submit(
                 transcribe_on_worker,
                 payload,
-                self.model,
-                self.device,
-                self.compute_type,
-                self.options,
-                self.cpu_threads,
+                self.settings,
                 retries=self.retries,
                 pure=False,
                 key=f"perftel-{job.recording_id}-{uuid.uuid4().hex[:8]}",
@@ -352,21 +337,24 @@ def transcribe_frame(
     frame: pd.DataFrame,
     *,
     path_column: str = "path",
-    model: str | None = None,
-    device: str | None = None,
-    compute_type: str | None = None,
+    settings: WhisperSettings | None = None,
     language: str | None = None,
 ) -> pd.DataFrame:
-    """Transcribe a DataFrame of recording paths; returns it with ``text``, ``language``, ``duration``,
-    ``segments`` (list of dicts) and ``error`` columns. Fits ``dask.dataframe.map_partitions``::
+    """Transcribe a DataFrame of recording paths; returns it with ``text``, ``language``, ``duration``
+    (seconds), ``segments`` (list of dicts, times in seconds) and ``error`` (message or None) columns.
+    ``settings`` default to :meth:`~perftel.whisper_settings.WhisperSettings.from_env`; ``language``
+    overrides ``settings.options.language``. Fits ``dask.dataframe.map_partitions``::
 
-        ddf.map_partitions(transcribe_frame, model="base", meta=transcribe_frame(ddf._meta, model="base"))
+        whisper = WhisperSettings(model="base")
+        ddf.map_partitions(transcribe_frame, settings=whisper, meta=transcribe_frame(ddf._meta, settings=whisper))
+
+    A file that fails is a row with ``error`` set; a bad setting raises ConfigError.
     """
     from perftel.transcribe import create_transcriber
 
     out = frame.copy()
     columns = {"text": [], "language": [], "duration": [], "segments": [], "error": []}
-    transcriber = create_transcriber(model, device, compute_type) if len(frame) else None
+    transcriber = create_transcriber(settings) if len(frame) else None
     for path in frame[path_column]:
         try:
             result = transcriber.transcribe(path, language=language)

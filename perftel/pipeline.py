@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,8 @@ from perftel.providers import Provider, create_provider
 from perftel.storage import CompanyStorage
 
 if TYPE_CHECKING:
-    from perftel.transcribe import TranscribeOptions, Transcriber
+    from perftel.transcribe import Transcriber
+    from perftel.whisper_settings import TranscribeOptions, WhisperSettings
 
 log = logging.getLogger("perftel.pipeline")
 INDEX = "index"
@@ -43,9 +45,7 @@ def run_pipeline(
     download: bool = True,
     transcribe: bool = True,
     transcriber: Transcriber | None = None,
-    model: str | None = None,
-    device: str | None = None,
-    compute_type: str | None = None,
+    whisper: WhisperSettings | None = None,
     language: str | Callable[[CallMetadata], str | None] | None = None,
     data_dir: str | Path | None = None,
     filename_prefix: str | None = None,
@@ -56,7 +56,6 @@ def run_pipeline(
     cancel: CancelToken | None = None,
     max_downloads: int = 4,
     executor: LocalExecutor | DaskExecutor | None = None,
-    options: TranscribeOptions | None = None,
 ) -> PipelineResult:
     """Run the whole pipeline for one company and date range.
 
@@ -70,8 +69,15 @@ def run_pipeline(
             ``<data_dir>/<company>/settings.toml``, else UTC). Data on disk stays UTC.
         answered_only: skip missed calls.
         download, transcribe: stop after listing / after downloading when False.
-        transcriber: a ready ``Transcriber``; else one is made from ``model``/``device``/``compute_type``
-            (defaults from ``WHISPER_*`` settings) when there is something to transcribe.
+        transcriber: a ready ``Transcriber`` (its model stays loaded between runs; it carries its own
+            settings); else one is made from ``whisper`` when there is something to transcribe.
+        whisper: the Whisper settings (:class:`~perftel.whisper_settings.WhisperSettings`: model, device,
+            compute type, threads, decoding options) of the transcriber made for this run; default
+            :meth:`~perftel.whisper_settings.WhisperSettings.from_env` (the ``WHISPER_*`` settings). Giving
+            it with a ``transcriber`` or ``executor`` (which carry their own) is a ConfigError. The
+            company's vocabulary (``[vocabulary]`` in its settings file, :mod:`perftel.vocabulary`) is added
+            as hotwords unless the options already set them (a bad one is warned about and left out); a
+            privacy policy that silences audio turns word times on.
         language: pin the transcription language (``"pt"``, ``"pt-BR"``, ``"Portuguese"``), or a list to
             detect among (``"en,pt"``); None detects per call; a function of the
             :class:`~perftel.models.CallMetadata` gives each call its own. An unknown one is a ConfigError,
@@ -82,15 +88,18 @@ def run_pipeline(
         cancel: a ``CancelToken``; when set, the run stops between items and says so.
         executor: where transcription runs: ``None`` for this process, or a ``DaskExecutor`` (checked
             before any work starts: an unreachable cluster or a worker without the model is a ``ConfigError``).
-        options: Whisper decoding options for every call (default: the transcriber's/executor's). The
-            company's vocabulary (``[vocabulary]`` in its settings file, :mod:`perftel.vocabulary`) is added
-            as hotwords unless ``options`` already sets them; a bad vocabulary is warned about and left out.
 
     Returns:
         A ``PipelineResult`` with the calls, downloaded files, new transcriptions and failures.
     """
     if not callable(language):
         language = canonical_language(language)  # checked before any work
+    if whisper is not None and (transcriber is not None or executor is not None):
+        raise ConfigError(
+            "Give the Whisper settings once: whisper=... makes the transcriber; a ready transcriber or "
+            "executor already carries its own (Transcriber(settings), DaskExecutor(..., settings=...)).",
+            field="whisper",
+        )
     if isinstance(provider, Provider):
         driver, owned = provider, False
         company_id = company_id or provider.company_id
@@ -168,11 +177,11 @@ def run_pipeline(
             cancel,
             executor=executor,
             transcriber=transcriber,
-            model=model,
-            device=device,
-            compute_type=compute_type,
+            whisper=whisper,
             language=language,
-            options=_company_options(company_id, data_dir, options, executor, transcriber),
+            options=_company_options(
+                company_id, data_dir, whisper.options if whisper else None, executor, transcriber
+            ),
         )
         result.cancelled = cancel.cancelled
         return result
@@ -213,9 +222,8 @@ def _company_options(
     executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None,
 ) -> TranscribeOptions | None:
-    """The options every call of this run is decoded with: the given ones plus the company's vocabulary."""
-    from dataclasses import replace
-
+    """The options every call of this run is decoded with: the given ones plus the company's vocabulary
+    (None: the executor's/transcriber's own, unchanged)."""
     from perftel.vocabulary import company_vocabulary
 
     vocabulary, problem = company_vocabulary(company_id, data_dir)
@@ -230,7 +238,7 @@ def _company_options(
     ):
         return options
     if base is None:
-        from perftel.transcribe import TranscribeOptions
+        from perftel.whisper_settings import TranscribeOptions
 
         base = TranscribeOptions()
     if vocabulary is None:
@@ -278,9 +286,7 @@ def _transcribe(
     *,
     executor: LocalExecutor | DaskExecutor | None,
     transcriber: Transcriber | None,
-    model: str | None,
-    device: str | None,
-    compute_type: str | None,
+    whisper: WhisperSettings | None,
     language: str | Callable[[CallMetadata], str | None] | None,
     options: TranscribeOptions | None = None,
 ) -> None:
@@ -295,12 +301,15 @@ def _transcribe(
         try:
             if transcriber is None:
                 from perftel.privacy.policy import transcribe_options
-                from perftel.transcribe import create_transcriber
+                from perftel.transcribe import Transcriber
+                from perftel.whisper_settings import WhisperSettings
 
-                options = transcribe_options(
-                    storage.company_id, storage.data_dir
-                )  # word times for audio redaction
-                transcriber = create_transcriber(model, device, compute_type, options=options)
+                whisper = whisper if whisper is not None else WhisperSettings.from_env()
+                if transcribe_options(storage.company_id, storage.data_dir) is not None:
+                    whisper = whisper.with_options(word_timestamps=True)  # word times for audio redaction
+                    if options is not None:
+                        options = replace(options, word_timestamps=True)
+                transcriber = Transcriber(whisper)
             executor = LocalExecutor(transcriber)
             executor.check()
         except PerftelError as exc:

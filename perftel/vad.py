@@ -10,7 +10,7 @@
    Whisper pass (one encoder run) each. With ``share_windows`` both sides' speech share windows in call
    order; each :class:`Piece` remembers its channel and place, so every word maps back to the file.
 
-The options are a :class:`perftel.transcribe.TranscribeOptions`.
+The options are a :class:`perftel.whisper_settings.TranscribeOptions`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from perftel import audio as audio_io
 from perftel import crosstalk
 
 if TYPE_CHECKING:
-    from perftel.transcribe import TranscribeOptions
+    from perftel.whisper_settings import TranscribeOptions
 
 SAMPLE_RATE = audio_io.SAMPLE_RATE
 

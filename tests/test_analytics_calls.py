@@ -17,7 +17,7 @@ import pytest
 
 from perftel.analytics import call_metrics, parse_trackers
 from perftel.analytics.timing import snap_to_speech
-from perftel.transcribe import TranscribeOptions, Transcriber
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings
 from tests.conversation_calls import CALLS, SR, build_call, crosstalk_call, write_wav
 
 pytestmark = pytest.mark.model
@@ -64,8 +64,8 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dic
 @pytest.fixture(scope="module")
 def transcribers(model_cache: Path) -> dict[str, Transcriber]:
     options = TranscribeOptions(word_timestamps=True)
-    base = Transcriber("base", options=options)
-    return {"en": base, "pt": base, "tiny.en": Transcriber("tiny.en", options=options)}
+    base = Transcriber(WhisperSettings("base", options=options))
+    return {"en": base, "pt": base, "tiny.en": Transcriber(WhisperSettings("tiny.en", options=options))}
 
 
 def test_generated_timings_are_consistent(calls):

@@ -382,3 +382,17 @@ def test_a_terminal_still_gets_bars(env, sandbox):
     assert "\r" in screen and "listing calls" in screen and "downloading" in screen
     assert " calls [" in screen and " recordings [" in screen and "%|" in screen
     assert "items" not in screen
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "choices"),
+    [("--model", "huge-v9", "large-v3"), ("--device", "tpu", "cuda"), ("--compute-type", "int3", "float16")],
+)
+def test_bad_whisper_settings_are_refused_before_any_work(tmp_path, capsys, option, value, choices):
+    from perftel import cli
+
+    data = tmp_path / "data"
+    code = cli.main(["run", "--company", "acme", "--days", "1", "--data-dir", str(data), option, value])
+    err = capsys.readouterr().err
+    assert code == 2 and repr(value) in err and choices in err, err
+    assert not data.exists()  # no login, no listing, nothing written

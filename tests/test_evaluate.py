@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from perftel.errors import ConfigError
 from perftel.evaluate import (
     COLUMNS,
     SUMMARY_COLUMNS,
@@ -111,5 +112,9 @@ def test_summarize_pools_over_words() -> None:
 
 def test_missing_model_is_reported(tmp_path: Path, model_cache: Path) -> None:
     sample = Sample(tmp_path / "x.wav", "hello", "en")
-    with pytest.raises(RuntimeError, match="no-such-model"):
-        evaluate_models([sample], [str(tmp_path / "no-such-model")])
+    with pytest.raises(ConfigError, match="no-such-model"):  # not a model: refused before any process starts
+        evaluate_models([sample], ["tiny.en", str(tmp_path / "no-such-model")])
+    empty = tmp_path / "empty-model"  # a folder without weights: its process fails to load it
+    empty.mkdir()
+    with pytest.raises(RuntimeError, match="empty-model"):
+        evaluate_models([sample], [str(empty)])

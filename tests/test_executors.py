@@ -11,7 +11,7 @@ from perftel import create_provider, run_pipeline
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.executors import DaskExecutor, LocalExecutor, TranscriptionJob, transcribe_frame
 from perftel.progress import CancelToken
-from perftel.transcribe import Transcriber
+from perftel.transcribe import Transcriber, WhisperSettings
 from perftel_sandbox import start_sandbox
 from tests.transcripts import WORD_RATIO, assert_nearly_same, word_ratio
 
@@ -50,9 +50,11 @@ def test_dask_gives_the_local_results(client, files):
     folder, names = files
     local = {
         j.recording_id: r
-        for j, r in LocalExecutor(Transcriber(MODEL)).run(jobs_for(folder, names), cancel=CancelToken())
+        for j, r in LocalExecutor(Transcriber(WhisperSettings(MODEL))).run(
+            jobs_for(folder, names), cancel=CancelToken()
+        )
     }
-    executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8")
+    executor = DaskExecutor(client, settings=WhisperSettings(MODEL, "cpu", "int8"))
     executor.check()
     remote = {j.recording_id: r for j, r in executor.run(jobs_for(folder, names), cancel=CancelToken())}
     assert set(remote) == set(names)
@@ -65,14 +67,14 @@ def test_dask_gives_the_local_results(client, files):
 
 def test_audio_travels_as_bytes_without_shared_storage(client, files):
     folder, names = files
-    executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8", shared_storage=False)
+    executor = DaskExecutor(client, settings=WhisperSettings(MODEL, "cpu", "int8"), shared_storage=False)
     ((job, result),) = list(executor.run(jobs_for(folder, names[:1]), cancel=CancelToken()))
     assert "ask not what your country" in result.text.lower() and result.audio_path == str(folder / names[0])
 
 
 def test_a_failing_task_is_reported_not_dropped(client, files):
     folder, names = files
-    executor = DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8", retries=1)
+    executor = DaskExecutor(client, settings=WhisperSettings(MODEL, "cpu", "int8"), retries=1)
     outcomes = dict(
         (j.recording_id, r)
         for j, r in executor.run(jobs_for(folder, ["broken.wav", names[1]]), cancel=CancelToken())
@@ -92,11 +94,15 @@ def test_pipeline_on_dask_matches_local(client, tmp_path):
             start_date="2026-11-17",
             end_date="2026-11-17",
             data_dir=tmp_path / "dask",
-            executor=DaskExecutor(client, model=MODEL, device="cpu", compute_type="int8"),
+            executor=DaskExecutor(client, settings=WhisperSettings(MODEL, "cpu", "int8")),
             on_progress=lambda *a: progress.append(a),
         )
         local = run_pipeline(
-            provider, start_date="2026-11-17", end_date="2026-11-17", data_dir=tmp_path / "local", model=MODEL
+            provider,
+            start_date="2026-11-17",
+            end_date="2026-11-17",
+            data_dir=tmp_path / "local",
+            whisper=WhisperSettings(MODEL),
         )
     assert remote.transcribed and len(remote.transcribed) == len(local.transcribed)
     by_id = {r.recording_id: r for r in local.transcribed}
@@ -113,11 +119,15 @@ def test_pipeline_on_dask_matches_local(client, tmp_path):
 
 def test_unreachable_scheduler_fails_before_any_work():
     with pytest.raises(ConfigError, match="Cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
-        DaskExecutor("tcp://127.0.0.1:9", model=MODEL, device="cpu", compute_type="int8", connect_timeout=2)
+        DaskExecutor("tcp://127.0.0.1:9", settings=WhisperSettings(MODEL), connect_timeout=2)
 
 
 def test_workers_without_the_model_are_named(client, tmp_path):
-    executor = DaskExecutor(client, model=str(tmp_path / "no-such-model"), device="cpu", compute_type="int8")
+    with pytest.raises(ConfigError, match="no-such-model"):  # not a model at all: refused before the cluster
+        WhisperSettings(str(tmp_path / "no-such-model"))
+    empty = tmp_path / "empty-model"  # a folder, but no weights in it: only loading it on a worker fails
+    empty.mkdir()
+    executor = DaskExecutor(client, settings=WhisperSettings(str(empty)))
     with pytest.raises(ConfigError, match="Dask worker tcp://"):
         executor.check()
 
@@ -127,19 +137,25 @@ def test_transcribe_frame_with_map_partitions(files):
 
     folder, names = files
     frame = pd.DataFrame({"path": [str(folder / n) for n in [names[0], "broken.wav"]]})
-    plain = transcribe_frame(frame, model=MODEL)
+    plain = transcribe_frame(frame, settings=WhisperSettings(MODEL))
     assert list(plain.columns) == ["path", "text", "language", "duration", "segments", "error"]
     assert "ask not" in plain.text[0].lower() and "broken.wav" in plain.error[1] and pd.isna(plain.text[1])
-    meta = transcribe_frame(frame.iloc[:0], model=MODEL)
-    lazy = dd.from_pandas(frame, npartitions=2).map_partitions(transcribe_frame, model=MODEL, meta=meta)
+    meta = transcribe_frame(frame.iloc[:0], settings=WhisperSettings(MODEL))
+    lazy = dd.from_pandas(frame, npartitions=2).map_partitions(
+        transcribe_frame, settings=WhisperSettings(MODEL), meta=meta
+    )
     assert word_ratio(lazy.compute(scheduler="sync").text.tolist()[0], plain.text[0]) >= WORD_RATIO
 
 
 def test_concurrent_local_executor_matches_one_at_a_time(files):
     folder, names = files
     todo = jobs_for(folder, names + ["broken.wav"])
-    serial = list(LocalExecutor(Transcriber(MODEL, cpu_threads=2), workers=1).run(todo, cancel=CancelToken()))
-    concurrent = LocalExecutor(Transcriber(MODEL), workers=2, threads=1)
+    serial = list(
+        LocalExecutor(Transcriber(WhisperSettings(MODEL, cpu_threads=2)), workers=1).run(
+            todo, cancel=CancelToken()
+        )
+    )
+    concurrent = LocalExecutor(Transcriber(WhisperSettings(MODEL)), workers=2, threads=1)
     assert concurrent.transcriber.num_workers == 2
     together = list(concurrent.run(todo, cancel=CancelToken()))
     assert [j.recording_id for j, _ in together] == [j.recording_id for j, _ in serial]  # job order kept

@@ -122,19 +122,20 @@ def test_cli_unknown_language_exits_2_with_the_choices(
 
 def test_python_api_rejects_unknown_languages_at_once(tmp_path) -> None:
     from perftel.pipeline import run_pipeline
-    from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
+    from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings, create_transcriber
 
     assert TranscribeOptions(language="Portuguese, English").language == "pt,en"
     assert TranscribeOptions(language="auto").language is None
-    assert Transcriber("base", language="pt_BR").options.language == "pt"
-    assert create_transcriber("base", "cpu", "int8", language=["en-US", "es-MX"]).options.language == "en,es"
+    assert Transcriber(WhisperSettings("base").with_options(language="pt_BR")).options.language == "pt"
+    chosen = WhisperSettings.from_env(model="base", language=["en-US", "es-MX"])
+    assert create_transcriber(chosen).options.language == "en,es"
     for spelling in ("klingon", "xx", "pt,nonsense"):
         with pytest.raises(ConfigError, match="Unknown language"):
             TranscribeOptions(language=spelling)
         with pytest.raises(ConfigError, match="Unknown language"):
-            create_transcriber("base", "cpu", "int8", language=spelling)
+            WhisperSettings.from_env(model="base", language=spelling)
         with pytest.raises(ConfigError, match="Unknown language"):  # before the file is even looked at
-            Transcriber("base").transcribe(tmp_path / "missing.wav", language=spelling)
+            Transcriber(WhisperSettings("base")).transcribe(tmp_path / "missing.wav", language=spelling)
         with pytest.raises(ConfigError, match="Unknown language") as caught:
             run_pipeline(
                 "goto_connect",

@@ -14,7 +14,7 @@ import pytest
 from perftel.errors import ConfigError, TranscriptionError
 from perftel.executors import LocalExecutor, TranscriptionJob
 from perftel.progress import CancelToken
-from perftel.transcribe import Transcriber
+from perftel.transcribe import Transcriber, WhisperSettings
 from tests.fake_whisper import FakeWhisper
 from tests.transcripts import assert_nearly_same
 
@@ -35,7 +35,7 @@ def jobs(folder: Path, names: list[str]) -> list[TranscriptionJob]:
 
 
 def executor(workers: int, whisper: FakeWhisper | None = None) -> LocalExecutor:
-    run = LocalExecutor(Transcriber("base"), workers=workers, threads=1)
+    run = LocalExecutor(Transcriber(WhisperSettings("base")), workers=workers, threads=1)
     run.transcriber._whisper = whisper or FakeWhisper()  # no model load: check() keeps it
     return run
 
@@ -125,14 +125,14 @@ def test_workers_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert transcription_concurrency(16) == (4, 4)
     monkeypatch.setenv("PERFTEL_TRANSCRIBE_WORKERS", "1")
     assert transcription_concurrency(2) == (1, 2)
-    assert LocalExecutor(Transcriber("base")).workers == 1
+    assert LocalExecutor(Transcriber(WhisperSettings("base"))).workers == 1
     monkeypatch.setenv("PERFTEL_TRANSCRIBE_WORKERS", "lots")
     with pytest.raises(ConfigError, match="PERFTEL_TRANSCRIBE_WORKERS"):
         transcription_concurrency(2)
 
 
 def test_a_loaded_transcriber_is_used_as_it_is() -> None:
-    transcriber = Transcriber("base", cpu_threads=2)
+    transcriber = Transcriber(WhisperSettings("base", cpu_threads=2))
     transcriber._whisper = FakeWhisper()
     run = LocalExecutor(transcriber, workers=2)
     assert run.transcriber is transcriber and run.workers == 1

@@ -323,7 +323,7 @@ def test_errors_during_a_run_are_plain_words_and_the_form_stays_usable(store, sa
     assert result is not None and not result.calls
     assert "Could not log in" in form.status.value and "Traceback" not in form.status.value
     assert "revoked-secret-xyz" not in form.status.value + form.summary.value
-    # a failing pipeline (bad model name) is a message too, and the next run works
+    # a bad model name is refused before any work, said in plain words, and the form stays usable
     store.save("acme", "goto_connect", sandbox.credentials)
     form.transcriber = None
     form.options.model.options = ("no-such-model",)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perftel import CancelToken, create_provider, run_pipeline
+from perftel import CancelToken, WhisperSettings, create_provider, run_pipeline
 from perftel.errors import TranscriptionError
 from perftel.models import TranscriptionResult, TranscriptionSegment
 from perftel_sandbox import start_sandbox
@@ -261,7 +261,9 @@ def test_real_model_end_to_end(sandbox, tmp_path):
     calls = provider.fetch_calls(DAY, DAY)
     recorded = [c for c in calls if c.recordings and not sandbox.is_processing(c.recordings[0].id)]
     assert recorded
-    result = run_pipeline(provider, start_date=DAY, end_date=DAY, model="base", data_dir=tmp_path)
+    result = run_pipeline(
+        provider, start_date=DAY, end_date=DAY, whisper=WhisperSettings("base"), data_dir=tmp_path
+    )
     assert len(result.transcribed) == len({r.recordings[0].id for r in recorded})
     english = 0
     for transcription in result.transcribed:
@@ -277,3 +279,53 @@ def test_real_model_end_to_end(sandbox, tmp_path):
         assert transcription.language == "en"
         assert {s.speaker for s in transcription.segments} == {"agent", "customer"}
     assert english >= 1
+
+
+def test_whisper_settings_are_given_once(sandbox, tmp_path):
+    """``whisper=`` makes the run's transcriber; with a ready one (or an executor) it is refused at once."""
+    from perftel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="once") as refused:
+        run_pipeline(
+            "goto_connect",
+            "acme",
+            start_date=DAY,
+            end_date=DAY,
+            base_url=sandbox.base_url,
+            credentials=sandbox.credentials,
+            transcriber=WaveHeaderTranscriber(),
+            whisper=WhisperSettings("tiny.en"),
+            data_dir=tmp_path,
+        )
+    assert refused.value.field == "whisper"
+    assert not (tmp_path / "acme").exists()  # nothing was written
+
+
+def test_whisper_settings_and_the_company_vocabulary_reach_every_call(provider, tmp_path, monkeypatch):
+    """The run's transcriber is made from ``whisper=``; each call is decoded with those options plus the
+    company's vocabulary (it used to be lost when the pipeline made the transcriber itself)."""
+    import perftel.transcribe
+    from perftel.transcribe import TranscribeOptions
+
+    made: list[WhisperSettings] = []
+    decoded: list[TranscribeOptions | None] = []
+
+    class Recording(WaveHeaderTranscriber):
+        num_workers, _whisper = 1, "loaded"
+
+        def __init__(self, settings: WhisperSettings) -> None:
+            super().__init__()
+            made.append(settings)
+
+        def transcribe(self, path, *, options=None, **kwargs) -> TranscriptionResult:
+            decoded.append(options)
+            return super().transcribe(path, **kwargs)
+
+    monkeypatch.setattr(perftel.transcribe, "Transcriber", Recording)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "settings.toml").write_text('[vocabulary]\nterms = ["Vivo Fibra"]\n', "utf-8")
+    whisper = WhisperSettings("tiny.en", cpu_threads=1).with_options(beam_size=1)
+    result = run_pipeline(provider, start_date=DAY, end_date=DAY, whisper=whisper, data_dir=tmp_path)
+    assert result.transcribed and made == [whisper]
+    assert len(decoded) == len(result.transcribed)
+    assert all(o.beam_size == 1 and o.hotwords == "Vivo Fibra" for o in decoded)

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from perftel import audio as audio_io
 from perftel import transcribe
 from perftel.errors import ConfigError, TranscriptionError
-from perftel.transcribe import TranscribeOptions, Transcriber, create_transcriber
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings, create_transcriber
 from tests.transcripts import word_ratio
 
 JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -44,14 +45,14 @@ def mono(path: Path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def base(model_cache: Path) -> Transcriber:
-    transcriber = Transcriber("base")
+    transcriber = Transcriber(WhisperSettings("base"))
     transcriber.initialize()
     return transcriber
 
 
 @pytest.fixture(scope="module")
 def tiny_en(model_cache: Path) -> Transcriber:
-    transcriber = Transcriber("tiny.en")
+    transcriber = Transcriber(WhisperSettings("tiny.en"))
     transcriber.initialize()
     return transcriber
 
@@ -125,7 +126,11 @@ def test_quiet_channel_is_not_dropped(tiny_en: Transcriber, audio_dir: Path, tmp
     # heard, not bit-exact: tiny.en's output on this quiet side varies between runs (seen: "as dinosaurs" →
     # "as soon as they're as big"); without the level gain it hears nothing at all (ratio 0)
     assert word_ratio(customer, FEATHERS) >= 0.6, customer
-    assert transcribe._normalize(quiet, TranscribeOptions()).max() > 10 * quiet.max()
+    opts = TranscribeOptions()
+    assert (
+        audio_io.level(quiet, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db).max()
+        > 10 * quiet.max()
+    )
 
 
 @pytest.mark.model
@@ -169,7 +174,7 @@ def test_silence_and_noise_give_empty_transcripts(base: Transcriber, tmp_path: P
 
 @pytest.mark.model
 def test_word_timestamps(tiny_en: Transcriber, audio_dir: Path) -> None:
-    transcriber = Transcriber("tiny.en", options=TranscribeOptions(word_timestamps=True))
+    transcriber = Transcriber(WhisperSettings("tiny.en", options=TranscribeOptions(word_timestamps=True)))
     result = transcriber.transcribe(audio_dir / "en_stereo_2ch_librispeech.wav")
     assert transcriber._whisper is tiny_en._whisper
     spoken = [w for s in result.segments for w in s.words]
@@ -217,7 +222,10 @@ def test_model_loads_once_per_process(base: Transcriber, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(faster_whisper, "WhisperModel", no_reload)
     before = set(transcribe.loaded_models())  # other tests may have loaded other thread/worker layouts
-    first, second = Transcriber("base"), create_transcriber("base", "cpu", "int8")
+    first, second = (
+        Transcriber(WhisperSettings("base")),
+        create_transcriber(WhisperSettings("base", "cpu", "int8")),
+    )
     first.initialize()
     second.initialize()
     second.initialize()
@@ -231,7 +239,7 @@ def test_cuda_without_gpu_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: 0)
     with pytest.raises(ConfigError, match="no CUDA GPU") as info:
-        Transcriber("tiny.en", device="cuda").initialize()
+        Transcriber(WhisperSettings("tiny.en", device="cuda")).initialize()
     assert info.value.field == "WHISPER_DEVICE"
 
 
@@ -243,7 +251,7 @@ def test_tiny_offline_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(faster_whisper, "download_model", offline)
     with pytest.raises(ConfigError) as info:
-        Transcriber("tiny").initialize()
+        Transcriber(WhisperSettings("tiny")).initialize()
     message = str(info.value)
     assert "'tiny'" in message and "tiny.en" in message and "base" in message
     assert isinstance(info.value.__cause__, OSError)
@@ -256,21 +264,59 @@ def test_create_transcriber_reads_the_environment(monkeypatch: pytest.MonkeyPatc
     from_env = create_transcriber()
     assert (from_env.model, from_env.device, from_env.compute_type) == ("tiny.en", "cpu", "float32")
     assert from_env.model_name == "tiny.en" and from_env.cpu_threads >= 1
-    explicit = create_transcriber("base", compute_type="int8", options=TranscribeOptions(beam_size=1))
-    assert (explicit.model, explicit.compute_type, explicit.options.beam_size) == ("base", "int8", 1)
+    explicit = create_transcriber(WhisperSettings.from_env(model="base", compute_type="int8", beam_size=1))
+    assert (explicit.model, explicit.device, explicit.compute_type) == ("base", "cpu", "int8")
+    assert explicit.options.beam_size == 1 and explicit.options == explicit.settings.options
     monkeypatch.setenv("WHISPER_DEVICE", "tpu")
     with pytest.raises(ConfigError, match="WHISPER_DEVICE"):
         create_transcriber()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("model", "huge-v9", ["WHISPER_MODEL", "'huge-v9'", "tiny.en", "large-v3"]),
+        ("device", "tpu", ["WHISPER_DEVICE", "'tpu'", "cpu", "cuda"]),
+        ("compute_type", "int3", ["WHISPER_COMPUTE_TYPE", "'int3'", "int8", "float16"]),
+    ],
+)
+def test_bad_settings_name_the_value_and_the_choices(field: str, value: str, named: list[str]) -> None:
+    with pytest.raises(ConfigError) as made:
+        WhisperSettings(**{field: value})
+    assert all(text in str(made.value) for text in named), str(made.value)
+    assert made.value.field == named[0]
+    with pytest.raises(ConfigError) as from_env:  # the same check for explicit overrides of the environment
+        WhisperSettings.from_env(**{field: value})
+    assert from_env.value.field == named[0]
+    with pytest.raises(ConfigError, match="cpu_threads"):
+        WhisperSettings(cpu_threads=-1)
+
+
+def test_settings_travel_as_one_object(tmp_path: Path) -> None:
+    """One object: options changed on a copy, a JSON round trip, pickling (for Dask), and a model folder."""
+    import pickle
+
+    settings = WhisperSettings("tiny.en", cpu_threads=2).with_options(language="pt-BR", beam_size=1)
+    assert settings.options.language == "pt" and settings.options.beam_size == 1
+    assert WhisperSettings("tiny.en").options == TranscribeOptions()  # with_options made a copy
+    assert WhisperSettings.from_dict(settings.to_dict()) == settings
+    assert pickle.loads(pickle.dumps(settings)) == settings
+    assert WhisperSettings("base", options=None).options == TranscribeOptions()
+    folder = tmp_path / "pt-small"
+    folder.mkdir()
+    transcriber = Transcriber(WhisperSettings(str(folder)))
+    assert transcriber.model_name == "pt-small" and transcriber.cpu_threads >= 1
+    assert Transcriber(settings).cpu_threads == 2 and Transcriber(settings).options is settings.options
 
 
 def test_same_signal_detection() -> None:
     rng = np.random.default_rng(2)
     a = rng.normal(0, 0.1, 16_000).astype(np.float32)
     b = rng.normal(0, 0.1, 16_000).astype(np.float32)
-    assert transcribe._same_signal(a, a.copy(), 0.99)
-    assert transcribe._same_signal(a, 0.5 * a, 0.99)
-    assert not transcribe._same_signal(a, b, 0.99)
-    assert not transcribe._same_signal(a, np.zeros_like(a), 0.99)
+    assert audio_io.same_signal(a, a.copy(), 0.99)
+    assert audio_io.same_signal(a, 0.5 * a, 0.99)
+    assert not audio_io.same_signal(a, b, 0.99)
+    assert not audio_io.same_signal(a, np.zeros_like(a), 0.99)
 
 
 def _telephone(audio: np.ndarray) -> np.ndarray:
@@ -449,7 +495,7 @@ def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(
         ("mono", shared, mixdown),
         ("per-channel", TranscribeOptions(share_windows=False), stereo),
     ]:
-        transcriber = Transcriber("base", options=options)
+        transcriber = Transcriber(WhisperSettings("base", options=options))
         transcriber._whisper = FakeWhisper()
         result = transcriber.transcribe(path, language="en", channel_roles={0: "agent", 1: "customer"})
         counts[name] = result.decoding
@@ -464,3 +510,8 @@ def test_two_channels_share_windows_and_cost_what_their_mono_mixdown_costs(
     assert counts["stereo"]["encoder_windows"] <= counts["mono"]["encoder_windows"] + 1
     assert counts["stereo"]["decoded_seconds"] <= counts["mono"]["decoded_seconds"] * 1.1 + 1.0
     assert counts["stereo"]["encoder_windows"] < counts["per-channel"]["encoder_windows"]
+
+
+def test_a_bare_model_name_is_not_settings() -> None:
+    with pytest.raises(TypeError, match=r"Transcriber\(WhisperSettings\(model='base'\)\)"):
+        Transcriber("base")  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from perftel import vocabulary
-from perftel.transcribe import TranscribeOptions, Transcriber
+from perftel.transcribe import TranscribeOptions, Transcriber, WhisperSettings
 from perftel.vocabulary import MAX_PROMPT_TOKENS, Vocabulary, VocabularyWarning, company_vocabulary
 from tests.fake_whisper import FakeWhisper
 
@@ -34,7 +34,7 @@ def speech_file(tmp_path: Path, audio_dir: Path) -> Path:
 def fake_transcriber(
     options: TranscribeOptions | None = None, whisper: FakeWhisper | None = None
 ) -> Transcriber:
-    transcriber = Transcriber("base", options=options)
+    transcriber = Transcriber(WhisperSettings("base", options=options))
     transcriber._whisper = whisper or FakeWhisper()  # initialize() keeps a model that is already there
     return transcriber
 

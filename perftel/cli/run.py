@@ -24,16 +24,27 @@ def _range(args: argparse.Namespace) -> dict:
     return {"days": 7 if args.days is None else args.days, **tz}
 
 
+def _whisper(args: argparse.Namespace):  # -> perftel.whisper_settings.WhisperSettings
+    """The ``WhisperSettings`` of a command: ``--model``/``--device``/``--compute-type`` over the ``WHISPER_*``
+    settings (:meth:`WhisperSettings.from_env`). Raises ConfigError for a bad value, before any work."""
+    from perftel.whisper_settings import WhisperSettings
+
+    return WhisperSettings.from_env(
+        model=getattr(args, "model", None),
+        device=getattr(args, "device", None),
+        compute_type=getattr(args, "compute_type", None),
+    )
+
+
 def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
     from perftel.pipeline import run_pipeline
 
+    whisper = _whisper(args) if transcribe else None
     executor = None
     if getattr(args, "scheduler", None):
         from perftel.executors import DaskExecutor
 
-        executor = DaskExecutor(
-            args.scheduler, model=args.model, device=args.device, compute_type=args.compute_type
-        )
+        executor = DaskExecutor(args.scheduler, settings=whisper)
     bars = stage_display(quiet=args.quiet)
     cancel = CancelToken()
     try:
@@ -43,9 +54,7 @@ def _run(args: argparse.Namespace, *, transcribe: bool) -> int:
             **_range(args),
             answered_only=args.answered_only,
             transcribe=transcribe,
-            model=getattr(args, "model", None),
-            device=getattr(args, "device", None),
-            compute_type=getattr(args, "compute_type", None),
+            whisper=whisper if executor is None else None,  # the executor carries them
             language=getattr(args, "language", None),
             data_dir=args.data_dir,
             base_url=args.base_url,
@@ -103,7 +112,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         for failure in failures:
             print(f"  - {failure.item}: {failure.reason}")
         return 0 if not failures else 1
-    transcriber = create_transcriber(args.model, args.device, args.compute_type)
+    transcriber = create_transcriber(_whisper(args))
     transcriber.initialize()
     done = skipped = 0
     outside: list[str] = []

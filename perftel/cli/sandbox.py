@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from perftel.cli.run import _whisper
 from perftel.console import stage_display
 
 
@@ -29,9 +30,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         result = run_demo(
             days=args.days,
             data_dir=args.data_dir,
-            model=args.model,
-            device=args.device,
-            compute_type=args.compute_type,
+            whisper=_whisper(args),
             language=args.language,
             on_progress=bars,
             echo=echo,

@@ -91,6 +91,7 @@ from perftel.notebook.tables import (
     transcripts_view,
     yes_no,
 )
+from perftel.whisper_settings import WhisperSettings
 
 if os.environ.get("PERFTEL_OFFLINE_HTML") == "1":  # set by perftel.report for the report's kernel
     use_offline_html_renderer()
@@ -119,6 +120,7 @@ __all__ = [
     "RunOptions",
     "Secret",
     "SyncForm",
+    "WhisperSettings",
     "add_time_columns",
     "answered_chart",
     "answered_figure",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
@@ -11,6 +13,9 @@ from perftel.dates import to_day
 from perftel.errors import ConfigError
 from perftel.languages import canonical_language, describe_languages
 from perftel.notebook.common import STYLE, WIDGET, field_error
+
+if TYPE_CHECKING:
+    from perftel.whisper_settings import WhisperSettings
 
 QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
 MODEL_CHOICES = ("tiny.en", "base", *[m for m in whisper_model_names() if m not in ("tiny.en", "base")])
@@ -89,13 +94,20 @@ class DateRange:
 class RunOptions:
     """Answered only, model size, device, language.
 
-    The language field takes any spelling :mod:`perftel.languages` reads (``pt-BR``, ``Portuguese``,
-    ``en,pt``); beside it, what it will mean ("Portuguese (pt)") or why it is not valid.
+    The model and device menus start from ``whisper`` (default
+    :meth:`~perftel.whisper_settings.WhisperSettings.from_env`); :meth:`whisper_settings` is those settings
+    with the menus' choices. The language field takes any spelling :mod:`perftel.languages` reads
+    (``pt-BR``, ``Portuguese``, ``en,pt``); beside it, what it will mean ("Portuguese (pt)") or why it is
+    not valid.
     """
 
     def __init__(
-        self, *, model: str = "base", device: str = "cpu", language: str = "", answered_only: bool = False
+        self, *, whisper: WhisperSettings | None = None, language: str = "", answered_only: bool = False
     ) -> None:
+        from perftel.whisper_settings import WhisperSettings
+
+        self.whisper = whisper if whisper is not None else WhisperSettings.from_env()
+        model, device = self.whisper.model, self.whisper.device
         models = MODEL_CHOICES if model in MODEL_CHOICES else (model, *MODEL_CHOICES)
         self.answered_only = w.Checkbox(
             value=answered_only,
@@ -134,6 +146,11 @@ class RunOptions:
             return message
         self.language_note.value = f"<span style='color:#555'>Language: {meaning}</span>"
         return ""
+
+    def whisper_settings(self) -> WhisperSettings:
+        """The run's Whisper settings: ``whisper`` with the chosen model and device. Raises ConfigError
+        naming a bad value and the valid choices."""
+        return replace(self.whisper, model=self.model.value, device=self.device.value)
 
     @property
     def language_code(self) -> str | None:

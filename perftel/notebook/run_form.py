@@ -28,6 +28,7 @@ from perftel.progress import DOWNLOAD, FETCH, LOGIN, TRANSCRIBE, CancelToken
 
 if TYPE_CHECKING:
     from perftel.transcribe import Transcriber
+    from perftel.whisper_settings import WhisperSettings
 
 STAGES = {FETCH: "Listing calls", DOWNLOAD: "Downloading", TRANSCRIBE: "Transcribing"}
 
@@ -173,8 +174,7 @@ class SyncForm:
         base_url: str = "",
         start: date | str | None = None,
         end: date | str | None = None,
-        model: str = "base",
-        device: str = "cpu",
+        whisper: WhisperSettings | None = None,
         language: str = "",
         answered_only: bool = False,
         data_dir: str | Path | None = None,
@@ -182,12 +182,14 @@ class SyncForm:
         transcriber: Transcriber | None = None,
         sandbox: Any = None,
     ) -> None:
-        self.transcriber = transcriber  # a ready one (its model stays loaded between runs); else from `model`
+        self.transcriber = (
+            transcriber  # a ready one (its model stays loaded between runs); else from `whisper`
+        )
         self.credentials = CredentialsForm(
             company=company, provider=provider, base_url=base_url, store=store, sandbox=sandbox
         )
         self.dates = DateRange(start, end)
-        self.options = RunOptions(model=model, device=device, language=language, answered_only=answered_only)
+        self.options = RunOptions(whisper=whisper, language=language, answered_only=answered_only)
         self.data_dir = data_dir
         self.job: PipelineJob | None = None
         self.error = ""
@@ -243,8 +245,7 @@ class SyncForm:
             start_date=self.dates.start.value,
             end_date=self.dates.end.value,
             answered_only=self.options.answered_only.value,
-            model=self.options.model.value,
-            device=self.options.device.value,
+            whisper=self.options.whisper_settings() if self.transcriber is None else None,
             language=self._language(),
             data_dir=self.data_dir,
             base_url=creds.base_url_value,
@@ -293,6 +294,10 @@ class SyncForm:
         problem = self.options.validate()
         if problem:
             return "Fix the language: " + problem
+        try:
+            self.options.whisper_settings()
+        except PerftelError as exc:
+            return "Fix the Whisper settings: " + str(exc)
         creds = self.credentials
         if creds.errors.get("provider"):
             return creds.errors["provider"]

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perftel.errors import ConfigError
 from perftel.models import PipelineResult
 from perftel.storage import CompanyStorage
+
+if TYPE_CHECKING:
+    from perftel.whisper_settings import WhisperSettings
 
 #: company ids that hold sandbox data (and ids starting with one of them and "-", e.g. "demo-2")
 SANDBOX_COMPANIES = ("sandbox", "demo")
@@ -50,13 +53,14 @@ def ensure_sandbox_data(
     end: date | str,
     *,
     data_dir: str | Path | None = None,
-    model: str = "base",
+    whisper: WhisperSettings | None = None,
     calls_per_day: float = 3,
 ) -> PipelineResult | None:
     """When the sandbox company ``company`` has no saved call in ``[start, end]`` (UTC days), run the whole
     pipeline against the GoTo Connect sandbox (local HTTP, demo credentials kept in memory only) to fill it;
     else do nothing. Each call's language is pinned to the one it was recorded in (the sandbox's synthetic
-    Portuguese defeats language detection), so a multilingual ``model`` is needed for the Portuguese calls.
+    Portuguese defeats language detection), so a multilingual model is needed for the Portuguese calls.
+    ``whisper``: the Whisper settings (default :meth:`~perftel.whisper_settings.WhisperSettings.from_env`).
 
     Returns the run's result, or ``None`` when the data was already there.
     Raises ConfigError when ``company`` is not a sandbox company (:func:`is_sandbox_company`).
@@ -80,7 +84,7 @@ def ensure_sandbox_data(
             base_url=sandbox.base_url,
             credentials=sandbox.credentials,
             data_dir=data_dir,
-            model=model,
+            whisper=whisper,
             language=language_of,
         )
 

@@ -21,6 +21,7 @@ from perftel import cli
 from perftel.credentials import CredentialStore
 from perftel.pipeline import run_pipeline
 from perftel.report import ReportFiles
+from perftel.whisper_settings import WhisperSettings
 from perftel_sandbox import start_sandbox
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,7 +121,7 @@ def synced(isolated_env: tuple[Path, Path]) -> Iterator[Synced]:
             base_url=sandbox.base_url,
             store=store,
             data_dir=data_dir,
-            model="tiny.en",
+            whisper=WhisperSettings("tiny.en"),
         )
         assert result.calls and not [f for f in result.failed if not f.retryable], result.summary()
         secrets = [
