@@ -203,7 +203,7 @@ class GoToConnectProvider(Provider):
         """GoTo's listing: report summaries in windows of at most 31 days (``startTime``/``endTime``
         in UTC ``Z``), then one report per call; a call listed in two windows is yielded once. A report
         still 404 after :data:`REPORT_ATTEMPTS` tries (2 s apart) is skipped: the call comes without
-        participants or recordings.
+        participants or recordings. A call without a start time is skipped with a warning.
         """
         account = self.account_key()
         # Ids already listed, without keeping one per call: the recent ones (a repeated page lists nothing
@@ -233,6 +233,8 @@ class GoToConnectProvider(Provider):
                     continue
                 seen[space_id] = None
                 call = mapping.to_call(self.name, summary, self._report(space_id))
+                if call is None:  # no start time: skipped with a warning
+                    continue
                 if (call.ended_at or call.started_at) >= hi - WINDOW_OVERLAP:
                     near_end.add(space_id)
                 if call.started_at < start or call.started_at >= end:
