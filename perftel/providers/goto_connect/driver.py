@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import secrets as _secrets
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -251,7 +250,7 @@ class GoToConnectProvider(Provider):
                 return report if isinstance(report, dict) else None
             except NotFoundError:
                 if attempt + 1 < REPORT_ATTEMPTS:
-                    time.sleep(REPORT_WAIT_SECONDS)
+                    self.api.wait(REPORT_WAIT_SECONDS)  # the client's injectable sleep
         return None
 
     def _download(self, recording_id: str, dest_stem: Path) -> Path:

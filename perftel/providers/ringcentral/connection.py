@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 from perftel.errors import ApiError, AuthError, PerftelError
-from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body
+from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, read_error
 from perftel.http.client import ApiClient
-from perftel.http.pagination import Paginator
+from perftel.http.pagination import Paginator, query_dict
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.retry import parse_retry_after
 from perftel.providers.tolerant import to_float
@@ -36,10 +36,9 @@ def parse_ringcentral_error(response: httpx.Response) -> ErrorInfo:
     body = error_body(response)
     if body is None:
         return ErrorInfo(None, None)
-    first = next((e for e in body.get("errors") or [] if isinstance(e, dict)), {})
-    code = body.get("error") or first.get("errorCode") or body.get("errorCode")
-    message = body.get("error_description") or first.get("message") or body.get("message")
-    return ErrorInfo(str(code) if code else None, str(message) if message else None)
+    found = read_error(body, ("error",), ("error_description",))  # OAuth's, else errors[0]'s
+    top = read_error(body, ("errorCode",), ("message",))  # the top-level shape
+    return ErrorInfo(found.code or top.code, found.message or top.message)
 
 
 class RingCentralErrors(ErrorHook):
@@ -212,7 +211,7 @@ class NextPage(Paginator):
         path, query = self.last
         if uri:
             u = httpx.URL(str(uri))
-            query = {**self.params, **dict(u.params.multi_items())}
+            query = {**self.params, **query_dict(u.params.multi_items())}  # repeated keys kept
             path = str(u.copy_with(query=None, fragment=None)) if u.is_absolute_url else u.path
             if u.is_absolute_url and origin(u) != origin(self.base_url):
                 path = u.path[u.path.find("/restapi") :] if "/restapi" in u.path else u.path
