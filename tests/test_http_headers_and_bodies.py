@@ -17,7 +17,7 @@ from perftel.providers.aircall.connection import next_link, parse_aircall_error
 from perftel.providers.goto_connect import driver as goto_driver
 from perftel.providers.goto_connect.connection import parse_goto_error
 from perftel.providers.goto_connect.driver import GoToConnectProvider
-from perftel.providers.ringcentral.connection import NextPage, parse_ringcentral_error
+from perftel.providers.ringcentral.connection import NextPage, ThrottlingGroups, parse_ringcentral_error
 from perftel.providers.twilio.connection import TwilioPages
 
 FAST = RetryPolicy(max_attempts=3, backoff=0.001, max_backoff=0.002)
@@ -216,3 +216,15 @@ def test_wait_never_goes_negative():
     waits: list[float] = []
     client_for(lambda r: httpx.Response(200), sleep=waits.append).wait(-1)
     assert waits == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "longest"),
+    [("Fri, 31 Dec 9999 23:59:59 GMT", 300.0), ("1e300", 300.0), ("inf", 60.0), ("NaN", 60.0), ("5", 5.0)],
+)
+def test_ringcentral_429_pauses_its_group_for_a_bounded_time(retry_after, longest):
+    groups = ThrottlingGroups()
+    request = httpx.Request("GET", "https://platform.ringcentral.com/restapi/v1.0/account/~/call-log")
+    groups.on_response(httpx.Response(429, headers={"Retry-After": retry_after}, request=request))
+    paused = max(groups.limiter._paused_until.values()) - groups.limiter._clock()
+    assert 0 < paused <= longest
