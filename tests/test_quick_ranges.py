@@ -66,3 +66,19 @@ def test_company_today_reads_the_company_settings(tmp_path, monkeypatch):
     now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
     assert company_today("acme", tmp_path, now=now) == date(2026, 11, 30)
     assert company_today("other", tmp_path, now=now) == date(2026, 12, 1)  # no settings: UTC
+
+
+def test_the_sync_form_quick_ranges_use_the_company_time_zone(tmp_path, monkeypatch):
+    from perftel.credentials import CredentialStore
+    from perftel.notebook.run_form import SyncForm
+
+    monkeypatch.delenv("PERFTEL_TIMEZONE", raising=False)
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "settings.toml").write_text(f'timezone = "{SP}"\n', "utf-8")
+    form = SyncForm(company="acme", data_dir=tmp_path, store=CredentialStore(tmp_path / "config"))
+    form.dates.clock = lambda: datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 22:00 on the 30th in São Paulo
+    form.dates.quick[0].click()
+    assert form.dates.start.value == form.dates.end.value == date(2026, 11, 30)
+    form.credentials.company.value = "beta"  # no settings: UTC
+    form.dates.quick[0].click()
+    assert form.dates.end.value == date(2026, 12, 1)

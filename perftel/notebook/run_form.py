@@ -186,9 +186,9 @@ class SyncForm:
         self.credentials = CredentialsForm(
             company=company, provider=provider, base_url=base_url, store=store, sandbox=sandbox
         )
+        self.data_dir = data_dir
         self.dates = DateRange(start, end, tz=self._timezone)  # quick ranges end on the company's today
         self.options = RunOptions(model=model, device=device, language=language, answered_only=answered_only)
-        self.data_dir = data_dir
         self.job: PipelineJob | None = None
         self.error = ""
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
