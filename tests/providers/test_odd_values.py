@@ -34,7 +34,7 @@ def sane(call) -> None:
     assert S <= call.started_at < E
     assert math.isfinite(call.duration_seconds) and 0 <= call.duration_seconds <= TWO_DAYS
     assert call.ended_at is None or call.started_at <= call.ended_at <= call.started_at + timedelta(days=2)
-    call.to_dict()  # serialisable, nothing overflowing
+    json.dumps(call.to_dict(), allow_nan=False, default=str)  # strict JSON: no Infinity/NaN kept anywhere
 
 
 def warnings_of(caplog) -> list[str]:
@@ -206,6 +206,14 @@ def test_twilio_bad_duration_is_unknown_and_the_listing_goes_on(bad, caplog):
     messages = warnings_of(caplog)
     assert_clean(messages)
     assert any("twilio call CA2" in m for m in messages) and any("twilio call CA3" in m for m in messages)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), {"x": 1}])
+def test_twilio_child_legs_keep_no_non_finite_numbers(bad):
+    legs = [twilio_leg("CA1", 0, duration="30"), twilio_leg("CA2", 0, parent_call_sid="CA1", duration=bad)]
+    [call] = twilio(legs)
+    assert call.extra["child_legs"][0]["duration"] is None and call.extra["child_legs"][0]["sid"] == "CA2"
+    json.dumps(call.to_dict(), allow_nan=False)  # strict JSON
 
 
 @pytest.mark.parametrize("bad", ["inf", "garbage", None, "", "Fri, 31 Dec 9999 23:59:59 +0000"])

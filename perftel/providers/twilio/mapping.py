@@ -164,8 +164,9 @@ def _status(data: dict[str, Any]) -> str:
 
 
 def _leg_summary(leg: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: leg.get(key) for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")
+    return {  # JSON scalars as given (non-finite numbers, objects: None)
+        key: scalar(leg.get(key))
+        for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")
     }
 
 
