@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -182,6 +183,19 @@ def company_settings(
         sections=sections,
         path=path,
     )
+
+
+def company_today(
+    company_id: str, data_dir: str | Path | None = None, *, now: datetime | None = None
+) -> date:
+    """Today's date where the company is: the local day in its time zone (:func:`company_settings`).
+
+    ``now`` is the aware instant to read (tests pass a fixed one; default the current time). On a UTC
+    server at 22:00 in São Paulo it is still that day there. Raises ConfigError as ``company_settings``.
+    """
+    from perftel.dates import today
+
+    return today(company_settings(company_id, data_dir).timezone, now=now)
 
 
 def save_setting(company_id: str, key: str, value: Any, data_dir: str | Path | None = None) -> Path:

@@ -6,6 +6,7 @@ Standard library only.
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -44,9 +45,12 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _parse_dt(value: Any) -> datetime | None:
-    """A stored ISO-8601 time → aware datetime (naive = UTC, as perftel writes); ValueError if unreadable."""
+    """A stored ISO-8601 time → aware datetime (naive = UTC, as perftel writes); None for null or blank
+    text; ValueError if unreadable."""
     if value is None or isinstance(value, datetime):
         return value
+    if isinstance(value, str) and not value.strip():
+        return None
     moment = parse_time(value)
     if moment is None:
         raise ValueError(f"{str(value)[:40]!r} is not an ISO-8601 time")
@@ -75,9 +79,15 @@ class Participant:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Participant:
-        """A participant from ``dataclasses.asdict`` output; unknown keys are ignored."""
+        """A participant from ``dataclasses.asdict`` output; unknown keys are ignored.
+
+        A missing or null ``role``/``kind`` is ``""`` (unknown), as the field types say.
+        """
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        for key in ("role", "kind"):
+            values[key] = str(values.get(key) or "")
+        return cls(**values)
 
 
 @dataclass
@@ -108,11 +118,16 @@ class Recording:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recording:
-        """The inverse of :meth:`to_dict`; unknown keys are ignored. ValueError for an unreadable time."""
+        """The inverse of :meth:`to_dict`; unknown keys are ignored, a missing or null ``started_at`` is
+        None, ``call_external_id`` ``""`` and ``extra`` ``{}``. KeyError without ``id``; ValueError for an
+        unreadable time."""
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
+        values["id"] = str(data["id"])
+        values["call_external_id"] = str(values.get("call_external_id") or "")
         values["started_at"] = _parse_dt(values.get("started_at"))
         values["channel_roles"] = {int(k): v for k, v in (values.get("channel_roles") or {}).items()}
+        values["extra"] = dict(values.get("extra") or {})
         return cls(**values)
 
 
@@ -169,16 +184,24 @@ class CallMetadata:
         """The inverse of :meth:`to_dict` (naive times are read as UTC).
 
         Raises KeyError when ``id``, ``provider``, ``external_id``, ``direction`` or ``started_at`` is
-        missing, ValueError for an unknown direction or an unreadable time.
+        missing, ValueError for an unknown direction, an unreadable or null ``started_at`` (a call always
+        has a start: it is never made up), an unreadable time or a ``duration_seconds`` that is not a
+        finite number of seconds >= 0 (a missing or null one is 0, unknown).
         """
+        started = _parse_dt(data["started_at"])
+        if started is None:
+            raise ValueError("a call's started_at is null: a call without a start time cannot be read")
+        duration = float(data.get("duration_seconds") or 0)
+        if not math.isfinite(duration) or duration < 0:
+            raise ValueError(f"duration_seconds {duration!r} is not a length in seconds")
         return cls(
             id=data["id"],
             provider=data["provider"],
             external_id=data["external_id"],
             direction=Direction(data["direction"]),
-            started_at=_parse_dt(data["started_at"]),
+            started_at=started,
             ended_at=_parse_dt(data.get("ended_at")),
-            duration_seconds=float(data.get("duration_seconds") or 0),
+            duration_seconds=duration,
             answered=bool(data.get("answered")),
             caller_number=data.get("caller_number"),
             callee_number=data.get("callee_number"),
@@ -234,7 +257,8 @@ class TranscriptionResult:
     ``language_outside_list`` flags a call outside the languages it was asked to choose from.
 
     ``duration`` is the audio's length in seconds; ``processing_seconds`` the wall-clock seconds the
-    transcription took; ``transcribed_at`` an aware UTC datetime; ``segments`` are in time order.
+    transcription took; ``transcribed_at`` an aware UTC datetime, or None when not known (a file written
+    without it: it is not made up); ``segments`` are in time order.
     ``language_probability`` is 0..1 (None when nothing was heard).
     """
 
@@ -244,7 +268,7 @@ class TranscriptionResult:
     language: str | None
     duration: float
     model: str
-    transcribed_at: datetime = field(default_factory=utcnow)
+    transcribed_at: datetime | None = field(default_factory=utcnow)
     audio_path: str | None = None
     channels: int = 1
     language_probability: float | None = None
@@ -265,12 +289,16 @@ class TranscriptionResult:
     def from_dict(cls, data: dict[str, Any]) -> TranscriptionResult:
         """The inverse of :meth:`to_dict`; unknown keys are ignored.
 
-        Raises TypeError when a required field is missing, ValueError for an unreadable time.
+        A missing or null ``transcribed_at`` stays None (unknown: never the time it was read); a null
+        ``channels`` is 1. Raises TypeError when a required field is missing, ValueError for an
+        unreadable time.
         """
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
         values["segments"] = [TranscriptionSegment.from_dict(s) for s in values.get("segments") or []]
         values["transcribed_at"] = _parse_dt(values.get("transcribed_at"))
+        if values.get("channels") is None:
+            values.pop("channels", None)
         return cls(**values)
 
 

@@ -22,6 +22,7 @@ from filelock import FileLock, Timeout
 
 from perftel import config
 from perftel.company import validate_company_id
+from perftel.dates import parse_time
 from perftel.errors import StorageError
 from perftel.files import inside, remove_stale_partials, safe_name, write_json_atomic, write_text_atomic
 from perftel.models import CallMetadata, TranscriptionResult, utcnow
@@ -184,8 +185,9 @@ class CompanyStorage:
 
         Columns: ``recording_id``, ``call_id`` (None when the call was not known when it was written),
         ``language`` (Whisper's code), ``language_outside_list`` (bool), ``duration`` (audio seconds),
-        ``model``, ``segments`` (how many), ``text`` (redacted) and ``transcribed_at`` (UTC ISO-8601 text,
-        not parsed).
+        ``model``, ``segments`` (how many), ``text`` (redacted) and ``transcribed_at``
+        (``datetime64[ns, UTC]`` like :func:`calls_frame`'s times; NaT when the file has none or an
+        unreadable one).
         """
         import pandas as pd
 
@@ -216,7 +218,9 @@ class CompanyStorage:
             "text",
             "transcribed_at",
         ]
-        return pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["transcribed_at"] = utc_times(frame["transcribed_at"])
+        return frame
 
 
 def write_transcription(
@@ -326,5 +330,22 @@ def calls_frame(calls: Iterable[CallMetadata]) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=columns)
     for col in ("started_at", "ended_at"):
-        frame[col] = pd.to_datetime(frame[col], utc=True)
+        frame[col] = utc_times(frame[col])
     return frame
+
+
+def utc_times(values: Iterable[Any]) -> pd.Series:
+    """Times as one ``datetime64[ns, UTC]`` pandas Series, the type of every time column of perftel's frames.
+
+    Each value may be an aware or naive datetime (naive = UTC, as perftel writes) or ISO-8601 text with
+    any offset (:func:`perftel.dates.parse_time`); None, blank or unreadable text becomes NaT. Needs pandas.
+    """
+    import pandas as pd
+
+    index = values.index if isinstance(values, pd.Series) else None
+    moments = [
+        value if isinstance(value, datetime) else (parse_time(value) if isinstance(value, str) else None)
+        for value in values
+    ]
+    parsed = pd.to_datetime(pd.Series(moments, dtype=object, index=index), utc=True)
+    return parsed.astype("datetime64[ns, UTC]")

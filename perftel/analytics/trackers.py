@@ -244,12 +244,20 @@ class TrackerSet:
         """``tracker_hits`` DataFrame for many calls (DataFrames shaped as for ``call_metrics_frame``).
 
         Columns :data:`HIT_COLUMNS`; one row per hit, calls in ``segments`` order. ``calls`` needs
-        ``call_id`` and ``duration_seconds`` (the recording's length, for "last" windows), optionally
-        ``channels``.
+        ``call_id`` and the recording's length in seconds for "last" windows: ``audio_seconds`` when the
+        frame has it (segment times count from the recording's start, and a call's ``duration_seconds``
+        may include ringing, e.g. Aircall's), else ``duration_seconds`` taken as the recording's length
+        (as :func:`~perftel.analytics.metrics.call_metrics_frame` does); optionally ``channels``. A NaN
+        length is unknown ("last" windows then find nothing), as in
+        :func:`perftel.analytics.tables.tracker_hits_frame`.
         """
         import pandas as pd
 
-        durations = dict(zip(calls["call_id"].tolist(), calls["duration_seconds"].tolist(), strict=True))
+        length = "audio_seconds" if "audio_seconds" in calls else "duration_seconds"
+        durations = {
+            call_id: None if pd.isna(seconds) else float(seconds)
+            for call_id, seconds in zip(calls["call_id"].tolist(), calls[length].tolist(), strict=True)
+        }
         channels = (
             dict(zip(calls["call_id"].tolist(), calls["channels"].tolist(), strict=True))
             if "channels" in calls

@@ -37,14 +37,43 @@ def error_body(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def scalar_text(value: Any) -> str | None:
+    """Text of a string or number (stripped; None when blank); None for objects, lists, booleans, null."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value).strip() or None
+
+
+#: Keys an object-valued ``"error"`` (``{"error": {"code", "message"}}``) or an ``errors[0]`` names its
+#: code and its message by, in this order (Google/JSON:API/OAuth-like shapes).
+INNER_CODE_KEYS = ("code", "errorCode", "error", "type", "status")
+INNER_MESSAGE_KEYS = ("message", "description", "error_description", "detail", "title")
+
+
+def read_error(body: dict[str, Any], code_keys: tuple[str, ...], message_keys: tuple[str, ...]) -> ErrorInfo:
+    """The code and message of an error body: the first of ``code_keys``/``message_keys`` at the top that is
+    text or a number, else those of an object-valued ``"error"``, else of the first ``"errors"`` entry
+    (:data:`INNER_CODE_KEYS`, :data:`INNER_MESSAGE_KEYS`). An object is never turned into the text of a dict.
+    """
+    inner = body.get("error") if isinstance(body.get("error"), dict) else {}
+    errors = body.get("errors") if isinstance(body.get("errors"), list) else []
+    first = next((e for e in errors if isinstance(e, dict)), {})
+
+    def pick(sources: list[tuple[dict[str, Any], tuple[str, ...]]]) -> str | None:
+        return next((t for src, keys in sources for k in keys if (t := scalar_text(src.get(k)))), None)
+
+    code = pick([(body, code_keys), (inner, INNER_CODE_KEYS), (first, INNER_CODE_KEYS)])
+    message = pick([(body, message_keys), (inner, INNER_MESSAGE_KEYS), (first, INNER_MESSAGE_KEYS)])
+    return ErrorInfo(code, message)
+
+
 def parse_generic_error(response: httpx.Response) -> ErrorInfo:
-    """The common shapes: ``errorCode``/``error``/``code`` and ``message``/``error_description``/``detail``."""
+    """The common shapes: ``errorCode``/``error``/``code`` and ``message``/``error_description``/``detail``;
+    an object-valued ``error`` or an ``errors`` list gives its own code and message (:func:`read_error`)."""
     body = error_body(response)
     if body is None:
         return ErrorInfo(None, None)
-    code = body.get("errorCode") or body.get("error") or body.get("code")
-    message = body.get("message") or body.get("error_description") or body.get("detail")
-    return ErrorInfo(str(code) if code is not None else None, str(message) if message is not None else None)
+    return read_error(body, ("errorCode", "error", "code"), ("message", "error_description", "detail"))
 
 
 def reworded(error: PerftelError, message: str) -> PerftelError:

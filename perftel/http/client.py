@@ -108,6 +108,11 @@ class ApiClient:
         )
 
     # -- plumbing -----------------------------------------------------------------------------
+    def wait(self, seconds: float) -> None:
+        """Wait ``seconds`` with this client's ``sleep`` (the one given at construction, else ``time.sleep``):
+        drivers that poll (a report not ready yet) wait through it, so tests never really sleep."""
+        self._sleep(max(0.0, seconds))
+
     def close(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         self._http.close()
@@ -333,10 +338,10 @@ class ApiClient:
                         recording_id=recording_id,
                         retryable=True,  # storage front-ends answer login or error pages now and then
                     )
-                declared = response.headers.get("Content-Length")
-                if declared is not None and int(declared) > max_bytes:
+                declared = declared_length(response.headers.get_list("Content-Length"))
+                if declared is not None and declared > max_bytes:
                     raise DownloadError(
-                        f"Recording {recording_id} is {int(declared)} bytes, above the {max_bytes}-byte limit.",
+                        f"Recording {recording_id} is {declared} bytes, above the {max_bytes}-byte limit.",
                         recording_id=recording_id,
                     )
                 path = dest_stem.with_name(dest_stem.name + _extension(content_type, str(response.url)))
@@ -350,7 +355,7 @@ class ApiClient:
                                 recording_id=recording_id,
                             )
                         handle.write(chunk)
-                    if declared is not None and size != int(declared):
+                    if declared is not None and size != declared:
                         raise DownloadError(
                             f"Recording {recording_id} arrived short ({size} of {declared} bytes); "
                             "nothing was saved, it will be retried.",
@@ -375,6 +380,21 @@ class ApiClient:
                 f"Could not write recording {recording_id} to {dest_stem.parent}: {exc.strerror or exc}.",
                 recording_id=recording_id,
             ) from exc
+
+
+def declared_length(values: list[str]) -> int | None:
+    """The body length in bytes a ``Content-Length`` header declares; None when absent or malformed.
+
+    ``values`` are the header's values (a repeated header, or one value listing several, must agree:
+    RFC 9110 §8.6). A value that is not a plain non-negative decimal (``"abc"``, ``"-5"``, ``"1e3"``,
+    ``"12, 13"``) makes the length unknown: the download is then judged by its bytes alone, as for a
+    chunked answer, instead of failing outside perftel's errors.
+    """
+    found = {part.strip() for value in values for part in value.split(",")}
+    if len(found) != 1:
+        return None
+    text = found.pop()
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 _resolving_url = threading.local()  # set while a download attempt asks its URL callable (see _with_retries)

@@ -8,7 +8,7 @@ with an error instead of looping forever.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from perftel.errors import ApiError
@@ -80,6 +80,22 @@ class CursorPaginator(Paginator):
             return
         self._remember(str(cursor), self.provider)
         self.cursor = str(cursor)
+
+
+def query_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """Query pairs (``parse_qsl``/``QueryParams.multi_items`` output) as request params, repeats kept.
+
+    A key given once maps to its value, a repeated key (``?Status=busy&Status=failed``) to the list of
+    its values in order — httpx and ``urlencode(doseq=True)`` send a list as the key repeated.
+    """
+    out: dict[str, str | list[str]] = {}
+    for key, value in pairs:
+        if key not in out:
+            out[key] = value
+        else:
+            known = out[key]
+            out[key] = [*known, value] if isinstance(known, list) else [known, value]
+    return out
 
 
 class NextUrlPaginator(Paginator):

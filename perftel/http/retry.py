@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -46,15 +47,18 @@ class RetryPolicy:
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
 
-    A date is counted from now (UTC); a past date gives 0.0. None for no header or an unreadable one.
+    A date is counted from now (UTC); a past date gives 0.0. None for no header or an unreadable one,
+    non-finite numbers (``inf``, ``NaN``) included: they are no wait anyone can keep.
     """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):

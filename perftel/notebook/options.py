@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
 from perftel.config import DEVICES, whisper_model_names
-from perftel.dates import to_day
+from perftel.dates import ZoneLike, to_day
+from perftel.dates import today as local_today
 from perftel.errors import ConfigError
 from perftel.languages import canonical_language, describe_languages
 from perftel.notebook.common import STYLE, WIDGET, field_error
@@ -21,9 +23,21 @@ QUICK_RANGES = ("Today", "Last 7 days", "Last 30 days", "This month")
 MODEL_CHOICES = ("tiny.en", "base", *[m for m in whisper_model_names() if m not in ("tiny.en", "base")])
 
 
-def quick_range(name: str, today: date | None = None) -> tuple[date, date]:
-    """``(start, end)`` of a quick range: Today, Last 7 days, Last 30 days, This month (end = today)."""
-    today = today or date.today()
+#: A time zone, or a function giving one when asked (the company's, which a form may learn later).
+TimezoneSource = ZoneLike | Callable[[], ZoneLike]
+
+
+def quick_range(
+    name: str, today: date | None = None, *, tz: ZoneLike = None, now: datetime | None = None
+) -> tuple[date, date]:
+    """``(start, end)`` of a quick range: Today, Last 7 days, Last 30 days, This month (end = today).
+
+    Days are the company's local days: ``today`` when given, else the date in ``tz`` (an IANA name or
+    tzinfo; None: ``PERFTEL_TIMEZONE``, else UTC) at ``now`` (an aware instant; default the current
+    time) — at 22:00 in São Paulo it is still that day there, though already the next one in UTC
+    (:func:`perftel.dates.today`). Raises ValueError for an unknown ``name``, ConfigError for a bad ``tz``.
+    """
+    today = today or local_today(tz, now=now)
     starts = {
         "Today": today,
         "Last 7 days": today - timedelta(days=6),
@@ -40,10 +54,23 @@ def _as_date(value: date | str | None) -> date | None:
 
 
 class DateRange:
-    """Start/end pickers with quick ranges; the error for a bad range shows next to the end field."""
+    """Start/end pickers with quick ranges; the error for a bad range shows next to the end field.
 
-    def __init__(self, start: date | str | None = None, end: date | str | None = None) -> None:
-        default_start, default_end = quick_range("Last 7 days")
+    Quick ranges (and the default, the last 7 days) end on today in ``tz``: the company's time zone, or a
+    function returning it (asked at each click, so a form can follow the company field); None uses
+    ``PERFTEL_TIMEZONE``, else UTC. ``clock`` gives the current aware instant (tests pass a fixed one).
+    """
+
+    def __init__(
+        self,
+        start: date | str | None = None,
+        end: date | str | None = None,
+        *,
+        tz: TimezoneSource = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.tz, self.clock = tz, clock
+        default_start, default_end = (None, None) if start and end else self.quick_dates("Last 7 days")
         self.start = w.DatePicker(
             value=_as_date(start) or default_start,
             description="From",
@@ -72,9 +99,14 @@ class DateRange:
         """
         self.start.value, self.end.value = _as_date(start), _as_date(end)
 
+    def quick_dates(self, name: str) -> tuple[date, date]:
+        """``(start, end)`` of one of :data:`QUICK_RANGES` in this picker's time zone, now (:func:`quick_range`)."""
+        tz = self.tz() if callable(self.tz) else self.tz
+        return quick_range(name, tz=tz, now=self.clock() if self.clock else None)
+
     def set_quick(self, name: str) -> None:
         """Show one of :data:`QUICK_RANGES` (ValueError for another name)."""
-        self.set(*quick_range(name))
+        self.set(*self.quick_dates(name))
 
     def validate(self) -> str:
         """The problem with the range ("" when fine), also shown next to the end field."""

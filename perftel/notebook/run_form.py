@@ -188,9 +188,9 @@ class SyncForm:
         self.credentials = CredentialsForm(
             company=company, provider=provider, base_url=base_url, store=store, sandbox=sandbox
         )
-        self.dates = DateRange(start, end)
-        self.options = RunOptions(whisper=whisper, language=language, answered_only=answered_only)
         self.data_dir = data_dir
+        self.dates = DateRange(start, end, tz=self._timezone)  # quick ranges end on the company's today
+        self.options = RunOptions(whisper=whisper, language=language, answered_only=answered_only)
         self.job: PipelineJob | None = None
         self.error = ""
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
@@ -267,6 +267,18 @@ class SyncForm:
         if self.job is not None and self.job.running:
             self.cancel_button.disabled = True
             self.job.cancel()
+
+    def _timezone(self) -> Any:
+        """The company's time zone for quick ranges; None (``PERFTEL_TIMEZONE``, else UTC) while unknown."""
+        from perftel.company import company_settings
+
+        company = self.credentials.company_id
+        if not company:
+            return None
+        try:
+            return company_settings(company, self.data_dir).timezone
+        except PerftelError:  # an invalid id or settings file: reported where it is filled in, and by Run
+            return None
 
     def _recheck(self) -> None:
         """After a refused Run: say what is still wrong, or nothing once all is fixed."""

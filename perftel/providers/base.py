@@ -234,7 +234,9 @@ class Provider(abc.ABC):
         ``answered_only`` leaves out calls nobody answered. Nothing is requested before the first
         ``next()``; drivers that fold legs into calls (Twilio, RingCentral) then read the whole listing
         into a temporary spool before yielding, the others page as they yield. The order of the calls is
-        the driver's. Raises CredentialsError, AuthError, ApiError, RateLimitError or NetworkError
+        the driver's. A call without a start time is skipped with a warning naming its id, for every driver
+        (:func:`perftel.providers.tolerant.start_or_skip`). Raises CredentialsError, AuthError, ApiError,
+        RateLimitError or NetworkError
         (:mod:`perftel.errors`) when the provider cannot be read.
         """
 

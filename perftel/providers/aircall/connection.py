@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import httpx
 
 from perftel.errors import AuthError, DownloadError, PerftelError, RateLimitError
-from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, reworded
+from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, reworded, scalar_text
 from perftel.http.client import ApiClient
+from perftel.http.pagination import query_dict
 from perftel.http.ratelimit import RateLimiter
 from perftel.providers.tolerant import to_int
 
@@ -32,9 +33,9 @@ def parse_aircall_error(response: httpx.Response) -> ErrorInfo:
     error = body.get("error")
     if isinstance(error, dict):
         body, error = {**body, **error}, error.get("code") or error.get("error")
-    code = error if isinstance(error, (str, int)) and error != "" else body.get("code")
-    parts = [str(body[k]) for k in ("message", "troubleshoot") if body.get(k) not in (None, "")]
-    return ErrorInfo(str(code) if code not in (None, "") else None, " — ".join(parts) or None)
+    code = scalar_text(error) or scalar_text(body.get("code"))
+    parts = [t for k in ("message", "troubleshoot") if (t := scalar_text(body.get(k)))]
+    return ErrorInfo(code, " — ".join(parts) or None)
 
 
 def reset_wait(headers: Mapping[str, str], now: float | None = None) -> float | None:
@@ -57,8 +58,12 @@ def next_link(page: Any, base_url: str, params: dict[str, Any]) -> str | None:
     path = parts.path or "/v1/calls"
     if "/v1/" in path and not path.startswith("/v1/"):
         path = path[path.index("/v1/") :]
-    query = urlencode(
-        {**{k: str(v) for k, v in params.items()}, **dict(parse_qsl(parts.query, keep_blank_values=True))}
+    query = urlencode(  # a key the link repeats keeps every value
+        {
+            **{k: str(v) for k, v in params.items()},
+            **query_dict(parse_qsl(parts.query, keep_blank_values=True)),
+        },
+        doseq=True,
     )
     base = urlsplit(base_url)
     if parts.netloc and (parts.scheme, parts.netloc) == (base.scheme, base.netloc):

@@ -183,15 +183,16 @@ class AircallProvider(Provider):
         """Aircall's listing: ``from``/``to`` in whole UNIX seconds covering ``[start, end)``, in windows
         halved until each stays under the listing cap.
 
-        Calls come oldest first within a window and are filtered to ``start <= started_at < end``.
+        Calls come oldest first within a window and are filtered to ``start <= started_at < end``; a call
+        without any time is skipped with a warning (``mapping.to_call``).
         """
         lo, hi = math.floor(start.timestamp()), math.ceil(end.timestamp())
         if hi <= lo:
             return
         self._split_budget, self._trust_total = MAX_WINDOWS, True
         for raw in self._walk(lo, hi, self._recent_ids(), {}):
-            call = mapping.to_call(raw, self.name, fallback_start=start)
-            if not start <= call.started_at < end or (answered_only and not call.answered):
+            call = mapping.to_call(raw, self.name)
+            if call is None or not start <= call.started_at < end or (answered_only and not call.answered):
                 continue
             self._remember_url(raw)
             yield call

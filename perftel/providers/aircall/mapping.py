@@ -8,11 +8,19 @@ identified by its call's id and its URL is asked for again right before download
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
-from perftel.providers.tolerant import as_dict, moment, text
+from perftel.providers.tolerant import (
+    as_dict,
+    call_seconds,
+    moment,
+    plausible_end,
+    scalar,
+    start_or_skip,
+    text,
+)
 
 ANONYMOUS = {"anonymous", "unknown", "private", "restricted", "withheld", "unavailable"}
 # Copied into ``extra`` as they are (never URLs: ``recording``, ``voicemail``, ``*_short_url``, ``asset``).
@@ -58,19 +66,20 @@ def has_audio(raw: dict[str, Any]) -> str | None:
     return None
 
 
-def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | None = None) -> CallMetadata:
+def to_call(raw: dict[str, Any], provider: str) -> CallMetadata | None:
     """One Aircall call object as perftel's ``CallMetadata``. ``raw["id"]`` must be set (KeyError otherwise).
 
-    Times are UNIX seconds in Aircall's JSON and become aware UTC datetimes; ``started_at`` falls back to
-    ``fallback_start`` (else the UNIX epoch) when the call has no time at all. ``duration_seconds`` is
-    Aircall's ``duration`` (whole seconds, ringing included: REFERENCE.md §3.2), else
-    ``ended_at - started_at``, else 0.
+    Times are UNIX seconds in Aircall's JSON and become aware UTC datetimes. A call with no time at all
+    is skipped: ``None``, with a warning naming its id (:func:`~perftel.providers.tolerant.start_or_skip`).
+    ``duration_seconds`` is Aircall's ``duration`` (whole seconds, ringing included: REFERENCE.md §3.2),
+    else ``ended_at - started_at``, else 0; a ``duration`` that is not a finite length (``"inf"``, NaN,
+    ``1e308``) counts as not given, with a warning naming the call id.
     """
     external_id = str(raw["id"]).strip()
-    started = call_started_at(raw) or fallback_start or datetime.fromtimestamp(0, timezone.utc)
-    ended = moment(raw.get("ended_at"))
-    if ended is not None and ended < started:
-        ended = None
+    started = start_or_skip(call_started_at(raw), provider=provider, call_id=external_id)
+    if started is None:
+        return None
+    ended = plausible_end(started, moment(raw.get("ended_at")), provider=provider, call_id=external_id)
     answered_at = moment(raw.get("answered_at"))
     direction = (
         Direction.OUTBOUND
@@ -78,12 +87,11 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
         else Direction.INBOUND
     )
 
-    duration: float = 0
-    try:
-        duration = max(0, int(float(raw["duration"])))
-    except (KeyError, TypeError, ValueError):
-        if ended is not None:
-            duration = max(0, int((ended - started).total_seconds()))
+    given = call_seconds(raw.get("duration"), provider=provider, call_id=external_id)
+    if given is not None:
+        duration: float = int(given)
+    else:
+        duration = int((ended - started).total_seconds()) if ended is not None else 0
 
     participants: list[Participant] = []
     user = as_dict(raw.get("user"))
@@ -156,9 +164,7 @@ def to_call(raw: dict[str, Any], provider: str, *, fallback_start: datetime | No
     caller, callee = (
         (customer_number, line_digits) if direction is Direction.INBOUND else (line_digits, customer_number)
     )
-    extra: dict[str, Any] = {
-        k: raw[k] for k in _EXTRA_KEYS if isinstance(raw.get(k), (str, int, float, bool))
-    }
+    extra: dict[str, Any] = {k: raw[k] for k in _EXTRA_KEYS if scalar(raw.get(k)) is not None}
     extra.update(
         {
             "anonymous": anonymous,

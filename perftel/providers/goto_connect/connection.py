@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from perftel.errors import ApiError, AuthError, ConfigError, PerftelError
-from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body
+from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, read_error
 from perftel.http.client import ApiClient
 from perftel.http.ratelimit import RateLimiter
 
@@ -26,9 +26,7 @@ def parse_goto_error(response: httpx.Response) -> ErrorInfo:
     body = error_body(response)
     if body is None:
         return ErrorInfo(None, None)
-    code = body.get("errorCode") or body.get("error")
-    message = body.get("message") or body.get("error_description")
-    return ErrorInfo(str(code) if code else None, str(message) if message else None)
+    return read_error(body, ("errorCode", "error"), ("message", "error_description"))
 
 
 class GoToErrors(ErrorHook):

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import secrets as _secrets
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -203,7 +202,7 @@ class GoToConnectProvider(Provider):
         """GoTo's listing: report summaries in windows of at most 31 days (``startTime``/``endTime``
         in UTC ``Z``), then one report per call; a call listed in two windows is yielded once. A report
         still 404 after :data:`REPORT_ATTEMPTS` tries (2 s apart) is skipped: the call comes without
-        participants or recordings.
+        participants or recordings. A call without a start time is skipped with a warning.
         """
         account = self.account_key()
         # Ids already listed, without keeping one per call: the recent ones (a repeated page lists nothing
@@ -233,6 +232,8 @@ class GoToConnectProvider(Provider):
                     continue
                 seen[space_id] = None
                 call = mapping.to_call(self.name, summary, self._report(space_id))
+                if call is None:  # no start time: skipped with a warning
+                    continue
                 if (call.ended_at or call.started_at) >= hi - WINDOW_OVERLAP:
                     near_end.add(space_id)
                 if call.started_at < start or call.started_at >= end:
@@ -249,7 +250,7 @@ class GoToConnectProvider(Provider):
                 return report if isinstance(report, dict) else None
             except NotFoundError:
                 if attempt + 1 < REPORT_ATTEMPTS:
-                    time.sleep(REPORT_WAIT_SECONDS)
+                    self.api.wait(REPORT_WAIT_SECONDS)  # the client's injectable sleep
         return None
 
     def _download(self, recording_id: str, dest_stem: Path) -> Path:

@@ -9,30 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from perftel.errors import ApiError
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
-from perftel.providers.tolerant import as_dict, moment, text
+from perftel.providers.tolerant import as_dict, moment, plausible_end, start_or_skip, text
 
 ANSWERED_STATES = frozenset({"ANSWERED", "CONNECTED", "ACTIVE", "BRIDGED", "TALKING"})
 INTERNAL_KINDS = frozenset({"LINE", "USER", "PHONE_NUMBER", "EXTENSION"})
 
 
-def to_call(provider: str, summary: dict[str, Any], report: dict[str, Any] | None) -> CallMetadata:
+def to_call(provider: str, summary: dict[str, Any], report: dict[str, Any] | None) -> CallMetadata | None:
     """One call from its report summary and, when available, its report (which wins where both say).
 
     ``started_at``/``ended_at`` are ``callCreated``/``callEnded`` as aware UTC datetimes;
-    ``duration_seconds`` is their difference in seconds (0.0 without an end). ``external_id`` is the
-    ``conversationSpaceId`` (KeyError when absent).
-
-    Raises:
-        ApiError: the call has no start time (``callCreated`` or ``startTime``).
+    ``duration_seconds`` is their difference in seconds (0.0 without an end, or with an end before the
+    start or days after it). ``external_id`` is the ``conversationSpaceId`` (KeyError when absent).
+    A call without a start time (``callCreated`` or ``startTime``) is skipped: ``None``, with a warning
+    naming its id (:func:`~perftel.providers.tolerant.start_or_skip`).
     """
     data = {**summary, **(report or {})}
     space_id = str(data["conversationSpaceId"])
-    started = moment(data.get("callCreated")) or moment(data.get("startTime"))
-    ended = moment(data.get("callEnded"))
+    started = start_or_skip(
+        moment(data.get("callCreated")) or moment(data.get("startTime")), provider=provider, call_id=space_id
+    )
     if started is None:
-        raise ApiError(f"GoTo Connect call {space_id} has no start time.", provider="GoTo Connect")
+        return None
+    ended = plausible_end(started, moment(data.get("callEnded")), provider=provider, call_id=space_id)
     direction = (
         Direction.OUTBOUND if str(data.get("direction", "")).upper() == "OUTBOUND" else Direction.INBOUND
     )

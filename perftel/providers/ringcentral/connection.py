@@ -12,16 +12,17 @@ from typing import Any
 import httpx
 
 from perftel.errors import ApiError, AuthError, PerftelError
-from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body
+from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, read_error
 from perftel.http.client import ApiClient
-from perftel.http.pagination import Paginator
+from perftel.http.pagination import Paginator, query_dict
 from perftel.http.ratelimit import RateLimiter
-from perftel.http.retry import parse_retry_after
+from perftel.http.retry import RetryPolicy, parse_retry_after
 from perftel.providers.tolerant import to_float
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKEN_PATH = "/restapi/oauth/token"
 PENALTY_SECONDS = 60.0  # a 429 without Retry-After: RingCentral's penalty interval
+MAX_PAUSE_SECONDS = RetryPolicy.max_retry_after  # a longer Retry-After is not waited for (the 429 is raised)
 GROUP_LIMITS = {"Heavy": (10, 60.0), "Medium": (40, 60.0), "Light": (50, 60.0), "Auth": (5, 60.0)}  # defaults
 _KIND_GROUP = {"auth": "Auth", "call-log": "Heavy", "recording": "Heavy", "other": "Light"}
 OAUTH_AUTH_ERRORS = frozenset(
@@ -36,10 +37,9 @@ def parse_ringcentral_error(response: httpx.Response) -> ErrorInfo:
     body = error_body(response)
     if body is None:
         return ErrorInfo(None, None)
-    first = next((e for e in body.get("errors") or [] if isinstance(e, dict)), {})
-    code = body.get("error") or first.get("errorCode") or body.get("errorCode")
-    message = body.get("error_description") or first.get("message") or body.get("message")
-    return ErrorInfo(str(code) if code else None, str(message) if message else None)
+    found = read_error(body, ("error",), ("error_description",))  # OAuth's, else errors[0]'s
+    top = read_error(body, ("errorCode",), ("message",))  # the top-level shape
+    return ErrorInfo(found.code or top.code, found.message or top.message)
 
 
 class RingCentralErrors(ErrorHook):
@@ -129,7 +129,8 @@ class ThrottlingGroups:
 
     def on_response(self, response: httpx.Response) -> None:
         """Learn from one answer's ``X-Rate-Limit-Group/-Limit/-Window/-Remaining`` headers (window in
-        seconds); a 429 pauses the whole group for ``Retry-After`` seconds, else 60.
+        seconds); a 429 pauses the whole group for ``Retry-After`` seconds, else 60, at most
+        :data:`MAX_PAUSE_SECONDS` (a Retry-After in the year 9999 must not hold the group forever).
         """
         headers, path = response.headers, response.request.url.path
         group = headers.get("X-Rate-Limit-Group")
@@ -145,7 +146,7 @@ class ThrottlingGroups:
         remaining = to_float(headers.get("X-Rate-Limit-Remaining"))
         if response.status_code == 429:
             wait = parse_retry_after(headers.get("Retry-After"))
-            self.limiter.pause(group, PENALTY_SECONDS if wait is None else wait)
+            self.limiter.pause(group, min(PENALTY_SECONDS if wait is None else wait, MAX_PAUSE_SECONDS))
         elif remaining is not None:
             self.limiter.set_budget(group, int(remaining), window or GROUP_LIMITS.get(group, (0, 60.0))[1])
 
@@ -212,7 +213,7 @@ class NextPage(Paginator):
         path, query = self.last
         if uri:
             u = httpx.URL(str(uri))
-            query = {**self.params, **dict(u.params.multi_items())}
+            query = {**self.params, **query_dict(u.params.multi_items())}  # repeated keys kept
             path = str(u.copy_with(query=None, fragment=None)) if u.is_absolute_url else u.path
             if u.is_absolute_url and origin(u) != origin(self.base_url):
                 path = u.path[u.path.find("/restapi") :] if "/restapi" in u.path else u.path

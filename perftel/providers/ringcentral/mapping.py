@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
-from perftel.providers.tolerant import as_dict, moment, text
+from perftel.providers.tolerant import as_dict, call_seconds, moment, start_or_skip, text
 
 # ``result``/``reason`` values that mean a person picked up (compared case-insensitively).
 ANSWERED = {"accepted", "call connected", "connected", "answered elsewhere", "answered"}
@@ -25,14 +25,19 @@ def record_time(value: Any) -> datetime | None:
     return moment(value)
 
 
-def seconds(record: dict[str, Any]) -> float:
-    """``duration`` (seconds) when given, else ``durationMs``; 0 when neither parses."""
-    for key, scale in (("duration", 1.0), ("durationMs", 1000.0)):
-        try:
-            if record.get(key) not in (None, ""):
-                return max(0.0, float(record[key]) / scale)
-        except (TypeError, ValueError):
-            continue
+def seconds(record: dict[str, Any], *, provider: str = "ringcentral", call_id: str = "?") -> float:
+    """``duration`` (seconds) when given, else ``durationMs``; 0 when neither is a usable length.
+
+    A value that is given but not a finite length of at most two days (``"inf"``, NaN, ``1e308``, ``-4``)
+    counts as not given, with a warning naming ``provider`` and ``call_id``
+    (:func:`~perftel.providers.tolerant.call_seconds`).
+    """
+    for key, per_second in (("duration", 1.0), ("durationMs", 1000.0)):
+        found = call_seconds(
+            record.get(key), provider=provider, call_id=call_id, field=key, per_second=per_second
+        )
+        if found is not None:
+            return found
     return 0.0
 
 
@@ -111,13 +116,13 @@ def _number(party: Any) -> str | None:
     return text(party.get("phoneNumber")) or text(party.get("extensionNumber"))
 
 
-def _leg(leg: dict[str, Any]) -> dict[str, Any]:
+def _leg(leg: dict[str, Any], provider: str, key: str) -> dict[str, Any]:
     summary = {
         "leg_type": text(leg.get("legType")),
         "master": leg.get("master") if isinstance(leg.get("master"), bool) else None,
         "direction": text(leg.get("direction")),
         "start_time": text(leg.get("startTime")),
-        "duration": seconds(leg),
+        "duration": seconds(leg, provider=provider, call_id=key),
         "result": text(leg.get("result")),
         "reason": text(leg.get("reason")),
         "from": _number(leg.get("from")),
@@ -128,7 +133,8 @@ def _leg(leg: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_call(provider: str, key: str, records: list[dict[str, Any]]) -> CallMetadata | None:
-    """One session's records → a call (``None`` when no record has a start time).
+    """One session's records → a call; ``None`` when no record has a start time (skipped, with a warning
+    naming the session key: :func:`~perftel.providers.tolerant.start_or_skip`).
 
     ``external_id`` is the session ``key``. ``started_at`` is the earliest record ``startTime`` and
     ``ended_at`` the latest record start + its duration (aware UTC); ``duration_seconds`` their
@@ -137,11 +143,11 @@ def to_call(provider: str, key: str, records: list[dict[str, Any]]) -> CallMetad
     """
     timed = [(r, record_time(r.get("startTime"))) for r in records]
     timed = [(r, t) for r, t in timed if t is not None]
-    if not timed:
+    if start_or_skip(timed[0][1] if timed else None, provider=provider, call_id=key) is None:
         return None
     first = timed[0][0]
     started = min(t for _, t in timed)
-    ended = max(t + timedelta(seconds=seconds(r)) for r, t in timed)
+    ended = max(t + timedelta(seconds=seconds(r, provider=provider, call_id=key)) for r, t in timed)
     direction = _direction(first.get("direction"))
     parts = [r for r in records] + [
         leg for r in records for leg in r.get("legs") or [] if isinstance(leg, dict)
@@ -172,7 +178,9 @@ def to_call(provider: str, key: str, records: list[dict[str, Any]]) -> CallMetad
         "session_ids": sorted({str(r["sessionId"]) for r in records if text(r.get("sessionId"))}),
         "record_ids": record_ids,
         "results": [str(r.get("result")) for r in records if text(r.get("result"))],
-        "legs": [_leg(leg) for r in records for leg in r.get("legs") or [] if isinstance(leg, dict)],
+        "legs": [
+            _leg(leg, provider, key) for r in records for leg in r.get("legs") or [] if isinstance(leg, dict)
+        ],
     }
     if text(first.get("action")):
         extra["action"] = str(first["action"])

@@ -17,7 +17,7 @@ import httpx
 from perftel.errors import AuthError, PerftelError
 from perftel.http.api_errors import ErrorHook, ErrorInfo, error_body, reworded
 from perftel.http.client import ApiClient
-from perftel.http.pagination import NextUrlPaginator
+from perftel.http.pagination import NextUrlPaginator, query_dict
 from perftel.providers.tolerant import as_dict, text
 
 API_VERSION = "2010-04-01"
@@ -105,11 +105,12 @@ class TwilioPages(NextUrlPaginator):
     another host, whatever a page says (an absolute URL is re-based onto the configured base URL)."""
 
     def update_request(self, path: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The path and query of ``next_page_uri`` (its host dropped); ``path``/``params`` at first."""
+        """The path and query of ``next_page_uri`` (its host dropped; a repeated query key keeps every
+        value); ``path``/``params`` at first."""
         if self.next_url is None:
             return path, params
         parts = urlsplit(self.next_url)
-        return parts.path or path, dict(parse_qsl(parts.query, keep_blank_values=True))
+        return parts.path or path, query_dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def records(page: Any, key: str) -> list[Any]:

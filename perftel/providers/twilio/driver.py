@@ -232,9 +232,7 @@ class TwilioProvider(Provider):
         call = build_call(
             self.name, parent, children, [r for sid in sids for r in spool.members("recordings", sid)]
         )
-        if call is None:
-            log.warning("Twilio call %s has no start time; skipped.", sids[0])
-        elif start <= call.started_at < end and (call.answered or not answered_only):
+        if call is not None and start <= call.started_at < end and (call.answered or not answered_only):
             for rec in call.recordings:
                 self.remember(rec)
             yield call

@@ -29,8 +29,16 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from perftel.models import CallMetadata, Direction, Participant, Recording, call_id_for
+from perftel.providers.tolerant import (
+    LATEST,
+    call_seconds,
+    plausible_end,
+    scalar,
+    start_or_skip,
+    text,
+    to_float,
+)
 from perftel.providers.tolerant import moment as iso_moment
-from perftel.providers.tolerant import text, to_float
 
 NOT_READY_STATUSES = frozenset({"in-progress", "paused", "stopped", "processing"})
 _CALL_EXTRA_KEYS = (
@@ -61,7 +69,11 @@ def parse_twilio_time(value: Any) -> datetime | None:
         found = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return iso_moment(raw)
-    return found.replace(tzinfo=timezone.utc) if found.tzinfo is None else found.astimezone(timezone.utc)
+    try:
+        found = found.replace(tzinfo=timezone.utc) if found.tzinfo is None else found.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return None
+    return found if found < LATEST else None  # far-future placeholders are no times (tolerant.moment)
 
 
 def parse_seconds(value: Any) -> float | None:
@@ -137,7 +149,7 @@ def to_recording(data: dict[str, Any], call_sid: str, parent: dict[str, Any] | N
                 "date_created",
                 "error_code",
             )
-            if data.get(key) is not None
+            if scalar(data.get(key)) is not None
         },
     )
 
@@ -152,8 +164,9 @@ def _status(data: dict[str, Any]) -> str:
 
 
 def _leg_summary(leg: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: leg.get(key) for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")
+    return {  # JSON scalars as given (non-finite numbers, objects: None)
+        key: scalar(leg.get(key))
+        for key in ("sid", "status", "direction", "from", "to", "duration", "start_time")
     }
 
 
@@ -163,26 +176,29 @@ def build_call(
     children: Iterable[dict[str, Any]] = (),
     recordings: Iterable[dict[str, Any]] = (),
 ) -> CallMetadata | None:
-    """One conversation from its parent leg, child legs and recording rows; None if it has no sid/start.
+    """One conversation from its parent leg, child legs and recording rows; None if it has no sid or no
+    start time (the latter skipped with a warning naming the sid:
+    :func:`~perftel.providers.tolerant.start_or_skip`).
 
     ``external_id`` is the parent leg's SID; ``started_at``/``ended_at`` its ``start_time``/``end_time``
-    (aware UTC); ``duration_seconds`` its ``duration`` in seconds, else ``end - start`` for a completed
-    leg, else 0. Only ``completed`` recordings of the call's legs are listed (the rules are in the
-    module docstring).
+    (aware UTC; an end before the start or days after it is None); ``duration_seconds`` its ``duration``
+    in seconds, else ``end - start`` for a completed leg, else 0 (a ``duration`` that is not a finite length
+    of at most two days, e.g. ``"inf"``, counts as not given, with a warning). Only ``completed`` recordings
+    of the call's legs are listed (the rules are in the module docstring).
     """
     sid = text(parent.get("sid"))
-    started = call_start(parent)
-    if sid is None or started is None:
+    if sid is None:
+        return None
+    started = start_or_skip(call_start(parent), provider=provider, call_id=sid)
+    if started is None:
         return None
     children = sorted(
         (c for c in children if isinstance(c, dict)),
         key=lambda c: (call_start(c) or started, text(c.get("sid")) or ""),
     )
     direction = direction_of(parent.get("direction"))
-    ended = parse_twilio_time(parent.get("end_time"))
-    if ended is not None and ended < started:
-        ended = None
-    duration = parse_seconds(parent.get("duration"))
+    ended = plausible_end(started, parse_twilio_time(parent.get("end_time")), provider=provider, call_id=sid)
+    duration = call_seconds(parent.get("duration"), provider=provider, call_id=sid)
     if duration is None:
         duration = (ended - started).total_seconds() if ended and _status(parent) == "completed" else 0.0
 
@@ -246,7 +262,9 @@ def build_call(
             )
     ready.sort(key=lambda r: (r.started_at or started, r.id))
 
-    extra: dict[str, Any] = {key: parent.get(key) for key in _CALL_EXTRA_KEYS if parent.get(key) is not None}
+    extra: dict[str, Any] = {
+        key: parent.get(key) for key in _CALL_EXTRA_KEYS if scalar(parent.get(key)) is not None
+    }
     extra["direction"] = parent.get("direction")
     if children:
         extra["child_call_sids"] = [text(c.get("sid")) for c in children]
