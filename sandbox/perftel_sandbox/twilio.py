@@ -155,7 +155,7 @@ class TwilioSandbox(SandboxServer):
         )
         return [dict(c.legs[0]) for c in self._conversations(lo, hi) if lo <= c.started < hi]
 
-    def conversations(self, start: datetime, end: datetime) -> list[data.Conversation]:
+    def conversations(self, start: datetime, end: datetime) -> list[data.CallLegs]:
         """Conversations (parent starting in [start, end), UTC) that have ended by now."""
         return [c for c in self._conversations(start, end) if start <= c.started < end]
 
@@ -342,21 +342,21 @@ class TwilioSandbox(SandboxServer):
     def _with_media_url(self, rec: dict) -> dict:
         return {**rec, "media_url": f"{self.base_url}{rec['uri'].removesuffix('.json')}"}
 
-    def _day(self, day: date) -> tuple[data.Conversation, ...]:
+    def _day(self, day: date) -> tuple[data.CallLegs, ...]:
         return data.conversations_for_day(self.seed, day, float(self.calls_per_day), self.odd_rows)
 
-    def _conversations(self, start: datetime, end: datetime) -> list[data.Conversation]:
+    def _conversations(self, start: datetime, end: datetime) -> list[data.CallLegs]:
         """Conversations whose parent starts on a day touching [start, end] and that have ended."""
         now = datetime.now(timezone.utc)
         return [c for day in utc_days(start.date(), end.date()) for c in self._day(day) if c.ended <= now]
 
-    def _find_call(self, sid: str) -> tuple[data.Conversation, dict] | None:
+    def _find_call(self, sid: str) -> tuple[data.CallLegs, dict] | None:
         return self._find(sid, "CA", lambda conv: conv.legs)
 
-    def _find_recording(self, sid: str) -> tuple[data.Conversation, dict] | None:
+    def _find_recording(self, sid: str) -> tuple[data.CallLegs, dict] | None:
         return self._find(sid, "RE", lambda conv: conv.recordings)
 
-    def _find(self, sid: str, prefix: str, rows) -> tuple[data.Conversation, dict] | None:
+    def _find(self, sid: str, prefix: str, rows) -> tuple[data.CallLegs, dict] | None:
         """The ended conversation holding the resource ``sid`` among ``rows(conversation)``, and that row."""
         day = data.day_of_sid(sid, self.seed)
         if day is None or not sid.startswith(prefix):

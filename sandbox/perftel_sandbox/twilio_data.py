@@ -108,7 +108,7 @@ class MediaInfo:
 
 
 @dataclass
-class Conversation:
+class CallLegs:
     """A parent call leg, its child legs and recordings, UTC start/end, and each recording's media."""
 
     legs: list[dict]  # Twilio call resources; legs[0] is the parent
@@ -225,7 +225,7 @@ def _recording(
 
 
 @lru_cache(maxsize=1024)
-def conversations_for_day(seed: int, day: date, calls_per_day: float, odd: bool) -> tuple[Conversation, ...]:
+def conversations_for_day(seed: int, day: date, calls_per_day: float, odd: bool) -> tuple[CallLegs, ...]:
     """All conversations whose parent leg starts on ``day`` (UTC), by start. Cached; do not mutate."""
     rng = rng_for(seed, "twilio", day.isoformat())
     ids = account_ids(seed)
@@ -238,7 +238,7 @@ def conversations_for_day(seed: int, day: date, calls_per_day: float, odd: bool)
 
 def _conversation(
     rng: random.Random, seed: int, day: date, day_start: datetime, ids: dict, odd: bool
-) -> Conversation:
+) -> CallLegs:
     at_night = rng.random() < 0.08
     offset = rng.uniform(0, 86399) if at_night else rng.uniform(8 * 3600, 18 * 3600)
     start = (day_start + timedelta(seconds=offset)).replace(microsecond=0)
@@ -374,7 +374,7 @@ def _conversation(
         dual = False
     if odd and rng.random() < 0.05:
         legs[0].update({"region": "us1", "edge": "ashburn"})
-    conversation = Conversation(legs=legs, recordings=[], started=start, ended=end)
+    conversation = CallLegs(legs=legs, recordings=[], started=start, ended=end)
     if answered and recorded:
         channels = 2 if dual else 1
         source = (
