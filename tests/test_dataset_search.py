@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from perftel.dataset import index, open_dataset, schema, update_dataset
+from perftel.dataset import index, open_dataset, tokens, update_dataset
 from perftel.errors import ConfigError
 from perftel.storage import CompanyStorage
 from tests.dataset_helpers import add_call
@@ -111,7 +111,7 @@ def test_speaker_and_local_days_filter_alike(ds, speaker, days):
 @pytest.mark.parametrize("side", ["next", "prev"])
 def test_phrases_found_from_either_word(ds, side):
     """A phrase's word pairs are found from the first word's rows (next_token) or the second's (prev_token)."""
-    from perftel.dataset.reader import _token_hits, search_terms
+    from perftel.dataset.search import search_terms, token_hits_sql
 
     for query in [
         '"segunda via do boleto"',
@@ -122,7 +122,7 @@ def test_phrases_found_from_either_word(ds, side):
         terms = search_terms(query)
         words = [w for t in terms for w in t.split()]
         counts = {w: (len(words) - i if side == "prev" else i + 1) for i, w in enumerate(words)}
-        hits, params = _token_hits(terms, "customer" if "informacoes" in query else None, counts)
+        hits, params = token_hits_sql(terms, "customer" if "informacoes" in query else None, counts)
         found = sorted(set(ds._con.execute(hits, params).fetchall()))
         scan = ds._search_scan(query, speaker="customer" if "informacoes" in query else None, limit=None)
         assert found == sorted(set(zip(scan.recording_id, scan.segment_index, strict=True))), (query, side)
@@ -176,7 +176,7 @@ def test_segment_token_table_is_sorted_and_positioned():
             "speaker": ["agent", "customer", "customer"],
         }
     )
-    rows = schema.segment_token_table(segments).to_pylist()
+    rows = tokens.segment_token_table(segments).to_pylist()
     assert [
         (
             r["token"],
