@@ -197,6 +197,35 @@ def test_segment_token_table_is_sorted_and_positioned():
     assert [r["speaker"] for r in rows] == ["agent", "customer", "agent", "agent"]
 
 
+def test_segment_token_table_equals_a_plain_python_index_on_unsorted_rows():
+    # segments out of order, a repeated word, an empty and a missing text, non-ASCII tokens (sorted by
+    # their UTF-8 bytes, as DuckDB and Arrow compare strings), and one (recording, segment) written twice
+    texts = [" b a b ", None, " ß a ", "", " 10 a ", " a b ", " zz ", " a b "]
+    recordings = ["r9", "r1", "r1", "r5", "r10", "r1", "r2", "r9"]
+    indexes = [3, 0, 2, 0, 1, 1, 0, 3]
+    segments = pa.table(
+        {
+            "company_id": ["acme"] * len(texts),
+            "_vid": list(range(len(texts))),
+            "recording_id": recordings,
+            "segment_index": pa.array(indexes, pa.int32()),
+            "text_search": texts,
+            "speaker": [f"s{i}" for i in range(len(texts))],
+        }
+    )
+    expected = []
+    for row, text in enumerate(texts):
+        words = (text or "").split()
+        for pos, word in enumerate(words):
+            prev = words[pos - 1] if pos else None
+            following = words[pos + 1] if pos + 1 < len(words) else None
+            expected.append((word, recordings[row], indexes[row], pos, row, prev, following, f"s{row}"))
+    expected.sort(key=lambda r: (r[0].encode(), r[1], r[2]))  # stable: a segment's repeats in order
+    rows = tokens.segment_token_table(segments).to_pylist()
+    keys = ("token", "recording_id", "segment_index", "position", "_vid", "prev_token", "next_token")
+    assert [(*(r[k] for k in keys), r["speaker"]) for r in rows] == expected
+
+
 def test_token_parts_have_row_groups_a_lookup_can_skip(tmp_path):
     import pyarrow.parquet as pq
 

@@ -47,32 +47,46 @@ def segment_token_table(segments: pa.Table) -> pa.Table:
     words = pc.split_pattern(pc.utf8_trim(segments.column("text_search"), " "), " ")
     flat = pc.list_flatten(words)
     parent = pc.list_parent_indices(words)
+    if isinstance(flat, pa.ChunkedArray):
+        flat, parent = flat.combine_chunks(), parent.combine_chunks()
     lengths = pc.fill_null(pc.list_value_length(words), 0).to_numpy(zero_copy_only=False)
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
     position = np.arange(len(flat), dtype=np.int64) - starts
-    if isinstance(flat, pa.ChunkedArray):
-        flat = flat.combine_chunks()
-    none = pa.nulls(1, pa.string())
-    last = position == np.repeat(lengths, lengths) - 1
-    following = pa.concat_arrays([flat.slice(1), none])[: len(flat)]
-    preceding = pa.concat_arrays([none, flat])[: len(flat)]
-    next_token = pc.if_else(pa.array(last, pa.bool_()), pa.scalar(None, pa.string()), following)
-    prev_token = pc.if_else(pa.array(position == 0, pa.bool_()), pa.scalar(None, pa.string()), preceding)
-    table = pa.table(
+    # Sorting by integer keys, not strings: each word becomes its rank in the sorted vocabulary, each
+    # segment its rank by (recording_id, segment_index); a stable sort keeps a segment's repeats in order.
+    encoded = pc.dictionary_encode(flat)
+    vocabulary = encoded.dictionary
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    word_rank = np.empty(len(vocabulary), np.int64)
+    word_rank[pc.sort_indices(vocabulary).to_numpy()] = np.arange(len(vocabulary))
+    segment_rank = np.empty(len(segments), np.int64)
+    order = pc.sort_indices(segments, [("recording_id", "ascending"), ("segment_index", "ascending")])
+    segment_rank[order.to_numpy()] = np.arange(len(segments))
+    parent = parent.to_numpy(zero_copy_only=False)
+    keep = np.flatnonzero(pc.not_equal(vocabulary, "").to_numpy(zero_copy_only=False)[codes])
+    keys = word_rank[codes[keep]] * max(1, len(segments)) + segment_rank[parent[keep]]
+    rows = keep[np.argsort(keys, kind="stable")]
+    # the word before / after (null at the segment's ends), as vocabulary codes (-1: none)
+    before = np.where(position[rows] == 0, -1, codes[np.maximum(rows - 1, 0)])
+    after = np.where(
+        position[rows] == (lengths[parent[rows]] - 1), -1, codes[np.minimum(rows + 1, len(codes) - 1)]
+    )
+    at = pa.array(parent[rows])
+
+    def words_at(index: np.ndarray) -> pa.Array:
+        return vocabulary.take(pa.array(index, mask=index < 0))
+
+    return pa.table(
         {
-            "company_id": pc.take(segments.column("company_id"), parent),
-            "_vid": pc.take(segments.column("_vid"), parent),
-            "token": flat,
-            "recording_id": pc.take(segments.column("recording_id"), parent),
-            "segment_index": pc.take(segments.column("segment_index"), parent),
-            "position": pa.array(position.astype(np.int32), pa.int32()),
-            "prev_token": prev_token,
-            "next_token": next_token,
-            "speaker": pc.take(segments.column("speaker"), parent),
+            "company_id": pc.take(segments.column("company_id"), at),
+            "_vid": pc.take(segments.column("_vid"), at),
+            "token": words_at(codes[rows]),
+            "recording_id": pc.take(segments.column("recording_id"), at),
+            "segment_index": pc.take(segments.column("segment_index"), at),
+            "position": pa.array(position[rows].astype(np.int32), pa.int32()),
+            "prev_token": words_at(before),
+            "next_token": words_at(after),
+            "speaker": pc.take(segments.column("speaker"), at),
         },
         schema=SEGMENT_TOKENS,
-    )
-    table = table.filter(pc.not_equal(table.column("token"), ""))
-    return table.sort_by(
-        [("token", "ascending"), ("recording_id", "ascending"), ("segment_index", "ascending")]
     )
