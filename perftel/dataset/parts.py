@@ -115,7 +115,8 @@ def index_chunk(
     for offset, (rel, size, mtime, old_digest) in enumerate(items):
         vid = first_vid + offset
         try:
-            raw = (Path(company_root) / rel).read_bytes()
+            with open(os.path.join(company_root, rel), "rb") as file:
+                raw = file.read()
             digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
             if digest == old_digest:
                 results.append((rel, size, mtime, vid, digest, "same"))
