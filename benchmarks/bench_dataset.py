@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_dataset.py --calls 1000 10000 100000
     .venv/bin/python benchmarks/bench_dataset.py --calls 10000 --legacy-max 20000
     .venv/bin/python benchmarks/bench_dataset.py --calls 10000 100000 --search-only
+    .venv/bin/python benchmarks/bench_dataset.py --calls 10000 --rebuild-only
 
 Each company: N two-channel 4-minute calls over 12 months of 2025, each with a transcription of 40
 segments (agent/customer turns of Portuguese-like text, ~1 in 50 segments mentions "boleto"). The files
@@ -369,6 +370,24 @@ def measure_search(work: Path, n: int, workers: int) -> dict:
     return row
 
 
+def measure_rebuild(work: Path, n: int, workers: int) -> dict:
+    """Only the full rebuild (``--rebuild-only``): wall and CPU seconds (this process and its worker
+    processes), files indexed, parts written, files skipped."""
+    from perftel.dataset import update_dataset
+
+    print(f"== {n} calls (rebuild only)", flush=True)
+    data_dir = company(work, n, workers)
+    t, c = time.perf_counter(), _cpu()
+    report = update_dataset(COMPANY, data_dir, rebuild=True)
+    row = {"calls": n, "rebuild_s": time.perf_counter() - t, "rebuild_cpu_s": _cpu() - c}
+    row.update(files=report.added, parts=report.parts_written, skipped=len(report.skipped))
+    print(
+        f"  rebuild {row['rebuild_s']:.1f} s ({row['rebuild_cpu_s']:.1f} s CPU), {report.added} files",
+        flush=True,
+    )
+    return row
+
+
 def measure(work: Path, n: int, workers: int, legacy_max: int) -> dict:
     from perftel.dataset import update_dataset
 
@@ -475,7 +494,13 @@ def main() -> None:
         action="store_true",
         help="only update the store and time the searches (token index vs scan)",
     )
+    parser.add_argument(
+        "--rebuild-only", action="store_true", help="only the full rebuild, wall and CPU seconds"
+    )
     args = parser.parse_args()
+    if args.rebuild_only:
+        print(json.dumps([measure_rebuild(args.work, n, args.workers) for n in args.calls]))
+        return
     if args.search_only:
         rows = [measure_search(args.work, n, args.workers) for n in args.calls]
         print(json.dumps(rows))

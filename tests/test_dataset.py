@@ -235,6 +235,36 @@ def test_a_big_update_reads_in_worker_processes_with_the_same_result(storage, mo
             pd.testing.assert_frame_equal(ds.sql(f"SELECT * FROM {table} ORDER BY ALL").df(), frame)
 
 
+def test_worker_processes_are_kept_for_chunk_after_chunk(storage, monkeypatch, caplog):
+    from perftel.dataset import worker
+
+    for n in range(12):
+        add_call(storage, n, LINES, words=n % 2 == 0)
+    serial = update_dataset("acme", storage.data_dir, rebuild=True)
+    with _ds(storage) as ds:
+        before = {t: ds.sql(f"SELECT * FROM {t} ORDER BY ALL").df() for t in ds.tables}
+    started = []
+    real_init = worker._Worker.__init__
+
+    def counting_init(self, *args):
+        started.append(self)
+        real_init(self, *args)
+
+    monkeypatch.setattr(worker._Worker, "__init__", counting_init)
+    monkeypatch.setattr(worker.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(index, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(index, "PART_MAX_SOURCES", 5)  # 24 files: 5 chunks for 2 processes
+    caplog.set_level("INFO", logger="perftel.dataset")
+    parallel = update_dataset("acme", storage.data_dir, rebuild=True)
+    assert parallel.parts_written == 5 and parallel.added == serial.added == 24
+    assert len(started) == 2 and not any(w.broken for w in started)
+    assert all(w.proc.returncode == 0 for w in started)
+    assert "could not index" not in caplog.text
+    with _ds(storage) as ds:
+        for table, frame in before.items():
+            pd.testing.assert_frame_equal(ds.sql(f"SELECT * FROM {table} ORDER BY ALL").df(), frame)
+
+
 @pytest.mark.parametrize("damage", ["garbage", "version", "missing part", "tables"])
 def test_a_broken_store_is_rebuilt_with_a_message(storage, damage):
     add_call(storage, 0, LINES)

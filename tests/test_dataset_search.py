@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from perftel.dataset import index, open_dataset, schema, update_dataset
+from perftel.dataset import index, open_dataset, tokens, update_dataset
 from perftel.errors import ConfigError
 from perftel.storage import CompanyStorage
 from tests.dataset_helpers import add_call
@@ -111,7 +111,7 @@ def test_speaker_and_local_days_filter_alike(ds, speaker, days):
 @pytest.mark.parametrize("side", ["next", "prev"])
 def test_phrases_found_from_either_word(ds, side):
     """A phrase's word pairs are found from the first word's rows (next_token) or the second's (prev_token)."""
-    from perftel.dataset.reader import _token_hits, search_terms
+    from perftel.dataset.search import search_terms, token_hits_sql
 
     for query in [
         '"segunda via do boleto"',
@@ -122,7 +122,7 @@ def test_phrases_found_from_either_word(ds, side):
         terms = search_terms(query)
         words = [w for t in terms for w in t.split()]
         counts = {w: (len(words) - i if side == "prev" else i + 1) for i, w in enumerate(words)}
-        hits, params = _token_hits(terms, "customer" if "informacoes" in query else None, counts)
+        hits, params = token_hits_sql(terms, "customer" if "informacoes" in query else None, counts)
         found = sorted(set(ds._con.execute(hits, params).fetchall()))
         scan = ds._search_scan(query, speaker="customer" if "informacoes" in query else None, limit=None)
         assert found == sorted(set(zip(scan.recording_id, scan.segment_index, strict=True))), (query, side)
@@ -176,7 +176,7 @@ def test_segment_token_table_is_sorted_and_positioned():
             "speaker": ["agent", "customer", "customer"],
         }
     )
-    rows = schema.segment_token_table(segments).to_pylist()
+    rows = tokens.segment_token_table(segments).to_pylist()
     assert [
         (
             r["token"],
@@ -195,6 +195,35 @@ def test_segment_token_table_is_sorted_and_positioned():
         ("zebra", "r1", 0, 2, 7, "a", None),
     ]
     assert [r["speaker"] for r in rows] == ["agent", "customer", "agent", "agent"]
+
+
+def test_segment_token_table_equals_a_plain_python_index_on_unsorted_rows():
+    # segments out of order, a repeated word, an empty and a missing text, non-ASCII tokens (sorted by
+    # their UTF-8 bytes, as DuckDB and Arrow compare strings), and one (recording, segment) written twice
+    texts = [" b a b ", None, " ß a ", "", " 10 a ", " a b ", " zz ", " a b "]
+    recordings = ["r9", "r1", "r1", "r5", "r10", "r1", "r2", "r9"]
+    indexes = [3, 0, 2, 0, 1, 1, 0, 3]
+    segments = pa.table(
+        {
+            "company_id": ["acme"] * len(texts),
+            "_vid": list(range(len(texts))),
+            "recording_id": recordings,
+            "segment_index": pa.array(indexes, pa.int32()),
+            "text_search": texts,
+            "speaker": [f"s{i}" for i in range(len(texts))],
+        }
+    )
+    expected = []
+    for row, text in enumerate(texts):
+        words = (text or "").split()
+        for pos, word in enumerate(words):
+            prev = words[pos - 1] if pos else None
+            following = words[pos + 1] if pos + 1 < len(words) else None
+            expected.append((word, recordings[row], indexes[row], pos, row, prev, following, f"s{row}"))
+    expected.sort(key=lambda r: (r[0].encode(), r[1], r[2]))  # stable: a segment's repeats in order
+    rows = tokens.segment_token_table(segments).to_pylist()
+    keys = ("token", "recording_id", "segment_index", "position", "_vid", "prev_token", "next_token")
+    assert [(*(r[k] for k in keys), r["speaker"]) for r in rows] == expected
 
 
 def test_token_parts_have_row_groups_a_lookup_can_skip(tmp_path):

@@ -11,9 +11,11 @@
 The JSON files under ``<data_dir>/<company>/calls/`` stay the source of truth; the store in
 ``<data_dir>/<company>/dataset/`` is derived from them, updated incrementally (:func:`update_dataset`, run
 at the end of every pipeline run and by ``perftel index``) and rebuildable (``rebuild=True``). This package
-is the only place perftel imports duckdb. Modules: ``schema`` (tables, row builders, the per-transcript
-table registry), ``index`` (incremental update), ``worker`` (reads a chunk of files in its own process),
-``compact`` (merging parts, clean-up), ``views``, ``reader`` (queries, search, aggregates), ``export``.
+is the only place perftel imports duckdb. Modules: ``schema`` (the tables' columns, the per-transcript
+table registry), ``rows`` (JSON → rows), ``tokens`` (search text, the ``segment_tokens`` index),
+``manifest`` (the layout on disk), ``parts`` (writing a part), ``worker`` (parts in worker processes),
+``compact`` (merging parts, clean-up), ``index`` (the incremental update), ``sql``, ``views``,
+``period`` (local days → UTC), ``search``, ``aggregates``, ``reader`` (:class:`Dataset`), ``export``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from perftel.dataset.index import UpdateReport
-from perftel.dataset.reader import Dataset, open_dataset, search_terms
-from perftel.dataset.schema import TranscriptContext, register_transcript_table, search_text
+from perftel.dataset.reader import Dataset, open_dataset
+from perftel.dataset.schema import TranscriptContext, register_transcript_table
+from perftel.dataset.search import search_terms
+from perftel.dataset.tokens import search_text
 from perftel.storage import CompanyStorage
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import shutil
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from perftel.dataset import schema
+from perftel.dataset.parts import publish, staging_dir
+from perftel.dataset.sql import load_tombstones, quote, sql_list
 from perftel.files import write_json_atomic
 
 MERGE_FANOUT = 4
@@ -38,7 +38,12 @@ def compact(
     files: dict[str, tuple[int, int, int, str, str]],
     manifest: dict[str, Any],
 ) -> tuple[list, dict, int, list[str]]:
-    """Merge same-tier parts and rewrite mostly-dead ones; returns (parts, dead, merged count, retired ids)."""
+    """Merge same-tier parts and rewrite mostly-dead ones; returns (parts, dead, merged count, retired ids).
+
+    ``parts`` are part descriptions (:mod:`perftel.dataset.parts`), ``dead`` the tombstones (part id →
+    ``_vid`` s), ``files`` the files index (its part ids are re-pointed to the merged parts in place) and
+    ``manifest`` gives ``next_part`` (advanced in place). Parts of ``full_size`` source files or more are
+    only rewritten when more than :data:`DEAD_SHARE_REWRITE` of their files are dead."""
     retired: list[str] = []
     merged = 0
     while True:
@@ -79,16 +84,12 @@ def _merge(
     """One new part holding the live rows of ``group`` (DuckDB in memory: no database file, no lock)."""
     import duckdb
 
-    tmp = root / "parts" / f".tmp-{part_id}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    gone = sorted({v for p in group for v in dead.get(p["id"], [])})
+    tmp = staging_dir(root / "parts", part_id)
+    gone = {v for p in group for v in dead.get(p["id"], [])}
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone='UTC'")
-        con.execute("CREATE TABLE _dead(vid BIGINT)")
-        if gone:
-            con.executemany("INSERT INTO _dead VALUES (?)", [(v,) for v in gone])
+        load_tombstones(con, gone)
         tables, counts = [], {}
         for name in schema.all_schemas():
             files = [str(root / "parts" / p["id"] / f"{name}.parquet") for p in group if name in p["tables"]]
@@ -113,7 +114,7 @@ def _merge(
         sources = sum(p["sources"] for p in group) - len(gone)
     finally:
         con.close()
-    os.replace(tmp, root / "parts" / part_id)
+    publish(tmp, root / "parts", part_id)
     return {"id": part_id, "tables": tables, "rows": counts, "sources": max(0, sources)}
 
 
@@ -136,11 +137,3 @@ def collect_garbage(root: Path, manifest: dict[str, Any]) -> None:
     if keep != manifest.get("retired"):
         manifest["retired"] = keep
         write_json_atomic(root / "manifest.json", manifest)
-
-
-def quote(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def sql_list(items: Iterable[str]) -> str:
-    return "[" + ", ".join(f"'{quote(i)}'" for i in items) + "]"

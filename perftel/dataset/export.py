@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from perftel.dataset import index, schema
-from perftel.dataset.compact import quote
+from perftel.dataset.sql import quote
 from perftel.dataset.views import create_views
 from perftel.errors import ConfigError, StorageError
 

@@ -12,20 +12,18 @@ false``, configuration locked), so ``sql()`` cannot read another tenant's files 
 
 from __future__ import annotations
 
+import inspect
 import re
-import shlex
-from datetime import datetime
-from datetime import timezone as dt_timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import duckdb
 
-from perftel import dates
-from perftel.company import company_settings
-from perftel.dataset import index, schema
-from perftel.dataset.compact import quote
+from perftel.dataset import index, schema, search
+from perftel.dataset.aggregates import Aggregates
+from perftel.dataset.period import company_timezone, local_range, recordings_of_calls_started
+from perftel.dataset.search import search_terms
 from perftel.dataset.views import create_views
 from perftel.errors import ConfigError, StorageError
 from perftel.storage import CompanyStorage
@@ -33,91 +31,17 @@ from perftel.storage import CompanyStorage
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["Dataset", "company_timezone", "local_range", "open_dataset", "search_terms"]
+
 _COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-def company_timezone(company_id: str, data_dir: str | Path | None, tz: str | ZoneInfo | None) -> ZoneInfo:
-    """``tz`` when given, else the company's time zone (``perftel.company``: ``PERFTEL_TIMEZONE``, the
-    company's settings file, else UTC). Raises ``ConfigError`` for an unknown zone name."""
-    if isinstance(tz, ZoneInfo):
-        return tz
-    return company_settings(company_id, data_dir, timezone=tz).timezone
+class Dataset(Aggregates):
+    """One company's calls as tables (pandas DataFrames, DuckDB relations); use :func:`open_dataset`.
 
-
-def local_range(start: Any, end: Any, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """``[start, end)`` in UTC by perftel's date rules (:mod:`perftel.dates`: a whole day is the company's
-    local day, the end day included; naive times are local). Either side may be ``None`` (open).
-    Raises ``ConfigError`` for a value that is not a date or an end before the start."""
-    if start is not None and end is not None:
-        return dates.utc_range(start, end, tz=tz)
-    lo = dates.to_utc(start, tz=tz, field="start") if start is not None else None
-    hi = dates.to_utc(end, end=True, tz=tz, field="end") if end is not None else None
-    return lo, hi
-
-
-def search_terms(text: str) -> list[str]:
-    """A search query → the normalised whole words and "quoted phrases" that must all appear.
-
-    Raises ``ConfigError`` for a query with nothing to search."""
-    try:
-        parts = shlex.split(text.replace("'", " "))
-    except ValueError:  # an unbalanced quote: search the words as they are
-        parts = text.replace('"', " ").split()
-    terms = [t for t in (schema.search_text(p) for p in parts) if t]
-    if not terms:
-        raise ConfigError(f'Nothing to search in {text!r}: give a word or a "quoted phrase".', field="text")
-    return terms
-
-
-def _token_hits(
-    terms: list[str], speaker: str | None = None, counts: dict[str, int] | None = None
-) -> tuple[str, list[Any]]:
-    """SQL (and its parameters) for the segments holding every term, from the ``segment_tokens`` index.
-
-    A word is one token lookup. A phrase ``w0 w1 … wn`` holds at position ``p`` of a segment exactly when
-    every pair ``(wi, wi+1)`` sits at ``p+i, p+i+1``: found either from ``wi``'s rows whose ``next_token``
-    is ``wi+1`` or from ``wi+1``'s rows whose ``prev_token`` is ``wi`` — whichever word has fewer rows in
-    ``counts`` (word → rows; absent: the first) — and the pairs' ``(segment, p)`` are intersected. Several
-    terms are intersected. Exactly the segments whose ``text_search`` contains every term (see
-    :func:`perftel.dataset.schema.segment_token_table`)."""
-    counts = counts or {}
-    who = " AND lower(speaker) = lower(?)" if speaker is not None else ""
-    selects, params = [], []
-    for term in terms:
-        tokens = term.split()
-        if len(tokens) == 1:
-            selects.append(f"SELECT recording_id, segment_index FROM segment_tokens WHERE token = ?{who}")
-            params += tokens
-        else:
-            pairs = []
-            for i, (a, b) in enumerate(zip(tokens, tokens[1:], strict=False)):
-                if counts.get(b, 0) < counts.get(a, 0):
-                    pairs.append(
-                        f"SELECT recording_id, segment_index, position - {i + 1} AS p FROM segment_tokens "
-                        f"WHERE token = ? AND prev_token = ?{who}"
-                    )
-                    params += [b, a]
-                else:
-                    pairs.append(
-                        f"SELECT recording_id, segment_index, position - {i} AS p FROM segment_tokens "
-                        f"WHERE token = ? AND next_token = ?{who}"
-                    )
-                    params += [a, b]
-                if speaker is not None:
-                    params.append(speaker)
-            selects.append(
-                "SELECT recording_id, segment_index FROM ("
-                + " INTERSECT ".join(f"({q})" for q in pairs)
-                + ")"
-            )
-            continue
-        if speaker is not None:
-            params.append(speaker)
-    return " INTERSECT ".join(f"({q})" for q in selects), params
-
-
-class Dataset:
-    """One company's calls as tables. Use :func:`open_dataset`."""
+    ``company_id``, ``tz`` (the zone of local times and local days), ``root`` (the store's folder). The
+    chart aggregates (``calls_per_day``, ``scorecard``, …) are :class:`~perftel.dataset.aggregates.Aggregates`'.
+    A context manager: leaving it closes the connection."""
 
     def __init__(self, storage: CompanyStorage, tz: ZoneInfo) -> None:
         self.storage = storage
@@ -140,11 +64,13 @@ class Dataset:
         self.close()
 
     def close(self) -> None:
+        """Close the in-memory DuckDB connection (the store's files are untouched)."""
         self._con.close()
 
     # -- the views -----------------------------------------------------------------------------
     def refresh(self, *, force: bool = False) -> bool:
-        """Re-point the views when the store was updated since; returns True when it was."""
+        """Re-point the views when the store was updated since (the manifest's mtime and inode changed);
+        returns True when it was. Raises ``StorageError`` when the new manifest is unreadable."""
         try:
             st = (self.root / "manifest.json").stat()
             stamp = (st.st_mtime_ns, st.st_ino)
@@ -182,6 +108,7 @@ class Dataset:
 
     @property
     def tables(self) -> list[str]:
+        """The names of the tables (views) ``sql()`` can query, sorted."""
         return sorted(schema.all_schemas())
 
     # -- tables ----------------------------------------------------------------------------------
@@ -228,7 +155,11 @@ class Dataset:
         return self._frame(f"SELECT * FROM calls WHERE {where} ORDER BY start_utc, call_id", params)
 
     def transcripts(self, start: Any = None, end: Any = None, **filters: Any) -> pd.DataFrame:
-        """Transcribed recordings whose call started in the range (``call_start_utc``), oldest first."""
+        """Transcribed recordings whose call started in ``[start, end]`` (``call_start_utc``; local days,
+        the end day included), oldest first. ``filters`` as in :meth:`calls`. Columns: company_id,
+        recording_id, call_id, call_start_utc, language, language_probability (0–1), model, audio_seconds,
+        processing_seconds, channels, segment_count, word_count, transcribed_at_utc (UTC), audio_path,
+        text. Raises ``ConfigError`` for an unknown column or a bad date."""
         self.refresh()
         where, params = self._where("transcripts", "call_start_utc", start, end, filters)
         return self._frame(
@@ -239,19 +170,13 @@ class Dataset:
         """Segments (one row per stretch of speech) of the calls that started in the range, in order.
         Columns: recording_id, call_id, segment_index, start_seconds, end_seconds (from the recording's
         start), channel, speaker, text, text_search (the form search matches), text_before, text_after
-        (the neighbouring segments' text), avg_logprob, no_speech_prob, talk_seconds."""
+        (the neighbouring segments' text), avg_logprob, no_speech_prob, talk_seconds (end − start, never
+        negative). ``filters`` as in :meth:`calls`. Raises ``ConfigError`` for an unknown column or a bad
+        date."""
         self.refresh()
         where, params = self._where("segments", None, None, None, filters)
-        lo, hi = local_range(start, end, self.tz)
-        if lo is not None or hi is not None:
-            where += (
-                " AND recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ?"
-                " AND call_start_utc < ?)"
-            )
-            params += [
-                lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc),
-                hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc),
-            ]
+        started, bounds = recordings_of_calls_started("recording_id", start, end, self.tz)
+        where, params = f"{where} AND {started}", params + bounds
         return self._frame(
             f"SELECT * FROM segments WHERE {where} ORDER BY recording_id, segment_index", params
         )
@@ -274,203 +199,41 @@ class Dataset:
         Returns, newest call first: call_id, recording_id, call_start_utc, call_start_local,
         segment_index, start_seconds, end_seconds, speaker, text, context_before, context_after (the
         neighbouring segments' text). Raises ``ConfigError`` for an empty query."""
+        return self._find(text, speaker, start, end, limit, scan=False)
+
+    def _search_scan(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """:meth:`search` (same arguments) with the hits found by scanning every segment's ``text_search``
+        instead of the token index: the reference the index is tested against (linear in segments)."""
+        bound = inspect.signature(self.search).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self._find(**bound.arguments, scan=True)
+
+    def _find(
+        self, text: str, speaker: str | None, start: Any, end: Any, limit: int | None, *, scan: bool
+    ) -> pd.DataFrame:
         self.refresh()
         terms = search_terms(text)
-        counts = {}
-        phrase_words = sorted({w for t in terms if len(t.split()) > 1 for w in t.split()})
-        if phrase_words:  # a phrase reads the rows of its rarer words (the token column alone is cheap)
-            counts = dict(
-                self._con.execute(
-                    "SELECT token, count(*) FROM segment_tokens WHERE token IN "
-                    f"({', '.join('?' for _ in phrase_words)}) GROUP BY token",
-                    phrase_words,
-                ).fetchall()
-            )
-        hits, params = _token_hits(terms, speaker, counts)
-        return self._search_hits(hits, params, start, end, limit)
-
-    def _search_scan(
-        self,
-        text: str,
-        speaker: str | None = None,
-        start: Any = None,
-        end: Any = None,
-        *,
-        limit: int | None = 1000,
-    ) -> pd.DataFrame:
-        """:meth:`search` by scanning every segment's ``text_search`` (the reference the token index is
-        tested against; linear in the number of segments)."""
-        self.refresh()
-        terms = search_terms(text)
-        clauses = ["contains(text_search, ?)" for _ in terms]
-        params: list[Any] = list(terms)
-        if speaker is not None:
-            clauses.append("lower(speaker) = lower(?)")
-            params.append(speaker)
-        hits = "SELECT recording_id, segment_index FROM segments WHERE " + " AND ".join(clauses)
-        return self._search_hits(hits, params, start, end, limit)
-
-    def _search_hits(
-        self, hits: str, params: list[Any], start: Any, end: Any, limit: int | None
-    ) -> pd.DataFrame:
-        """The result of a search whose matching segments are the rows ``(recording_id, segment_index)``
-        of the query ``hits`` (already filtered by speaker): filtered by the call's local days, newest
-        call first. The order and limit are settled on the keys alone; only the kept segments' text is
-        then read (a join with a small build side, whose keys DuckDB pushes into the segments scan)."""
-        clauses = ["TRUE"]
-        params = list(params)
-        lo, hi = local_range(start, end, self.tz)
-        if lo is not None or hi is not None:
-            clauses.append(
-                "f.recording_id IN (SELECT recording_id FROM transcripts WHERE call_start_utc >= ? "
-                "AND call_start_utc < ?)"
-            )
-            params += [
-                lo or datetime(1, 1, 2, tzinfo=dt_timezone.utc),
-                hi or datetime(9999, 1, 1, tzinfo=dt_timezone.utc),
-            ]
-        cap = f"LIMIT {int(limit)}" if limit else ""
-        query = f"""
-            WITH found AS (SELECT DISTINCT recording_id, segment_index FROM ({hits})),
-            keys AS MATERIALIZED (
-                SELECT f.recording_id, f.segment_index, t.call_start_utc
-                FROM found f LEFT JOIN transcripts t USING (recording_id)
-                WHERE {" AND ".join(clauses)}
-                ORDER BY t.call_start_utc DESC NULLS LAST, f.recording_id, f.segment_index {cap}
-            )
-            SELECT s.call_id, k.recording_id, k.call_start_utc,
-                   timezone('{quote(self.tz.key)}', k.call_start_utc) AS call_start_local,
-                   k.segment_index, s.start_seconds, s.end_seconds, s.speaker, s.text,
-                   s.text_before AS context_before, s.text_after AS context_after
-            FROM keys k JOIN segments s ON s.recording_id = k.recording_id AND s.segment_index = k.segment_index
-            ORDER BY k.call_start_utc DESC NULLS LAST, k.recording_id, k.segment_index
-        """
-        return self._frame(query, params)
-
-    # -- aggregates for charts ------------------------------------------------------------------------
-    def _calls_where(self, start: Any, end: Any) -> tuple[str, list[Any]]:
-        return self._where("calls", "start_utc", start, end, {})
-
-    def calls_per_day(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Per local day: day (date), calls, answered, missed, answered_share (0–1)."""
-        where, params = self._calls_where(start, end)
-        return self._frame(
-            f"""
-            SELECT CAST(start_local AS DATE) AS day, count(*) AS calls, count(*) FILTER (answered) AS answered,
-                   count(*) FILTER (NOT answered) AS missed, avg(answered::INT) AS answered_share
-            FROM calls WHERE {where} GROUP BY 1 ORDER BY 1""",
-            params,
-        )
-
-    def calls_per_hour(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Per local hour of the day (0–23, every hour present): hour, calls, answered, missed."""
-        where, params = self._calls_where(start, end)
-        return self._frame(
-            f"""
-            WITH c AS (SELECT hour(start_local) AS hour, answered FROM calls WHERE {where})
-            SELECT h.range::INT AS hour, count(c.hour) AS calls, count(c.hour) FILTER (c.answered) AS answered,
-                   count(c.hour) FILTER (NOT c.answered) AS missed
-            FROM range(24) h LEFT JOIN c ON c.hour = h.range GROUP BY 1 ORDER BY 1""",
-            params,
-        )
-
-    def answered_share(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """One row per direction and a total: direction, calls, answered, answered_share (0–1)."""
-        where, params = self._calls_where(start, end)
-        return self._frame(
-            f"""
-            SELECT coalesce(direction, 'ALL') AS direction, count(*) AS calls,
-                   count(*) FILTER (answered) AS answered, avg(answered::INT) AS answered_share
-            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""",
-            params,
-        )
-
-    def duration_stats(
-        self, start: Any = None, end: Any = None, *, answered_only: bool = True
-    ) -> pd.DataFrame:
-        """Call durations in seconds per direction and overall: calls, total_seconds, mean_seconds,
-        median_seconds, p90_seconds, max_seconds (answered calls only unless ``answered_only=False``)."""
-        where, params = self._calls_where(start, end)
-        if answered_only:
-            where += " AND answered"
-        return self._frame(
-            f"""
-            SELECT coalesce(direction, 'ALL') AS direction, count(*) AS calls, sum(duration_seconds) AS total_seconds,
-                   avg(duration_seconds) AS mean_seconds, median(duration_seconds) AS median_seconds,
-                   quantile_cont(duration_seconds, 0.9) AS p90_seconds, max(duration_seconds) AS max_seconds
-            FROM calls WHERE {where} GROUP BY ROLLUP (direction) ORDER BY direction = 'ALL', direction""",
-            params,
-        )
-
-    def talk_seconds_per_agent(self, start: Any = None, end: Any = None) -> pd.DataFrame:
-        """Per agent (participant name, else extension, of role "agent"): calls (transcribed),
-        agent_talk_seconds (segments whose speaker is "agent"), customer_talk_seconds, talk_to_listen
-        (agent ÷ customer talk). A call with two agents counts for both."""
-        where, params = self._calls_where(start, end)
-        return self._frame(
-            f"""
-            WITH c AS (SELECT call_id FROM calls WHERE {where}),
-            a AS (SELECT DISTINCT p.call_id, coalesce(p.name, p.extension, '?') AS agent
-                  FROM participants p JOIN c USING (call_id) WHERE p.role = 'agent'),
-            t AS (SELECT call_id, sum(talk_seconds) FILTER (speaker = 'agent') AS agent_s,
-                         sum(talk_seconds) FILTER (speaker = 'customer') AS customer_s
-                  FROM segments WHERE call_id IN (SELECT call_id FROM c) GROUP BY call_id)
-            SELECT a.agent, count(*) AS calls, coalesce(sum(t.agent_s), 0) AS agent_talk_seconds,
-                   coalesce(sum(t.customer_s), 0) AS customer_talk_seconds,
-                   sum(t.agent_s) / nullif(sum(t.customer_s), 0) AS talk_to_listen
-            FROM a JOIN t USING (call_id) GROUP BY a.agent ORDER BY agent_talk_seconds DESC, a.agent""",
-            params,
-        )
-
-    # -- export ------------------------------------------------------------------------------------
-    def scorecard(self, start: Any = None, end: Any = None, by: str = "agent") -> pd.DataFrame:
-        """The agent scorecard of calls that started in ``[start, end]`` (local days, end included), in
-        SQL over ``call_metrics``, ``calls`` and the current trackers' ``tracker_hits``
-        (:mod:`perftel.analytics.scorecard` gives the columns and :data:`~perftel.analytics.SCORECARD_SQL`).
-
-        ``by``: ``"agent"`` (one row per agent), ``"day"`` or ``"week"`` (per agent and local day, or ISO
-        week starting Monday, in the company's zone; ``period`` holds the local date it starts). One
-        transcript per call (the first by recording id). Raises ConfigError for another ``by`` or a bad
-        trackers file."""
-        from perftel.analytics.scorecard import SCORECARD_SQL
-        from perftel.analytics.tables import attach_tracker_hits
-
-        periods = {
-            "agent": None,
-            "day": "CAST(c.start_local AS DATE)",
-            "week": "CAST(date_trunc('week', c.start_local) AS DATE)",
-        }
-        if by not in periods:
-            raise ConfigError(f"by must be one of {', '.join(periods)}, not {by!r}.", field="by")
-        where, params = self._where("calls", "c.start_utc", start, end, {})
-        hits = attach_tracker_hits(self)
-        keys = "agent" if by == "agent" else "agent, period"
-        source = f"""
-            SELECT m.*, coalesce(nullif(c.agents, ''), '(unknown)') AS agent, c.start_utc AS started_at
-                   {", " + periods[by] + " AS period" if periods[by] else ""}
-            FROM call_metrics m JOIN calls c ON c.call_id = m.call_id
-            WHERE {where}
-            QUALIFY row_number() OVER (PARTITION BY m.call_id ORDER BY m.recording_id) = 1"""
-        body = SCORECARD_SQL.replace("agent,\n    count(*)", keys + ",\n    count(*)")
-        body = body.replace("GROUP BY agent\nORDER BY agent", f"GROUP BY {keys}\nORDER BY {keys}")
-        out = self._frame(f"WITH call_metrics AS ({source}) {body}", params)
-        if len(hits):
-            rates = self._frame(
-                f"""WITH call_metrics AS ({source})
-                SELECT {keys}, h.tracker, count(DISTINCT m.call_id) AS n
-                FROM call_metrics m JOIN tracker_hits h ON h.call_id = m.call_id
-                GROUP BY ALL""",
-                params,
-            )
-            wide = rates.pivot_table(index=keys.split(", "), columns="tracker", values="n", fill_value=0)
-            wide.columns = [f"rate_{name}" for name in wide.columns]
-            out = out.merge(wide.reset_index(), on=keys.split(", "), how="left")
-            for column in wide.columns:
-                out[column] = out[column].fillna(0) / out["calls"]
-        return out
+        if scan:
+            hits, params = search.scan_hits_sql(terms, speaker)
+        else:
+            counts = {}
+            words = search.phrase_words(terms)
+            if words:  # a phrase reads the rows of its rarer words (the token column alone is cheap)
+                counts = dict(
+                    self._con.execute(
+                        "SELECT token, count(*) FROM segment_tokens WHERE token IN "
+                        f"({', '.join('?' for _ in words)}) GROUP BY token",
+                        words,
+                    ).fetchall()
+                )
+            hits, params = search.token_hits_sql(terms, speaker, counts)
+        where, bounds = recordings_of_calls_started("f.recording_id", start, end, self.tz)
+        return self._frame(search.results_sql(hits, where, self.tz.key, limit), [*params, *bounds])
 
     def export(self, dest: str | Path, format: str = "parquet") -> list[Path]:
-        """Write every table under ``dest`` (see :func:`perftel.dataset.export.export_tables`)."""
+        """Write every table under ``dest`` as Parquet or CSV partitioned by company and local month; returns
+        the table folders (see :func:`perftel.dataset.export.export_tables`). Raises ``ConfigError`` for
+        another format, ``StorageError`` when ``dest`` cannot be written."""
         from perftel.dataset.export import export_tables
 
         self.refresh()

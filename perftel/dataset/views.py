@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from perftel.dataset import schema
-from perftel.dataset.compact import quote, sql_list
+from perftel.dataset.sql import load_tombstones, quote, sql_list
 
 _EXTRA = {
     "calls": (
@@ -29,12 +29,11 @@ _EXTRA = {
 def create_views(
     con: duckdb.DuckDBPyConnection, root: Path, manifest: dict[str, Any] | None, company_id: str, tz_name: str
 ) -> None:
-    """(Re)create one view per table in ``con`` for ``manifest``'s live parts (``None``: empty tables)."""
-    con.execute("CREATE OR REPLACE TABLE _dead(vid BIGINT)")
+    """(Re)create one view per table in ``con`` for ``manifest``'s live parts (``None``: empty tables),
+    rows of ``company_id`` only, local columns in the zone ``tz_name`` (an IANA name). ``root`` is the
+    store's folder."""
     parts = (manifest or {}).get("parts", [])
-    gone = [v for vids in (manifest or {}).get("dead", {}).values() for v in vids]
-    if gone:
-        con.executemany("INSERT INTO _dead VALUES (?)", [(v,) for v in gone])
+    gone = load_tombstones(con, (v for vids in (manifest or {}).get("dead", {}).values() for v in vids))
     for name, table_schema in schema.all_schemas().items():
         files = [str(root / "parts" / p["id"] / f"{name}.parquet") for p in parts if name in p["tables"]]
         columns = ", ".join(f'"{f.name}"' for f in table_schema if f.name != "_vid")
