@@ -76,6 +76,10 @@ def load_dotenv_once() -> None:
 
 
 def env(name: str, default: str | None = None) -> str | None:
+    """The environment variable ``name`` (``.env`` read first, once; a real variable wins), else ``default``.
+
+    An empty value counts as unset. Never raises; the value is returned as text, unchecked.
+    """
     load_dotenv_once()
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -94,6 +98,8 @@ def validate_model(model: str) -> str:
 
 
 def validate_device(device: str) -> str:
+    """``device`` when it is one of :data:`DEVICES` (``cpu``, ``cuda``, …), returned unchanged; else
+    ConfigError naming ``WHISPER_DEVICE`` and the valid values."""
     if device not in DEVICES:
         raise ConfigError(
             f"WHISPER_DEVICE={device!r} is not valid. Use one of: {', '.join(DEVICES)}.",
@@ -103,6 +109,9 @@ def validate_device(device: str) -> str:
 
 
 def validate_compute_type(compute_type: str) -> str:
+    """``compute_type`` when it is one of :data:`COMPUTE_TYPES` (CTranslate2's quantization types, e.g.
+    ``int8``, ``float16``, ``float32``), returned unchanged; else ConfigError naming ``WHISPER_COMPUTE_TYPE``
+    and the valid values."""
     if compute_type not in COMPUTE_TYPES:
         raise ConfigError(
             f"WHISPER_COMPUTE_TYPE={compute_type!r} is not valid. Use one of: int8, float16, float32 "
@@ -113,15 +122,21 @@ def validate_compute_type(compute_type: str) -> str:
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data folder: ``explicit``, else ``$PERFTEL_DATA_DIR``, else ``data`` (relative to the working
+    folder); ``~`` expanded, not created, not resolved. Never raises."""
     return Path(explicit or env("PERFTEL_DATA_DIR", "data")).expanduser()
 
 
 def config_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The credential store's folder: ``explicit``, else ``$PERFTEL_CONFIG_DIR``, else
+    ``$XDG_CONFIG_HOME/perftel`` (``~/.config/perftel``); ``~`` expanded, not created. Never raises."""
     default = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "perftel"
     return Path(explicit or env("PERFTEL_CONFIG_DIR") or default).expanduser()
 
 
 def model_cache_dir() -> Path:
+    """Where joined Whisper weights are cached: ``$PERFTEL_MODEL_CACHE``, else
+    ``$XDG_CACHE_HOME/perftel/models`` (``~/.cache/perftel/models``); ``~`` expanded, not created."""
     default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "perftel" / "models"
     return Path(env("PERFTEL_MODEL_CACHE") or default).expanduser()
 

@@ -71,10 +71,13 @@ class Coupling:
 
     @property
     def gain_db(self) -> float:
+        """The leak's level relative to the source, in dB (``20·log10|gain|``; negative: quieter,
+        ``-inf`` for a zero gain)."""
         return 20 * float(np.log10(abs(self.gain))) if self.gain else -np.inf
 
     @property
     def inverted(self) -> bool:
+        """True when the leak arrives with inverted polarity (a negative ``gain``)."""
         return self.gain < 0
 
 
@@ -90,6 +93,8 @@ class Separation:
     couplings: list[Coupling] = field(default_factory=list)
 
     def bleed_seconds(self, channel: int, sample_rate: int) -> float:
+        """Seconds of ``channel`` marked as bleed: its True samples over ``sample_rate`` (Hz, the rate the
+        audio was separated at). IndexError for a channel that is not in :attr:`bleed`."""
         return float(self.bleed[channel].sum()) / sample_rate
 
 

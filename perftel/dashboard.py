@@ -11,12 +11,12 @@ it never calls a provider, and it holds no secret.
 
 from __future__ import annotations
 
-import argparse
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -98,10 +98,14 @@ def serve_dashboard(
     port: int = DEFAULT_PORT,
     start: date | None = None,
     end: date | None = None,
+    on_ready: Callable[[str], None] | None = None,
 ) -> int:
-    """Serve the dashboard of ``company`` until Ctrl-C; returns Voilà's exit code.
+    """Serve the dashboard of ``company`` until Ctrl-C; returns Voilà's exit code (0 after Ctrl-C).
 
-    Raises ConfigError for an invalid company id, a company without saved calls, or a port in use.
+    ``start``/``end`` are local days limiting what the explorer shows (both or neither). ``on_ready(url)``
+    is called with the page's address (``http://127.0.0.1:<port>/``) just before Voilà starts (the command
+    line prints it). Raises ConfigError for an invalid company id, a company without saved calls, or a port
+    in use.
     """
     validate_company_id(company)
     folder = config.data_dir(data_dir).resolve()
@@ -118,10 +122,8 @@ def serve_dashboard(
     with tempfile.TemporaryDirectory(prefix="perftel-dashboard-") as tmp:
         path = Path(tmp) / f"{company}.ipynb"
         nbformat.write(dashboard_notebook(company, folder, start=start, end=end), path)
-        print(
-            f"perftel dashboard for {company}: http://{HOST}:{port}/  (this machine only; Ctrl-C stops it)",
-            flush=True,
-        )
+        if on_ready is not None:
+            on_ready(f"http://{HOST}:{port}/")
         process = subprocess.Popen(dashboard_command(path, port), cwd=tmp)
         try:  # a SIGTERM to perftel stops Voilà too (and Voilà its kernels): nothing left running
             previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
@@ -139,14 +141,3 @@ def serve_dashboard(
                 process.kill()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
-
-
-# -- the command line ------------------------------------------------------------------------------
-def cmd_dashboard(args: argparse.Namespace) -> int:
-    """``perftel dashboard``: :func:`serve_dashboard` with the parsed command-line arguments.
-
-    Returns the exit code; raises ConfigError as :func:`serve_dashboard` does.
-    """
-    return serve_dashboard(
-        args.company, data_dir=args.data_dir, port=args.port, start=args.start, end=args.end
-    )

@@ -44,12 +44,21 @@ class Piece:
 
 @dataclass
 class Window:
+    """One Whisper pass's audio: levelled speech regions packed with silent gaps, at 16 kHz.
+
+    ``channel`` is the side the window was opened for (with shared windows, 0, and each :class:`Piece`
+    names its own side); ``pieces`` place its regions in the file; ``chunks`` are the float32 arrays that
+    :meth:`audio` joins; ``samples`` is their total length in samples.
+    """
+
     channel: int
     pieces: list[Piece] = field(default_factory=list)
     chunks: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
 
     def add(self, start: int, speech: np.ndarray, gap: int, channel: int | None = None) -> None:
+        """Append ``speech`` (float32 samples; file sample ``start`` of ``channel``, default the window's),
+        after ``gap`` samples of silence when the window already holds audio. Never raises."""
         if self.chunks and gap:
             self.chunks.append(np.zeros(gap, dtype=np.float32))
             self.samples += gap
@@ -60,6 +69,7 @@ class Window:
         self.samples += len(speech)
 
     def audio(self) -> np.ndarray:
+        """The window's samples as one float32 array (16 kHz, gaps included); IndexError when empty."""
         return np.concatenate(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
 
     def place(self, packed_seconds: float) -> tuple[Piece, float]:
@@ -93,6 +103,12 @@ class SpeechFinder:
         self.margin = int((options.vad_min_silence_ms + 2 * options.vad_speech_pad_ms) / 1000 * SAMPLE_RATE)
 
     def feed(self, block: np.ndarray, *, last: bool) -> list[tuple[int, np.ndarray]]:
+        """Take the track's next block (float32 samples at 16 kHz; ``last`` for the file's final block) and
+        return the speech regions finished so far as ``(start sample in the file, samples)``, each at most
+        ``window_seconds`` long, in order. A region that may continue past the block is held back until
+        the next call (all are returned when ``last``). Imports faster-whisper (Silero VAD); raises what
+        it raises for a malformed block.
+        """
         from faster_whisper.vad import get_speech_timestamps
 
         buffer = np.concatenate([self.carry, block]) if len(self.carry) else block

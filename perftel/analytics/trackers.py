@@ -23,21 +23,28 @@ is ``time >= duration - N``.
 Bad input: a file that is not valid TOML, an unknown key, an empty phrase, a wrong speaker or window raise
 :class:`~perftel.errors.ConfigError` naming the file and line. :class:`CompanyTrackers` validates a
 changed file completely before using it, so after a failed reload the previous trackers stay in force.
+
+This module reads, checks and writes the file; the matching is :mod:`perftel.analytics.tracker_match`
+(its public names are importable from here too).
 """
 
 from __future__ import annotations
 
 import re
 import sys
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from perftel import config
-from perftel.analytics.metrics import DEFAULT_CHANNEL_ROLES, ROLES, missing
+from perftel.analytics.segments import ROLES
+from perftel.analytics.tracker_match import (  # noqa: F401 (re-exported: the trackers' public names live here)
+    HIT_COLUMNS,
+    Tracker,
+    TrackerHit,
+    TrackerSet,
+    Window,
+    normalize,
+)
 from perftel.errors import ConfigError
 from perftel.files import write_text_atomic
 
@@ -48,232 +55,7 @@ else:  # pragma: no cover - Python 3.10
 
 TRACKERS_FILE = "trackers.toml"
 TRACKER_KEYS = ("phrases", "speaker", "window", "description")
-HIT_COLUMNS = ("call_id", "tracker", "phrase", "speaker", "channel", "start_seconds", "matched_text")
-_WINDOW = re.compile(
-    r"^\s*(first|last)\s+(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|min|minutes?)\s*$", re.IGNORECASE
-)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_NON_WORD = re.compile(r"[^\w]+|_")
-
-
-def normalize(text: str) -> str:
-    """Lower-case, accent-free, punctuation-free words joined by single spaces ("Não, É!" → "nao e")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(_NON_WORD.sub(" ", stripped).split())
-
-
-def _tokens(text: str) -> list[str]:
-    return normalize(text).split()
-
-
-@dataclass(frozen=True)
-class Window:
-    """Part of the call a tracker looks at: the first or last ``seconds`` of it."""
-
-    edge: str  # "first" | "last"
-    seconds: float
-
-    @classmethod
-    def parse(cls, value: str) -> Window:
-        """A window from text such as ``"first 30 s"`` or ``"last 2 min"`` (seconds or minutes, any case).
-
-        Raises ValueError for anything else.
-        """
-        match = _WINDOW.match(value or "")
-        if not match:
-            raise ValueError(f'window {value!r} is not like "first 30 s" or "last 60 s"')
-        seconds = float(match.group(2)) * (60 if match.group(3).lower().startswith("min") else 1)
-        return cls(match.group(1).lower(), seconds)
-
-    def contains(self, seconds: float, duration: float | None) -> bool:
-        """Whether a time ``seconds`` from the start of the recording falls in the window.
-
-        ``duration`` is the recording's length in seconds; a "last" window contains nothing when it is None.
-        """
-        if self.edge == "first":
-            return seconds < self.seconds
-        return duration is not None and seconds >= duration - self.seconds
-
-    def __str__(self) -> str:
-        return f"{self.edge} {self.seconds:g} s"
-
-
-@dataclass(frozen=True)
-class Tracker:
-    """A named list of phrases, optionally limited to a speaker ("agent"/"customer") and a window."""
-
-    name: str
-    phrases: tuple[str, ...]
-    speaker: str | None = None
-    window: Window | None = None
-    description: str = ""
-    _patterns: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self._patterns:
-            object.__setattr__(self, "_patterns", tuple(tuple(_tokens(p)) for p in self.phrases))
-
-
-@dataclass(frozen=True)
-class TrackerHit:
-    """One phrase found: ``start_seconds`` from the start of the recording (the transcript's timeline, which
-    can begin after the call's own start, e.g. after ringing); ``matched_text`` as transcribed.
-
-    ``speaker`` is the role ("agent"/"customer") when the call has two channels, else None.
-    """
-
-    call_id: str | None
-    tracker: str
-    phrase: str
-    speaker: str | None
-    channel: int | None
-    start_seconds: float
-    matched_text: str
-
-    def as_row(self) -> dict[str, Any]:
-        """The hit as a dict keyed by :data:`HIT_COLUMNS`."""
-        return asdict(self)
-
-
-def _get(segment: Any, name: str, default: Any = None) -> Any:
-    if isinstance(segment, Mapping):
-        return segment.get(name, default)
-    return getattr(segment, name, default)
-
-
-def _word_times(segment: Any) -> tuple[list[str], list[float], list[str]]:
-    """(normalized tokens, their start times, the original word each token came from) for one segment."""
-    start, end = float(_get(segment, "start")), float(_get(segment, "end"))
-    words = _get(segment, "words")
-    tokens: list[str] = []
-    times: list[float] = []
-    originals: list[str] = []
-    if words and not isinstance(words, (int, float)):
-        for word in words:
-            text = _get(word, "word") or ""
-            for token in _tokens(text):
-                tokens.append(token)
-                times.append(float(_get(word, "start", start)))
-                originals.append(text.strip())
-        return tokens, times, originals
-    text = _get(segment, "text") or ""
-    raw_words = text.split()
-    length = max(1, len(text))
-    position = 0
-    for word in raw_words:
-        at = text.find(word, position)
-        position = at + len(word)
-        for token in _tokens(word):
-            tokens.append(token)
-            times.append(start + (end - start) * at / length)
-            originals.append(word)
-    return tokens, times, originals
-
-
-class TrackerSet:
-    """Validated trackers; :meth:`find` runs them over one call's segments."""
-
-    def __init__(self, trackers: Iterable[Tracker] = (), *, source: str | None = None) -> None:
-        self.trackers: tuple[Tracker, ...] = tuple(trackers)
-        self.source = source
-
-    def __len__(self) -> int:
-        return len(self.trackers)
-
-    def __iter__(self):  # noqa: ANN204
-        return iter(self.trackers)
-
-    def __repr__(self) -> str:
-        return f"TrackerSet({[t.name for t in self.trackers]!r}, source={self.source!r})"
-
-    @property
-    def names(self) -> list[str]:
-        """The trackers' names, in file order."""
-        return [t.name for t in self.trackers]
-
-    def find(
-        self,
-        segments: Sequence[Any],
-        *,
-        call_id: str | None = None,
-        duration_seconds: float | None = None,
-        channels: int | None = None,
-        channel_roles: Mapping[int, str] | None = None,
-    ) -> list[TrackerHit]:
-        """Every hit in one call, ordered by time. Segments as for :func:`perftel.analytics.call_metrics`.
-
-        ``duration_seconds`` is the length of the segments' timeline (the recording), used by "last N s"
-        windows; ``channels`` defaults to 2 when any segment has a channel.
-        """
-        roles = channel_roles if channel_roles is not None else DEFAULT_CHANNEL_ROLES
-        if channels is None:
-            channels = 2 if any(not missing(_get(s, "channel")) for s in segments) else 1
-        hits: list[TrackerHit] = []
-        for segment in segments:
-            channel = _get(segment, "channel")
-            channel = None if missing(channel) else int(channel)
-            speaker = _get(segment, "speaker")
-            role = speaker if isinstance(speaker, str) and speaker in ROLES else None
-            role = role or (roles.get(channel) if channel is not None else None)
-            if channels < 2:
-                role = None
-            tokens, times, originals = _word_times(segment)
-            if not tokens:
-                continue
-            for tracker in self.trackers:
-                if tracker.speaker and channels >= 2 and role != tracker.speaker:
-                    continue
-                for phrase, pattern in zip(tracker.phrases, tracker._patterns, strict=True):
-                    size = len(pattern)
-                    first = pattern[0]
-                    for i in range(len(tokens) - size + 1):
-                        if tokens[i] != first or tuple(tokens[i : i + size]) != pattern:
-                            continue
-                        at = times[i]
-                        if tracker.window and not tracker.window.contains(at, duration_seconds):
-                            continue
-                        said = " ".join(dict.fromkeys(originals[i : i + size]))
-                        hits.append(
-                            TrackerHit(call_id, tracker.name, phrase, role, channel, round(at, 3), said)
-                        )
-        hits.sort(key=lambda h: (h.start_seconds, h.tracker))
-        return hits
-
-    def hits_frame(self, segments: Any, calls: Any) -> Any:
-        """``tracker_hits`` DataFrame for many calls (DataFrames shaped as for ``call_metrics_frame``).
-
-        Columns :data:`HIT_COLUMNS`; one row per hit, calls in ``segments`` order. ``calls`` needs
-        ``call_id`` and the recording's length in seconds for "last" windows: ``audio_seconds`` when the
-        frame has it (segment times count from the recording's start, and a call's ``duration_seconds``
-        may include ringing, e.g. Aircall's), else ``duration_seconds`` taken as the recording's length
-        (as :func:`~perftel.analytics.metrics.call_metrics_frame` does); optionally ``channels``. A NaN
-        length is unknown ("last" windows then find nothing), as in
-        :func:`perftel.analytics.tables.tracker_hits_frame`.
-        """
-        import pandas as pd
-
-        length = "audio_seconds" if "audio_seconds" in calls else "duration_seconds"
-        durations = {
-            call_id: None if pd.isna(seconds) else float(seconds)
-            for call_id, seconds in zip(calls["call_id"].tolist(), calls[length].tolist(), strict=True)
-        }
-        channels = (
-            dict(zip(calls["call_id"].tolist(), calls["channels"].tolist(), strict=True))
-            if "channels" in calls
-            else {}
-        )
-        rows: list[dict[str, Any]] = []
-        for call_id, group in segments.groupby("call_id", sort=False):
-            records = group.sort_values("start").to_dict("records")
-            found = self.find(
-                records,
-                call_id=call_id,
-                duration_seconds=durations.get(call_id),
-                channels=channels.get(call_id),
-            )
-            rows.extend(h.as_row() for h in found)
-        return pd.DataFrame(rows, columns=list(HIT_COLUMNS))
 
 
 def _line_of(text: str, pattern: re.Pattern[str], after: int = 0) -> int | None:

@@ -10,39 +10,33 @@ perftel demo
 perftel index --company acme [--rebuild]
 perftel export --company acme --format parquet --out exports/
 perftel report --start 2026-11-01 --end 2026-11-07 --company acme
+perftel trackers init|check --company acme
+perftel redact --company acme
 perftel dashboard --company acme
 
 :mod:`~perftel.cli.parser` holds the options; the handlers live in :mod:`~perftel.cli.credentials`,
-:mod:`~perftel.cli.run`, :mod:`~perftel.cli.sandbox` and :mod:`~perftel.cli.company` (three more, for
-trackers, redaction and the dashboard, are imported only when their command runs). Exit codes: 0 done,
-1 something failed (listed), 2 bad input or configuration, 130 interrupted.
+:mod:`~perftel.cli.run`, :mod:`~perftel.cli.sandbox`, :mod:`~perftel.cli.company`,
+:mod:`~perftel.cli.trackers`, :mod:`~perftel.cli.redact` and :mod:`~perftel.cli.dashboard`; each imports
+the work it calls (pandas, duckdb, Voilà, …) only when its command runs, so ``perftel --help`` stays fast.
+Exit codes: 0 done, 1 something failed (listed), 2 bad input or configuration, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Callable
 
 from perftel.cli.company import cmd_export, cmd_index, cmd_report, cmd_settings
 from perftel.cli.credentials import cmd_credentials, cmd_test_connection, credential_variable
+from perftel.cli.dashboard import cmd_dashboard
 from perftel.cli.parser import build_parser
+from perftel.cli.redact import cmd_redact
 from perftel.cli.run import cmd_download, cmd_run, cmd_transcribe
 from perftel.cli.sandbox import cmd_demo, cmd_sandbox
+from perftel.cli.trackers import cmd_trackers
 from perftel.errors import PerftelError
-
-
-def _lazy(target: str) -> Callable[[argparse.Namespace], int]:
-    """A command handler imported when the command runs (``"module:function"``), so `perftel --help` stays fast."""
-
-    def handler(args: argparse.Namespace) -> int:
-        module, _, name = target.partition(":")
-        return getattr(importlib.import_module(module), name)(args)
-
-    return handler
-
 
 #: command name → handler(args) → exit code; every command ``build_parser`` defines is here
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -54,9 +48,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "settings": cmd_settings,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
-    "trackers": _lazy("perftel.analytics.cli:cmd_trackers"),
-    "redact": _lazy("perftel.privacy.cli:cmd_redact"),
-    "dashboard": _lazy("perftel.dashboard:cmd_dashboard"),
+    "trackers": cmd_trackers,
+    "redact": cmd_redact,
+    "dashboard": cmd_dashboard,
     "index": cmd_index,
     "export": cmd_export,
     "report": cmd_report,

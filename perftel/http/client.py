@@ -2,7 +2,8 @@
 
 It owns: the retry policy, pacing (rate limiter), a bound on concurrent requests, translating
 HTTP failures into perftel's error tree (with secrets redacted from URLs and bodies), and
-streaming downloads that are written atomically and checked (status, type, length, size bound).
+streaming downloads that are written atomically and checked (status here; type, length and size
+bound in :mod:`perftel.http.download`).
 Redirects to another host never carry our ``Authorization`` header (httpx strips it).
 """
 
@@ -13,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,8 +29,14 @@ from perftel.errors import (
     RateLimitError,
     ServerError,
 )
-from perftel.files import AUDIO_SUFFIXES, CONTENT_TYPE_SUFFIXES, UNKNOWN_AUDIO_SUFFIX, atomic_open
 from perftel.http.api_errors import ErrorHook
+from perftel.http.download import (  # noqa: F401 (re-exported: perftel.http.client is where they were)
+    AUDIO_EXTENSIONS,
+    MAX_DOWNLOAD_BYTES,
+    Download,
+    declared_length,
+    save_body,
+)
 from perftel.http.ratelimit import RateLimiter
 from perftel.http.redact import install_log_redaction, redact_text, redact_url
 from perftel.http.retry import RetryPolicy, parse_retry_after
@@ -40,19 +46,6 @@ _T = TypeVar("_T")
 install_log_redaction()
 
 DEFAULT_TIMEOUT = 30.0  # seconds per request (connect: at most 10)
-MAX_DOWNLOAD_BYTES = 2 * 1024**3  # 2 GiB: far above any call recording, far below a full disk
-AUDIO_EXTENSIONS = CONTENT_TYPE_SUFFIXES  # content type → file suffix; one home: perftel.files
-
-
-@dataclass(frozen=True)
-class Download:
-    """A finished download: the file's ``path``, the response's ``content_type`` (lower case, no parameters)
-    and its ``size`` in bytes.
-    """
-
-    path: Path
-    content_type: str
-    size: int
 
 
 def _release_stream(response: httpx.Response) -> None:
@@ -330,45 +323,14 @@ class ApiClient:
                 if not response.is_success:
                     response.read()
                     raise self.error_for(response, "GET")
-                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                if not any(content_type.startswith(t) for t in allowed_types):
-                    raise DownloadError(
-                        f"{self.provider} sent {content_type or 'no content type'} instead of audio for "
-                        f"recording {recording_id} ({redact_url(response.url)}); nothing was saved.",
-                        recording_id=recording_id,
-                        retryable=True,  # storage front-ends answer login or error pages now and then
-                    )
-                declared = declared_length(response.headers.get_list("Content-Length"))
-                if declared is not None and declared > max_bytes:
-                    raise DownloadError(
-                        f"Recording {recording_id} is {declared} bytes, above the {max_bytes}-byte limit.",
-                        recording_id=recording_id,
-                    )
-                path = dest_stem.with_name(dest_stem.name + _extension(content_type, str(response.url)))
-                size = 0
-                with atomic_open(path, "wb") as handle:
-                    for chunk in response.iter_bytes(chunk_size=1 << 16):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise DownloadError(
-                                f"Recording {recording_id} exceeded the {max_bytes}-byte limit; nothing was saved.",
-                                recording_id=recording_id,
-                            )
-                        handle.write(chunk)
-                    if declared is not None and size != declared:
-                        raise DownloadError(
-                            f"Recording {recording_id} arrived short ({size} of {declared} bytes); "
-                            "nothing was saved, it will be retried.",
-                            recording_id=recording_id,
-                            retryable=True,
-                        )
-                    if size == 0:
-                        raise DownloadError(
-                            f"Recording {recording_id} arrived empty; nothing was saved.",
-                            recording_id=recording_id,
-                            retryable=True,
-                        )
-                return Download(path=path, content_type=content_type, size=size)
+                return save_body(
+                    response,
+                    dest_stem,
+                    provider=self.provider,
+                    allowed_types=allowed_types,
+                    max_bytes=max_bytes,
+                    recording_id=recording_id,
+                )
         except httpx.TransportError as exc:
             raise DownloadError(
                 f"Download of recording {recording_id} broke off ({type(exc).__name__}); nothing was saved.",
@@ -382,21 +344,6 @@ class ApiClient:
             ) from exc
 
 
-def declared_length(values: list[str]) -> int | None:
-    """The body length in bytes a ``Content-Length`` header declares; None when absent or malformed.
-
-    ``values`` are the header's values (a repeated header, or one value listing several, must agree:
-    RFC 9110 §8.6). A value that is not a plain non-negative decimal (``"abc"``, ``"-5"``, ``"1e3"``,
-    ``"12, 13"``) makes the length unknown: the download is then judged by its bytes alone, as for a
-    chunked answer, instead of failing outside perftel's errors.
-    """
-    found = {part.strip() for value in values for part in value.split(",")}
-    if len(found) != 1:
-        return None
-    text = found.pop()
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
 _resolving_url = threading.local()  # set while a download attempt asks its URL callable (see _with_retries)
 
 
@@ -407,10 +354,3 @@ def _resolve(url: Callable[[], str]) -> str:
         return url()
     finally:
         _resolving_url.active = False
-
-
-def _extension(content_type: str, url: str) -> str:
-    if content_type in AUDIO_EXTENSIONS:
-        return AUDIO_EXTENSIONS[content_type]
-    suffix = Path(httpx.URL(url).path).suffix.lower()
-    return suffix if suffix in AUDIO_SUFFIXES else UNKNOWN_AUDIO_SUFFIX

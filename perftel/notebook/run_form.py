@@ -49,6 +49,7 @@ class StageBar:
         self.reset()
 
     def reset(self) -> None:
+        """Back to "waiting" (before a new run): count, total, times and outcome cleared."""
         self.current, self.total = 0, None
         self.started: float | None = None
         self.finished: float | None = None
@@ -57,6 +58,8 @@ class StageBar:
         self.label.value = "waiting"
 
     def update(self, current: int, total: int | None) -> None:
+        """Show ``current`` of ``total`` items (``total`` None: still counting, "N found"); the stage is
+        done, green, when ``current`` reaches ``total``. Elapsed time is monotonic, from the first update."""
         now = time.monotonic()
         self.started = self.started or now
         self.current, self.total = current, total
@@ -71,6 +74,7 @@ class StageBar:
         self.refresh()
 
     def refresh(self) -> None:
+        """Redraw the label ("current / total · m:ss elapsed · outcome"); nothing before the first update."""
         if self.started is None:
             return
         elapsed = _clock((self.finished or time.monotonic()) - self.started)
@@ -112,15 +116,19 @@ class PipelineJob:
         self._ticker = threading.Thread(target=self._tick, name="perftel-progress", daemon=True)
 
     def start(self) -> PipelineJob:
+        """Start the worker thread (the run) and the once-a-second bar ticker; returns this job."""
         self._thread.start()
         self._ticker.start()
         return self
 
     @property
     def running(self) -> bool:
+        """True until the run has ended (done, cancelled or failed)."""
         return not self._done.is_set()
 
     def cancel(self) -> None:
+        """Ask the run to stop after its current item (the :class:`~perftel.progress.CancelToken`); returns
+        at once, the run ends on its own (see :meth:`wait`)."""
         self.token.cancel()
         self.status.value = status_html(None, "Cancelling: stopping after the current item…")
 
@@ -131,6 +139,9 @@ class PipelineJob:
         return self.result
 
     def on_progress(self, step: str, current: int, total: int | None) -> None:
+        """The pipeline's progress callback (:mod:`perftel.progress`): the login step goes to the status line,
+        the listing, download and transcription steps to their bars; other steps are ignored. Called from
+        the worker thread; widgets are changed through their traits only."""
         with self._lock:
             if step == LOGIN:
                 self.status.value = status_html(
@@ -264,6 +275,7 @@ class SyncForm:
         return self.job.wait(timeout) if self.job is not None else None
 
     def cancel(self) -> None:
+        """What the Cancel button does: stop the current run after its current item (nothing when idle)."""
         if self.job is not None and self.job.running:
             self.cancel_button.disabled = True
             self.job.cancel()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from perftel.errors import ConfigError
-from perftel.privacy.detect import KINDS
+from perftel.privacy.findings import KINDS
 
 KEYS = ("enabled", "kinds", "audio")
 

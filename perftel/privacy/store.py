@@ -106,6 +106,6 @@ def redact_folder(transcriptions_dir: Path, policy: PrivacyPolicy) -> RedactRepo
 
 
 def _kind_order(kind: str) -> int:
-    from perftel.privacy.detect import KINDS
+    from perftel.privacy.findings import KINDS
 
     return KINDS.index(kind) if kind in KINDS else len(KINDS)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from perftel.analytics.metrics import missing
+from perftel.analytics.segments import missing
 from perftel.notebook.conversations.timeline import LANE_COLOURS, OTHER_LANE_COLOUR, lanes
 from perftel.notebook.tables import clock, decimal, percent
 

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from IPython.display import display
 
 from perftel import dates
-from perftel.analytics.metrics import missing
+from perftel.analytics.segments import missing
 from perftel.notebook.common import guarded
 from perftel.notebook.conversations.call_html import audio_html, call_summary_html, transcript_html
 from perftel.notebook.conversations.load import SEGMENT_COLUMNS, ConversationTables

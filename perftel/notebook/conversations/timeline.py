@@ -14,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from perftel.analytics import MONO_NOTE, overlaps
-from perftel.analytics.metrics import DEFAULT_CHANNEL_ROLES, ROLES, gaps, missing, union
+from perftel.analytics.intervals import gaps, union
+from perftel.analytics.segments import DEFAULT_CHANNEL_ROLES, ROLES, missing
 from perftel.notebook.conversations.metric_charts import conversation_layout
 from perftel.notebook.tables import clock
 

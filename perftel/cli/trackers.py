@@ -1,4 +1,8 @@
-"""``perftel trackers``: write the example trackers file, or check and list a company's trackers."""
+"""``perftel trackers init|check``: write the example trackers file, or check and list a company's trackers.
+
+The file itself (its format, validation and the example) is :mod:`perftel.analytics.trackers`, imported
+when the command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ def cmd_trackers(args: argparse.Namespace) -> int:
     """``perftel trackers init|check --company X``: write the example file (``init``), then check and list it.
 
     Returns the exit code: 0 when the file is valid, 1 when it does not exist. Raises ConfigError (the CLI
-    prints it) for an invalid file or company id.
+    prints it, exit 2) for an invalid file (naming its line), an existing file on ``init`` without
+    ``--force``, or an invalid company id.
     """
     from perftel.analytics.trackers import init_trackers, load_trackers, trackers_path
 

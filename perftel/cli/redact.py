@@ -1,4 +1,9 @@
-"""``perftel redact --company X``: apply the company's privacy policy to the transcripts already on disk."""
+"""``perftel redact --company X``: apply the company's privacy policy to the transcripts already on disk.
+
+The work is :func:`perftel.privacy.store.redact_folder` under the company's lock; the policy is
+:func:`perftel.privacy.policy.company_policy` (its ``[privacy]`` settings). Both are imported when the
+command runs.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ def cmd_redact(args: argparse.Namespace) -> int:
     """``perftel redact --company X``: apply the company's privacy policy to its transcripts on disk.
 
     Waits for any running pipeline of the company (:meth:`CompanyStorage.exclusive`), then rewrites what
-    the policy finds and prints counts (kinds found, not the values). Returns 0. Raises ConfigError for an
-    invalid policy file or company id.
+    the policy finds and prints counts (kinds found, never the values). Returns 0. Raises ConfigError for
+    an invalid policy file or company id.
     """
     from perftel.privacy.policy import company_policy
     from perftel.privacy.store import redact_folder
