@@ -81,6 +81,12 @@ class TranscribeOptions:
     vocabulary_source: str | None = None  # where hotwords/initial_prompt came from (named in warnings)
     vocabulary_problem: str | None = None  # why a company vocabulary was left out (kept in results)
     language_list_min_share: float = 0.2  # below this share the listed languages lose to an unlisted top one
+    batch_size: int = 8  # windows of a call decoded together in one batch (1: one at a time, with fallback)
+    batch_timestamps: bool = (
+        False  # batched: Whisper also writes segment timestamps (words place text anyway)
+    )
+    batch_fallback: bool = True  # batched: a badly decoded window is decoded again (temperature ladder)
+    redecode_missed: bool = True  # speech pieces that got no words are packed and decoded once more
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", canonical_language(self.language))
