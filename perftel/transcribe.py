@@ -19,9 +19,11 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
 4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``, each
    side of a two-channel call in its own windows (``share_windows=True`` packs both sides in call order:
    less work, but it lost a quiet customer's speech once, see ``benchmarks/RESULTS.md``). Each window is one
-   Whisper pass (one encoder run) without conditioning on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
-   its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
-   decoded seconds).
+   Whisper pass (one encoder run) without conditioning on earlier text, so one turn's decode cannot
+   swallow or bias the next; up to ``batch_size`` windows of a call are decoded together in one batch
+   (:mod:`perftel.decoding`), and speech a window left without words is decoded once more. Word times
+   map every word back to its place (and side) in the call. ``TranscriptionResult.decoding`` counts the
+   work (encoder windows, decoded seconds, re-decoded windows).
 5. The language is pinned when known, else detected once per call on its first speech windows.
    A list (``"en,pt"``) chooses among those languages, unless Whisper's full language distribution says
    the call is in another one: then it is transcribed in that language (never translated into a listed

@@ -46,6 +46,14 @@ class TranscribeOptions:
     decodes badly (``compression_ratio_threshold``). Stereo sides correlating above
     ``same_signal_correlation`` are one signal. Blocks whose peak is under ``silence_floor_db`` are
     skipped without VAD.
+
+    Batching (issue 20, ``benchmarks/bench_longform.py``): up to ``batch_size`` windows of a call are
+    decoded together through faster-whisper's ``BatchedInferencePipeline`` (one batched encoder pass and
+    beam search; ``1`` decodes one window at a time as faster-whisper's ``transcribe`` does). A batched
+    window that fails faster-whisper's fallback test is decoded again alone from the next temperature on
+    (``batch_fallback``); ``batch_timestamps`` lets Whisper write segment timestamps (off: text tokens
+    only, the words' aligned times place the text). ``redecode_missed`` packs the speech pieces that got
+    no words (Whisper ended a window early) into new windows and decodes them once more.
     """
 
     language: str | None = None  # "pt" pins it; "en,pt" detects among these; None detects freely
