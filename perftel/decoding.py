@@ -50,8 +50,8 @@ def whisper_segments(
 ) -> list[list[Any]]:
     """faster-whisper's ``Segment``s for each window, times in seconds from the window's start.
 
-    With ``opts.batch_size`` 1, one window at a time through ``WhisperModel.transcribe`` (beam search with
-    faster-whisper's temperature fallback). Else all ``windows`` together through faster-whisper's
+    With ``opts.batch_size`` 0, one window at a time through ``WhisperModel.transcribe`` (timestamps,
+    seeking, faster-whisper's temperature fallback). Else all ``windows`` together through faster-whisper's
     ``BatchedInferencePipeline`` with perftel's windows as its clips (one batched encoder pass, one
     batched beam search; its own VAD is not used): the pipeline decodes at the first temperature only, so
     with ``batch_fallback`` a window that fails faster-whisper's own test (:func:`needs_fallback`) is
@@ -61,7 +61,7 @@ def whisper_segments(
     """
     if not windows:
         return []
-    if opts.batch_size <= 1:
+    if opts.batch_size <= 0:
         return [
             list(whisper.transcribe(w.audio(), language=language, **opts.whisper_kwargs())[0])
             for w in windows
