@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,12 @@ def machine() -> str:
         f"CTranslate2 {ctranslate2.__version__}; machine shared with other jobs (timings noisy, ratios are "
         "measured side by side)"
     )
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process, all threads (robust to other jobs on the machine)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def split_channels(path: Path) -> list[np.ndarray]:
@@ -207,8 +214,8 @@ def main() -> None:
                 else value == "True"
             )
         variants[f"perftel-{name}"] = replace(TranscribeOptions(), **values)
-    # per system: errors, words, seconds, audio seconds, encoder windows, decoded seconds, calls
-    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0, 0.0, 0])
+    # per system: errors, words, seconds, audio seconds, encoder windows, decoded seconds, calls, CPU seconds
+    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0.0, 0, 0.0, 0, 0.0])
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -242,7 +249,7 @@ def main() -> None:
                     for system in systems:
                         if system == "perftel-per-channel" and call.layout == "mono":
                             continue
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), cpu_seconds()
                         work = None
                         if system == "defaults":
                             hyp = run_defaults(whisper, call.path, language)
@@ -260,8 +267,10 @@ def main() -> None:
                             if system == "perftel-detect" and result.language != language:
                                 lines.append(f"- {call.name}: language detected as {result.language}")
                         elapsed = time.perf_counter() - t0
+                        cpu = cpu_seconds() - c0
                         words, errors, _, _ = error_counts(call.reference, hyp, language)
                         row = totals[(system, language, call.layout)]
+                        row[7] += cpu
                         row[0] += errors
                         row[1] += words
                         row[2] += elapsed
@@ -272,6 +281,7 @@ def main() -> None:
                             row[5] += work["decoded_seconds"]
                         print(
                             f"{call.name:22s} {system:20s} WER {errors / words:.3f}  RTF {elapsed / call.seconds:.3f}"
+                            f"  CPU {cpu:.1f}s"
                             + (
                                 f"  windows {work['encoder_windows']}+{work['detection_windows']} "
                                 f"decoded {work['decoded_seconds']:.1f}s"
@@ -375,9 +385,9 @@ def render(
         "language detection); decoded s = seconds of audio given to Whisper per call (both do not depend on "
         "machine load).",
         "",
-        "| language | layout | system | WER | × oracle | × sentence | RTF | wall time × defaults | windows / call "
-        "| decoded s / call |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| language | layout | system | WER | × oracle | × sentence | RTF | wall time × defaults "
+        "| CPU time × defaults | windows / call | decoded s / call |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for language in ("en", "pt"):
         for layout in ("stereo", "mono"):
@@ -388,18 +398,20 @@ def render(
                 if not totals[key][6]:
                     continue
                 ratio = totals[key][2] / totals[("defaults", language, layout)][2]
+                cpu_ratio = totals[key][7] / totals[("defaults", language, layout)][7]
                 windows = f"{per_call(key, 4):.1f}" if system.startswith("perftel") else ""
                 decoded = f"{per_call(key, 5):.1f}" if system.startswith("perftel") else ""
                 out.append(
                     f"| {language} | {layout} | {system} | {wer(key):.3f} | {wer(key) / oracle:.2f} | "
-                    f"{wer(key) / base:.2f} | {rtf(key):.3f} | {ratio:.2f} | {windows} | {decoded} |"
+                    f"{wer(key) / base:.2f} | {rtf(key):.3f} | {ratio:.2f} | {cpu_ratio:.2f} | {windows} | {decoded} |"
                 )
     out += [
         "",
         "Two-channel call against its mono mixdown (same speech; perftel):",
         "",
-        "| language | system | time stereo / mono | windows stereo / mono | decoded s stereo / mono |",
-        "|---|---|---|---|---|",
+        "| language | system | time stereo / mono | CPU stereo / mono | windows stereo / mono "
+        "| decoded s stereo / mono |",
+        "|---|---|---|---|---|---|",
     ]
     for language in ("en", "pt"):
         for system in [s for s in systems if s.startswith("perftel") and s != "perftel-per-channel"] + (
@@ -412,7 +424,8 @@ def render(
             if not stereo[6] or not mono[6]:
                 continue
             out.append(
-                f"| {language} | {system} | {stereo[2] / mono[2]:.2f} | {stereo[4] / mono[4]:.2f} | "
+                f"| {language} | {system} | {stereo[2] / mono[2]:.2f} | {stereo[7] / mono[7]:.2f} | "
+                f"{stereo[4] / mono[4]:.2f} | "
                 f"{stereo[5] / mono[5]:.2f} |"
             )
     out += [

@@ -1,4 +1,4 @@
-"""Decoding: one Whisper pass over a packed window, its words placed back on the call's timeline.
+"""Decoding: Whisper passes over packed windows (one at a time or batched), words placed back on the call.
 
 A window (:class:`perftel.vad.Window`) holds levelled speech pieces of one call; faster-whisper decodes it
 with word times, and each word is mapped back to its piece (and so its channel and its time in the file,
@@ -14,6 +14,8 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from perftel import audio as audio_io
 from perftel.models import TranscriptionSegment, Word
 from perftel.vad import Piece, Window
@@ -23,24 +25,142 @@ SAMPLE_RATE = audio_io.SAMPLE_RATE
 log = logging.getLogger("perftel.transcribe")
 
 
-def decode_window(
+def decode_windows(
     whisper: Any,
-    window: Window,
+    windows: list[Window],
     language: str | None,
     channels: int,
     roles: dict[int, str],
     opts: TranscribeOptions,
+    covered: set[int] | None = None,
+) -> list[list[TranscriptionSegment]]:
+    """The segments of each window (one list per window), decoded by ``whisper`` (a faster-whisper
+    ``WhisperModel``) in ``language`` (None: Whisper's own guess): :func:`whisper_segments`, then
+    :func:`place_segments`. The ids of the pieces that received words are added to ``covered``.
+    Errors from faster-whisper propagate."""
+    found = whisper_segments(whisper, windows, language, opts)
+    return [
+        place_segments(segments, window, channels, roles, opts, covered)
+        for window, segments in zip(windows, found, strict=True)
+    ]
+
+
+def whisper_segments(
+    whisper: Any, windows: list[Window], language: str | None, opts: TranscribeOptions
+) -> list[list[Any]]:
+    """faster-whisper's ``Segment``s for each window, times in seconds from the window's start.
+
+    With ``opts.batch_size`` 0, one window at a time through ``WhisperModel.transcribe`` (timestamps,
+    seeking, faster-whisper's temperature fallback). Else all ``windows`` together through faster-whisper's
+    ``BatchedInferencePipeline`` with perftel's windows as its clips (one batched encoder pass, one
+    batched beam search; its own VAD is not used): the pipeline decodes at the first temperature only, so
+    with ``batch_fallback`` a window that fails faster-whisper's own test (:func:`needs_fallback`) is
+    decoded again alone from the next temperature on. ``batch_timestamps=False`` decodes text tokens only
+    (the words' times, from cross-attention alignment, place the text). Measured in
+    ``benchmarks/RESULTS.md`` (issue 20).
+    """
+    if not windows:
+        return []
+    if opts.batch_size <= 0:
+        return [
+            list(whisper.transcribe(w.audio(), language=language, **opts.whisper_kwargs())[0])
+            for w in windows
+        ]
+    clips, offsets, at = [], [], 0
+    for window in windows:
+        clips.append({"start": at / SAMPLE_RATE, "end": (at + window.samples) / SAMPLE_RATE})
+        offsets.append(at / SAMPLE_RATE)
+        at += window.samples
+    kwargs = opts.whisper_kwargs()
+    for name in ("vad_filter", "condition_on_previous_text"):
+        kwargs.pop(name)
+    kwargs.update(temperature=list(opts.temperatures[:1]), without_timestamps=not opts.batch_timestamps)
+    found, _ = run_batched(
+        whisper,
+        np.concatenate([w.audio() for w in windows]),
+        language=language,
+        clip_timestamps=clips,
+        batch_size=len(windows),
+        **kwargs,
+    )
+    # the pipeline tells a segment's clip by its seek: the clip's start in feature frames
+    index = {int(offset * whisper.frames_per_second): i for i, offset in enumerate(offsets)}
+    out: list[list[Any]] = [[] for _ in windows]
+    for s in found:
+        i = index[s.seek]
+        shift = offsets[i]
+        words = [replace(w, start=w.start - shift, end=w.end - shift) for w in s.words or []]
+        out[i].append(replace(s, start=s.start - shift, end=s.end - shift, words=words))
+    if opts.batch_fallback and len(opts.temperatures) > 1:
+        again = dict(opts.whisper_kwargs(), temperature=list(opts.temperatures[1:]))
+        for i, window in enumerate(windows):
+            if any(needs_fallback(s, opts) for s in out[i]):
+                out[i] = list(whisper.transcribe(window.audio(), language=language, **again)[0])
+    return out
+
+
+def run_batched(whisper: Any, audio: np.ndarray, **kwargs: Any) -> tuple[Any, Any]:
+    """faster-whisper's ``BatchedInferencePipeline(whisper).transcribe(audio, **kwargs)`` (the one place it is
+    made; tests put a stand-in here): (segments, info), segment times in seconds from ``audio``'s start."""
+    from faster_whisper import BatchedInferencePipeline
+
+    return BatchedInferencePipeline(whisper).transcribe(audio, **kwargs)
+
+
+def needs_fallback(segment: Any, opts: TranscribeOptions) -> bool:
+    """faster-whisper's rule for decoding a window again at a higher temperature: too repetitive (gzip
+    compression ratio above ``compression_ratio_threshold``) or too unlikely (mean token log-probability
+    under ``log_prob_threshold``), unless it is silence (``no_speech_prob`` above ``no_speech_threshold``
+    with a low log-probability). Source: ``WhisperModel.generate_with_fallback`` in faster-whisper."""
+    if segment.no_speech_prob > opts.no_speech_threshold and segment.avg_logprob < opts.log_prob_threshold:
+        return False
+    return segment.compression_ratio > opts.compression_ratio_threshold or (
+        segment.avg_logprob < opts.log_prob_threshold
+    )
+
+
+def missed_windows(windows: list[Window], covered: set[int], opts: TranscribeOptions) -> list[Window]:
+    """The speech pieces of ``windows`` that received no words (ids not in ``covered``), packed again per
+    channel, in call order, into windows of at most ``window_seconds``.
+
+    Whisper sometimes ends a packed window early (after a turn followed by a pause): the turns after it
+    would be lost. Decoding them again in a window of their own recovers them (issue 20's measurements).
+    """
+    limit = int(opts.window_seconds * SAMPLE_RATE)
+    gap = int(opts.pack_gap_seconds * SAMPLE_RATE)
+    out: list[Window] = []
+    open_windows: dict[int, Window] = {}
+    for window in windows:
+        audio = None
+        for piece in window.pieces:
+            if id(piece) in covered:
+                continue
+            if audio is None:
+                audio = window.audio()
+            current = open_windows.get(piece.channel)
+            if current is None or current.samples + gap + piece.length > limit:
+                current = open_windows[piece.channel] = Window(piece.channel)
+                out.append(current)
+            current.add(piece.start, audio[piece.at : piece.at + piece.length], gap, piece.channel)
+    return out
+
+
+def place_segments(
+    found: list[Any],
+    window: Window,
+    channels: int,
+    roles: dict[int, str],
+    opts: TranscribeOptions,
+    covered: set[int] | None = None,
 ) -> list[TranscriptionSegment]:
-    """The segments of one window, decoded by ``whisper`` (a faster-whisper ``WhisperModel``) in
-    ``language`` (None: Whisper's own guess) with ``opts.whisper_kwargs()``.
+    """faster-whisper segments of one window placed back on the call's timeline.
 
     Segment and word times are seconds from the start of the file; ``channel`` is the piece's channel on a
     ``channels`` > 1 call (else None) and ``speaker`` its role from ``roles`` (channel → role, e.g.
     ``{0: "agent"}``; an unnamed channel is ``"channel N"``). A Whisper segment is dropped as non-speech
     when ``no_speech_prob > no_speech_threshold`` and ``avg_logprob < log_prob_threshold``. Words are kept
-    in the result only with ``opts.word_timestamps``. Errors from faster-whisper propagate.
+    in the result only with ``opts.word_timestamps``. The ids of pieces that got words go into ``covered``.
     """
-    found, _ = whisper.transcribe(window.audio(), language=language, **opts.whisper_kwargs())
     out: list[TranscriptionSegment] = []
     for s in found:
         if not s.text.strip() or (
@@ -52,7 +172,10 @@ def decode_window(
             piece, middle = window.place((word.start + word.end) / 2)
             first, begin = window.place(word.start)
             begin = begin if first is piece else piece.start / SAMPLE_RATE
-            end = max(begin, middle + (word.end - word.start) / 2)
+            # a word ends inside its piece: alignment can stretch a window's last word over the silence after it
+            end = max(
+                begin, min(middle + (word.end - word.start) / 2, (piece.start + piece.length) / SAMPLE_RATE)
+            )
             if groups and groups[-1][0] is piece and begin - groups[-1][1][-1][1] <= opts.split_gap_seconds:
                 groups[-1][1].append((begin, end, word))
             else:
@@ -61,6 +184,8 @@ def decode_window(
             text = "".join(w.word for _, _, w in words).strip()
             if not text:
                 continue
+            if covered is not None:
+                covered.add(id(piece))
             channel = piece.channel if channels > 1 else None  # a shared window holds both sides
             speaker = (
                 roles.get(piece.channel, f"channel {piece.channel}") if channel is not None else roles.get(0)

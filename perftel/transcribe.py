@@ -19,9 +19,11 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
 4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``, each
    side of a two-channel call in its own windows (``share_windows=True`` packs both sides in call order:
    less work, but it lost a quiet customer's speech once, see ``benchmarks/RESULTS.md``). Each window is one
-   Whisper pass (one encoder run) without conditioning on earlier text, so one turn's decode cannot swallow or bias the next; word times map every word back to
-   its place (and side) in the call. ``TranscriptionResult.decoding`` counts the work (encoder windows,
-   decoded seconds).
+   Whisper pass (one encoder run) without conditioning on earlier text, so one turn's decode cannot
+   swallow or bias the next; up to ``batch_size`` windows of a call are decoded together in one batch
+   (:mod:`perftel.decoding`), and speech a window left without words is decoded once more. Word times
+   map every word back to its place (and side) in the call. ``TranscriptionResult.decoding`` counts the
+   work (encoder windows, decoded seconds, re-decoded windows).
 5. The language is pinned when known, else detected once per call on its first speech windows.
    A list (``"en,pt"``) chooses among those languages, unless Whisper's full language distribution says
    the call is in another one: then it is transcribed in that language (never translated into a listed
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from perftel import audio as audio_io
-from perftel.decoding import check_vocabulary, decode_window
+from perftel.decoding import check_vocabulary, decode_windows, missed_windows
 from perftel.errors import TranscriptionError
 from perftel.language_detection import detect_language, parse_language
 from perftel.model_cache import clear_model_cache, load_model, loaded_models, usable_cores
@@ -182,12 +184,34 @@ class Transcriber:
                 return self._with_options(checked).transcribe(
                     path, recording_id=recording_id, channel_roles=channel_roles, language=language
                 )
-        stats = {"encoder_windows": 0, "decoded_seconds": 0.0, "detection_windows": 0, "speech_pieces": 0}
+        stats = {
+            "encoder_windows": 0,
+            "decoded_seconds": 0.0,
+            "detection_windows": 0,
+            "speech_pieces": 0,
+            "redecoded_windows": 0,
+        }
         probability: float | None = 1.0 if pinned else None
         outside = False
         roles = channel_roles or {}
         segments: list[TranscriptionSegment] = []
         waiting: list[Window] = []  # windows held until the language is known
+        batch: list[Window] = []  # windows waiting to be decoded together
+
+        def flush() -> None:
+            covered: set[int] = set()
+            for found in self._decode(batch, pinned, info.channels, roles, covered):
+                segments.extend(found)
+            if self.options.redecode_missed:
+                again = missed_windows(batch, covered, self.options)
+                for found in self._decode(again, pinned, info.channels, roles):
+                    segments.extend(found)
+                stats["redecoded_windows"] += len(again)
+                batch.extend(again)
+            for ready in batch:
+                _count(stats, ready)
+            batch.clear()
+
         try:
             for window in self._windows(path, info):
                 if pinned is None:
@@ -196,16 +220,16 @@ class Transcriber:
                         continue
                     pinned, probability, outside = self._detect(waiting, candidates)
                     stats["detection_windows"] += len(waiting)
-                for ready in waiting or [window]:
-                    segments.extend(self._decode(ready, pinned, info.channels, roles))
-                    _count(stats, ready)
+                batch.extend(waiting or [window])
                 waiting = []
+                if len(batch) >= self.options.batch_size:
+                    flush()
             if waiting:
                 pinned, probability, outside = self._detect(waiting, candidates)
                 stats["detection_windows"] += len(waiting)
-                for ready in waiting:
-                    segments.extend(self._decode(ready, pinned, info.channels, roles))
-                    _count(stats, ready)
+                batch.extend(waiting)
+            if batch:
+                flush()
         except TranscriptionError:
             raise
         except Exception as exc:
@@ -248,10 +272,15 @@ class Transcriber:
         return detect_language(self._whisper, windows, candidates, self.options.language_list_min_share)
 
     def _decode(
-        self, window: Window, language: str | None, channels: int, roles: dict[int, str]
-    ) -> list[TranscriptionSegment]:
-        """One Whisper pass over a packed window: :func:`perftel.decoding.decode_window`."""
-        return decode_window(self._whisper, window, language, channels, roles, self.options)
+        self,
+        windows: list[Window],
+        language: str | None,
+        channels: int,
+        roles: dict[int, str],
+        covered: set[int] | None = None,
+    ) -> list[list[TranscriptionSegment]]:
+        """Whisper passes over packed windows (batched per ``batch_size``): :func:`perftel.decoding.decode_windows`."""
+        return decode_windows(self._whisper, windows, language, channels, roles, self.options, covered)
 
 
 def _count(stats: dict[str, Any], window: Window) -> None:

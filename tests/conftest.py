@@ -44,3 +44,19 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         client, "RetryPolicy", functools.partial(client.RetryPolicy, backoff=0.01, max_backoff=0.05)
     )
+
+
+@pytest.fixture(autouse=True)
+def _fake_whisper_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``tests.fake_whisper.FakeWhisper`` answers batched decoding itself (no faster-whisper pipeline);
+    a real model goes through faster-whisper's ``BatchedInferencePipeline`` as in production."""
+    from perftel import decoding
+
+    real = decoding.run_batched
+
+    def run_batched(whisper, audio, **kwargs):  # noqa: ANN001, ANN202
+        if hasattr(whisper, "transcribe_batched"):
+            return whisper.transcribe_batched(audio, **kwargs)
+        return real(whisper, audio, **kwargs)
+
+    monkeypatch.setattr(decoding, "run_batched", run_batched)

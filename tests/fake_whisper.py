@@ -23,6 +23,8 @@ class FakeTokenizer:
 
 
 class FakeWhisper:
+    frames_per_second = 100  # faster-whisper's feature frames per second (a batched clip's seek unit)
+
     def __init__(self, *, fail_on: str | None = None) -> None:
         self.calls: list[dict] = []
         self.lock = threading.Lock()
@@ -67,3 +69,35 @@ class FakeWhisper:
             avg_logprob=-0.1,
         )
         return iter([segment]), SimpleNamespace(language=language)
+
+    def transcribe_batched(self, audio: np.ndarray, *, language=None, clip_timestamps=(), **kwargs):  # noqa: ANN001, ANN201
+        """What ``BatchedInferencePipeline.transcribe`` answers: each clip decoded alone (recorded as one call),
+        times shifted to ``audio``'s timeline, ``seek`` = the clip's start in frames."""
+        from faster_whisper.transcribe import Segment, Word
+
+        out = []
+        for clip in clip_timestamps:
+            a, b = int(clip["start"] * RATE), int(clip["end"] * RATE)
+            offset = a / RATE
+            found, _ = self.transcribe(audio[a:b], language=language, **kwargs)
+            for s in found:
+                words = [
+                    Word(start=w.start + offset, end=w.end + offset, word=w.word, probability=w.probability)
+                    for w in s.words
+                ]
+                out.append(
+                    Segment(
+                        id=len(out),
+                        seek=int(offset * self.frames_per_second),
+                        start=s.start + offset,
+                        end=s.end + offset,
+                        text=s.text,
+                        tokens=[],
+                        avg_logprob=s.avg_logprob,
+                        compression_ratio=1.0,
+                        no_speech_prob=s.no_speech_prob,
+                        words=words,
+                        temperature=0.0,
+                    )
+                )
+        return iter(out), SimpleNamespace(language=language)
