@@ -33,12 +33,14 @@ def decode_windows(
     roles: dict[int, str],
     opts: TranscribeOptions,
     covered: set[int] | None = None,
+    stats: dict[str, Any] | None = None,
 ) -> list[list[TranscriptionSegment]]:
     """The segments of each window (one list per window), decoded by ``whisper`` (a faster-whisper
     ``WhisperModel``) in ``language`` (None: Whisper's own guess): :func:`whisper_segments`, then
-    :func:`place_segments`. The ids of the pieces that received words are added to ``covered``.
+    :func:`place_segments`. The ids of the pieces that received words are added to ``covered``; windows
+    decoded again at a higher temperature are counted in ``stats["fallback_windows"]``.
     Errors from faster-whisper propagate."""
-    found = whisper_segments(whisper, windows, language, opts)
+    found = whisper_segments(whisper, windows, language, opts, stats)
     return [
         place_segments(segments, window, channels, roles, opts, covered)
         for window, segments in zip(windows, found, strict=True)
@@ -46,18 +48,23 @@ def decode_windows(
 
 
 def whisper_segments(
-    whisper: Any, windows: list[Window], language: str | None, opts: TranscribeOptions
+    whisper: Any,
+    windows: list[Window],
+    language: str | None,
+    opts: TranscribeOptions,
+    stats: dict[str, Any] | None = None,
 ) -> list[list[Any]]:
     """faster-whisper's ``Segment``s for each window, times in seconds from the window's start.
 
     With ``opts.batch_size`` 0, one window at a time through ``WhisperModel.transcribe`` (timestamps,
-    seeking, faster-whisper's temperature fallback). Else all ``windows`` together through faster-whisper's
-    ``BatchedInferencePipeline`` with perftel's windows as its clips (one batched encoder pass, one
-    batched beam search; its own VAD is not used): the pipeline decodes at the first temperature only, so
-    with ``batch_fallback`` a window that fails faster-whisper's own test (:func:`needs_fallback`) is
-    decoded again alone from the next temperature on. ``batch_timestamps=False`` decodes text tokens only
-    (the words' times, from cross-attention alignment, place the text). Measured in
-    ``benchmarks/RESULTS.md`` (issue 20).
+    seeking, faster-whisper's temperature fallback). Else ``batch_size`` windows per pass through
+    faster-whisper's ``BatchedInferencePipeline`` with perftel's windows as its clips (one batched encoder
+    pass, one batched beam search; its own VAD is not used): the pipeline decodes at the first temperature
+    only, so with ``batch_fallback`` a window that fails faster-whisper's own test (:func:`needs_fallback`)
+    is decoded again alone from the next temperature on, and the better of the two kept by faster-whisper's
+    rule (:func:`better_decode`); such windows are counted in ``stats["fallback_windows"]``.
+    ``batch_timestamps=False`` decodes text tokens only (the words' times, from cross-attention alignment,
+    place the text). Measured in ``benchmarks/RESULTS.md`` (issue 20).
     """
     if not windows:
         return []
@@ -66,14 +73,40 @@ def whisper_segments(
             list(whisper.transcribe(w.audio(), language=language, **opts.whisper_kwargs())[0])
             for w in windows
         ]
-    clips, offsets, at = [], [], 0
+    out: list[list[Any]] = []
+    for first in range(0, len(windows), opts.batch_size):  # never more than batch_size windows in a pass
+        out += _one_pass(whisper, windows[first : first + opts.batch_size], language, opts)
+    if opts.batch_fallback and len(opts.temperatures) > 1:
+        again = dict(opts.whisper_kwargs(), temperature=list(opts.temperatures[1:]))
+        for i, window in enumerate(windows):
+            if any(needs_fallback(s, opts) for s in out[i]):
+                other = list(whisper.transcribe(window.audio(), language=language, **again)[0])
+                out[i] = better_decode(out[i], other, opts)
+                if stats is not None:
+                    stats["fallback_windows"] = stats.get("fallback_windows", 0) + 1
+    return out
+
+
+def _one_pass(
+    whisper: Any, windows: list[Window], language: str | None, opts: TranscribeOptions
+) -> list[list[Any]]:
+    """One ``BatchedInferencePipeline`` pass over ``windows`` laid end to end: segments per window, times
+    from the window's start. Each window's start is given half a sample late so that faster-whisper's
+    ``int(seconds * 16000)`` lands on it exactly, and the pipeline's ``seek`` (the clip start in feature
+    frames) names the window; windows too short to have a frame of their own go through alone."""
+    clips, starts, at = [], [], 0
     for window in windows:
-        clips.append({"start": at / SAMPLE_RATE, "end": (at + window.samples) / SAMPLE_RATE})
-        offsets.append(at / SAMPLE_RATE)
+        clips.append({"start": (at + 0.5) / SAMPLE_RATE, "end": (at + window.samples + 0.5) / SAMPLE_RATE})
+        starts.append(at)
         at += window.samples
+    index = {int(start / SAMPLE_RATE * whisper.frames_per_second): i for i, start in enumerate(starts)}
+    if len(index) < len(windows):  # two windows in one 10 ms frame: no way to tell their segments apart
+        return [seg for window in windows for seg in _one_pass(whisper, [window], language, opts)]
     kwargs = opts.whisper_kwargs()
     for name in ("vad_filter", "condition_on_previous_text"):
         kwargs.pop(name)
+    if kwargs.get("initial_prompt"):  # tokenized as WhisperModel.transcribe does (leading space)
+        kwargs["initial_prompt"] = " " + kwargs["initial_prompt"].strip()
     kwargs.update(temperature=list(opts.temperatures[:1]), without_timestamps=not opts.batch_timestamps)
     found, _ = run_batched(
         whisper,
@@ -83,20 +116,28 @@ def whisper_segments(
         batch_size=len(windows),
         **kwargs,
     )
-    # the pipeline tells a segment's clip by its seek: the clip's start in feature frames
-    index = {int(offset * whisper.frames_per_second): i for i, offset in enumerate(offsets)}
     out: list[list[Any]] = [[] for _ in windows]
     for s in found:
         i = index[s.seek]
-        shift = offsets[i]
+        shift = starts[i] / SAMPLE_RATE
         words = [replace(w, start=w.start - shift, end=w.end - shift) for w in s.words or []]
         out[i].append(replace(s, start=s.start - shift, end=s.end - shift, words=words))
-    if opts.batch_fallback and len(opts.temperatures) > 1:
-        again = dict(opts.whisper_kwargs(), temperature=list(opts.temperatures[1:]))
-        for i, window in enumerate(windows):
-            if any(needs_fallback(s, opts) for s in out[i]):
-                out[i] = list(whisper.transcribe(window.audio(), language=language, **again)[0])
     return out
+
+
+def better_decode(first: list[Any], other: list[Any], opts: TranscribeOptions) -> list[Any]:
+    """The decode kept for a window after a fallback: ``other`` (the higher-temperature one) unless it
+    fails :func:`needs_fallback` too; then, as faster-whisper's ``generate_with_fallback`` does when every
+    temperature fails, the one under the compression-ratio threshold with the best mean log-probability."""
+    if not other or not any(needs_fallback(s, opts) for s in other):
+        return other if other else first
+
+    def rank(segments: list[Any]) -> tuple[bool, float]:
+        repetitive = any(s.compression_ratio > opts.compression_ratio_threshold for s in segments)
+        logprob = sum(s.avg_logprob for s in segments) / len(segments) if segments else float("-inf")
+        return (not repetitive, logprob)
+
+    return max((first, other), key=rank)
 
 
 def run_batched(whisper: Any, audio: np.ndarray, **kwargs: Any) -> tuple[Any, Any]:

@@ -190,6 +190,7 @@ class Transcriber:
             "detection_windows": 0,
             "speech_pieces": 0,
             "redecoded_windows": 0,
+            "fallback_windows": 0,
         }
         probability: float | None = 1.0 if pinned else None
         outside = False
@@ -200,16 +201,18 @@ class Transcriber:
 
         def flush() -> None:
             covered: set[int] = set()
-            for found in self._decode(batch, pinned, info.channels, roles, covered):
+            for found in self._decode(batch, pinned, info.channels, roles, covered, stats):
                 segments.extend(found)
-            if self.options.redecode_missed:
-                again = missed_windows(batch, covered, self.options)
-                for found in self._decode(again, pinned, info.channels, roles):
-                    segments.extend(found)
-                stats["redecoded_windows"] += len(again)
-                batch.extend(again)
             for ready in batch:
                 _count(stats, ready)
+                stats["speech_pieces"] += len(ready.pieces)
+            if self.options.redecode_missed:
+                again = missed_windows(batch, covered, self.options)
+                for found in self._decode(again, pinned, info.channels, roles, None, stats):
+                    segments.extend(found)
+                stats["redecoded_windows"] += len(again)
+                for ready in again:  # their pieces are already counted
+                    _count(stats, ready)
             batch.clear()
 
         try:
@@ -278,16 +281,16 @@ class Transcriber:
         channels: int,
         roles: dict[int, str],
         covered: set[int] | None = None,
+        stats: dict[str, Any] | None = None,
     ) -> list[list[TranscriptionSegment]]:
         """Whisper passes over packed windows (batched per ``batch_size``): :func:`perftel.decoding.decode_windows`."""
-        return decode_windows(self._whisper, windows, language, channels, roles, self.options, covered)
+        return decode_windows(self._whisper, windows, language, channels, roles, self.options, covered, stats)
 
 
 def _count(stats: dict[str, Any], window: Window) -> None:
-    """Add one decoded window to a call's work counts."""
+    """Add one decoded window to a call's work counts (encoder passes, seconds given to Whisper)."""
     stats["encoder_windows"] += 1
     stats["decoded_seconds"] += window.samples / SAMPLE_RATE
-    stats["speech_pieces"] += len(window.pieces)
 
 
 def create_transcriber(settings: WhisperSettings | None = None) -> Transcriber:

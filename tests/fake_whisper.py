@@ -67,6 +67,7 @@ class FakeWhisper:
             words=words,
             no_speech_prob=0.0,
             avg_logprob=-0.1,
+            compression_ratio=1.0,
         )
         return iter([segment]), SimpleNamespace(language=language)
 

@@ -154,3 +154,76 @@ def test_batched_decoding_reads_a_two_channel_call_like_faster_whispers_own_tran
         return result.decoding["encoder_windows"] - result.decoding["redecoded_windows"]
 
     assert first_pass(batched) == first_pass(one)  # the same windows, decoded together
+
+
+def burst_window(channel: int, samples: int, start: int, rng: np.random.Generator) -> Window:
+    """A window of one piece: ``samples`` of loud noise ("speech") placed at file sample ``start``."""
+    window = Window(channel)
+    window.add(start, (rng.standard_normal(samples) * 0.3).astype(np.float32), 0, channel)
+    return window
+
+
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [
+            128_641,
+            48_000,
+        ],  # 8.0400625 s: faster-whisper's int(seconds * 16000) would start the next clip early
+        [16_000, 40_000, 23_999, 31_337],
+        [100, 32_000],  # a first window shorter than one feature frame (10 ms)
+    ],
+)
+def test_several_windows_in_one_pass_each_get_their_own_words(lengths: list[int]) -> None:
+    from perftel.decoding import whisper_segments
+
+    rng = np.random.default_rng(len(lengths))
+    windows = [burst_window(i % 2, n, i * 10 * RATE, rng) for i, n in enumerate(lengths)]
+    whisper = FakeWhisper()
+    found = whisper_segments(whisper, windows, "en", TranscribeOptions(batch_size=8))
+    assert len(found) == len(windows)
+    for window, segments in zip(windows, found, strict=True):
+        seconds = window.samples / RATE
+        if seconds >= 0.1:  # the stand-in hears a word in anything of two frames or more
+            assert segments, window.samples
+        for s in segments:  # times from the window's own start, inside it
+            assert -0.01 <= s.start <= s.end <= seconds + 0.01, (s.start, s.end, seconds)
+            assert all(-0.01 <= w.start <= w.end <= seconds + 0.01 for w in s.words)
+
+
+def test_batch_size_bounds_the_windows_in_a_pass() -> None:
+    from perftel.decoding import whisper_segments
+
+    rng = np.random.default_rng(5)
+    windows = [burst_window(0, 2 * RATE, i * 5 * RATE, rng) for i in range(5)]
+    seen: list[int] = []
+
+    class Counting(FakeWhisper):
+        def transcribe_batched(self, audio, *, clip_timestamps=(), **kwargs):  # noqa: ANN001, ANN201
+            seen.append(len(clip_timestamps))
+            return super().transcribe_batched(audio, clip_timestamps=clip_timestamps, **kwargs)
+
+    whisper_segments(Counting(), windows, "en", TranscribeOptions(batch_size=2))
+    assert seen == [2, 2, 1]
+
+
+class AlwaysBad(FakeWhisper):
+    """Every decode is unlikely; the higher temperatures' even more so (faster-whisper then keeps the best)."""
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None, **kwargs):  # noqa: ANN201
+        found, info = super().transcribe(audio, language=language, **kwargs)
+        worse = kwargs.get("temperature", [0.0])[0] > 0
+        found = [
+            SimpleNamespace(
+                **{**vars(s), "avg_logprob": -3.0 if worse else -1.5, "text": "hot" if worse else "cold"}
+            )
+            for s in found
+        ]
+        return iter(found), info
+
+
+def test_when_every_temperature_fails_the_best_decode_is_kept(tmp_path: Path) -> None:
+    path, _ = five_turn_call(tmp_path)
+    result = transcriber(AlwaysBad(), batch_size=1, redecode_missed=False).transcribe(path, language="en")
+    assert result.decoding["fallback_windows"] == 1
+    assert result.segments and all(s.avg_logprob == -1.5 for s in result.segments)  # the beam search's
