@@ -284,7 +284,8 @@ def main() -> None:
                             f"  CPU {cpu:.1f}s"
                             + (
                                 f"  windows {work['encoder_windows']}+{work['detection_windows']} "
-                                f"decoded {work['decoded_seconds']:.1f}s"
+                                f"decoded {work['decoded_seconds']:.1f}s "
+                                f"fallbacks {work.get('fallback_windows', 0)} re-decoded {work.get('redecoded_windows', 0)}"
                                 if work
                                 else ""
                             ),
