@@ -77,7 +77,8 @@ def test_speech_a_window_left_without_words_is_decoded_again(
     lost = transcriber(StopsEarly(), vad_filter=True, batch_size=batch_size, redecode_missed=False)
     lost = lost.transcribe(mono, language="en")
     whisper = StopsEarly()
-    again = transcriber(whisper, vad_filter=True, batch_size=batch_size).transcribe(mono, language="en")
+    again = transcriber(whisper, vad_filter=True, batch_size=batch_size, redecode_missed=True)
+    again = again.transcribe(mono, language="en")
     assert again.decoding["redecoded_windows"] >= 1
     assert covered_turns(again, spans) > covered_turns(lost, spans) >= 1
     assert (
@@ -111,7 +112,9 @@ def test_missed_windows_keep_channels_apart_and_respect_the_window_length() -> N
 def test_a_badly_decoded_batch_window_is_decoded_again_from_the_next_temperature(tmp_path: Path) -> None:
     path, _ = five_turn_call(tmp_path)
     whisper = DecodesBadly()
-    transcriber(whisper, batch_size=8, redecode_missed=False).transcribe(path, language="en")
+    transcriber(whisper, batch_size=8, redecode_missed=False, batch_fallback=True).transcribe(
+        path, language="en"
+    )
     temperatures = [call["temperature"] for call in whisper.calls]
     assert temperatures[0] == [0.0]
     assert temperatures[1] == [0.2, 0.4, 0.6, 0.8, 1.0]
@@ -224,6 +227,8 @@ class AlwaysBad(FakeWhisper):
 
 def test_when_every_temperature_fails_the_best_decode_is_kept(tmp_path: Path) -> None:
     path, _ = five_turn_call(tmp_path)
-    result = transcriber(AlwaysBad(), batch_size=1, redecode_missed=False).transcribe(path, language="en")
+    result = transcriber(AlwaysBad(), batch_size=1, redecode_missed=False, batch_fallback=True).transcribe(
+        path, language="en"
+    )
     assert result.decoding["fallback_windows"] == 1
     assert result.segments and all(s.avg_logprob == -1.5 for s in result.segments)  # the beam search's
