@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from perftel import audio as audio_io
+from perftel.blas_threads import one_blas_thread
 from perftel.decoding import check_vocabulary, decode_windows, missed_windows
 from perftel.errors import TranscriptionError
 from perftel.language_detection import detect_language, parse_language
@@ -184,6 +185,20 @@ class Transcriber:
                 return self._with_options(checked).transcribe(
                     path, recording_id=recording_id, channel_roles=channel_roles, language=language
                 )
+        with one_blas_thread():  # the same features, so the same words, in any process
+            return self._transcribe(path, info, pinned, candidates, channel_roles, recording_id, started)
+
+    def _transcribe(
+        self,
+        path: Path,
+        info: audio_io.AudioInfo,
+        pinned: str | None,
+        candidates: tuple[str, ...],
+        channel_roles: dict[int, str] | None,
+        recording_id: str | None,
+        started: float,
+    ) -> TranscriptionResult:
+        """The steps of :meth:`transcribe` once the file is scanned and the model loaded."""
         stats = {
             "encoder_windows": 0,
             "decoded_seconds": 0.0,
