@@ -47,19 +47,19 @@ class TranscribeOptions:
     ``same_signal_correlation`` are one signal. Blocks whose peak is under ``silence_floor_db`` are
     skipped without VAD.
 
-    Decoding (issue 20, ``benchmarks/bench_longform.py``): with ``batch_size`` ≥ 1, windows go through
-    faster-whisper's ``BatchedInferencePipeline`` with perftel's windows as its clips, ``batch_size`` windows of a call per
-    pass (one encoder pass and one beam search over text tokens only; the words' aligned times place the
-    text, ``batch_timestamps=True`` lets Whisper write segment timestamps too). Each window is decoded once
-    — no seeking on after the last timestamp — and one that fails faster-whisper's fallback test is decoded
-    again alone from the next temperature on when ``batch_fallback`` (off by default: on 8 benchmark calls
-    it changed no word, and its sampling is not reproducible). ``batch_size=0`` (the default) uses
-    faster-whisper's own ``transcribe`` per window instead (timestamps, seeking, the temperature ladder). The batched path
-    used less CPU at the same WER in the benchmark (2+ windows per pass: 5-15 % less again, ~115 MB more
-    each), but one sandbox call read differently on a Dask worker than in process with it (not yet
-    understood), so it is opt-in until that is.
-    ``redecode_missed`` (opt-in with the batched path, measured with it) packs the speech pieces that got
-    no words (Whisper ended a window early) into new windows and decodes them once more.
+    Decoding (issue 20, ``benchmarks/bench_longform.py``): with ``batch_size`` ≥ 1 (the default is 1),
+    windows go through faster-whisper's ``BatchedInferencePipeline`` with perftel's windows as its clips,
+    ``batch_size`` windows of a call per pass (one encoder pass and one beam search over text tokens only;
+    the words' aligned times place the text, ``batch_timestamps=True`` lets Whisper write segment
+    timestamps too — measured no better). Each window is decoded once — no seeking on after the last
+    timestamp — and one that fails faster-whisper's fallback test is decoded again alone from the next
+    temperature on when ``batch_fallback`` (off by default: on 8 benchmark calls it changed no word, and its
+    sampling is not reproducible). ``redecode_missed`` (on by default) packs the speech pieces that got no
+    words (Whisper ended a window early) into new windows and decodes them once more. ``batch_size=0``
+    uses faster-whisper's own ``transcribe`` per window instead (timestamps, seeking, the temperature
+    ladder): more CPU on the benchmark (0.51-0.96 x faster-whisper's defaults against 0.52-0.72 x), WER
+    the same or worse. More windows per pass save CPU (2: ~15 %, 4: ~22 %) but each extra window holds
+    ~100 MB more while it is decoded, which would take a 2-hour call over 0.5 GB; so one per pass.
     """
 
     language: str | None = None  # "pt" pins it; "en,pt" detects among these; None detects freely
@@ -95,14 +95,14 @@ class TranscribeOptions:
     vocabulary_source: str | None = None  # where hotwords/initial_prompt came from (named in warnings)
     vocabulary_problem: str | None = None  # why a company vocabulary was left out (kept in results)
     language_list_min_share: float = 0.2  # below this share the listed languages lose to an unlisted top one
-    batch_size: int = 0  # 0: faster-whisper's own transcribe per window; 1+: windows per batched pass
+    batch_size: int = 1  # windows per batched pass; 0: faster-whisper's own transcribe per window
     batch_timestamps: bool = (
         False  # batched: Whisper also writes segment timestamps (words place text anyway)
     )
     batch_fallback: bool = (
         False  # batched: a badly decoded window is decoded again (sampled: not reproducible)
     )
-    redecode_missed: bool = False  # speech pieces that got no words are packed and decoded once more
+    redecode_missed: bool = True  # speech pieces that got no words are packed and decoded once more
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", canonical_language(self.language))
