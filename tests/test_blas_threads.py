@@ -16,19 +16,17 @@ RNG = np.random.default_rng(7)
 FILTERS, MAGNITUDES = RNG.random((80, 201), np.float32), RNG.random((201, 3000), np.float32)
 
 
-@pytest.fixture(params=["thread-local", "process-wide"])
+@pytest.fixture(params=["openblas", "threadpoolctl"])
 def way(request, monkeypatch):
-    if request.param == "process-wide":  # a BLAS without OpenBLAS's thread-local count
-        monkeypatch.setattr(blas_threads, "_thread_local_setters", lambda: ())
-    elif not blas_threads._thread_local_setters():
+    if request.param == "threadpoolctl":  # a BLAS without OpenBLAS's own setter (MKL, Accelerate)
+        monkeypatch.setattr(blas_threads, "_openblas_setters", lambda: ())
+    elif not blas_threads._openblas_setters():
         pytest.fail("NumPy's BLAS here is not an OpenBLAS with openblas_set_num_threads_local (0.3.27+)")
     return request.param
 
 
-def test_the_thread_local_way_is_there_with_numpys_wheel():
-    assert blas_threads._thread_local_setters(), (
-        "NumPy's OpenBLAS should offer openblas_set_num_threads_local"
-    )
+def test_openblas_own_setter_is_there_with_numpys_wheel():
+    assert blas_threads._openblas_setters(), "NumPy's OpenBLAS should offer openblas_set_num_threads_local"
 
 
 def test_the_features_are_those_of_one_thread_whatever_the_limit_before(way):
@@ -47,22 +45,33 @@ def test_the_features_are_those_of_one_thread_whatever_the_limit_before(way):
 
 def test_calls_on_worker_threads_after_the_main_thread_set_a_limit():
     """What a notebook does: the main thread (or a library) sets BLAS threads, then the pipeline
-    transcribes on worker threads; each call must still compute on one BLAS thread (OpenBLAS ignores a
-    process-wide limit set from a worker thread then: the reason for the thread-local way)."""
+    transcribes two calls on worker threads; each must compute on one BLAS thread the whole time, also
+    after the other call has finished (OpenBLAS ignores threadpoolctl's limit from a worker thread then,
+    and its count is process-wide in NumPy's build: the first call to leave must not lift it)."""
     with threadpool_limits(limits=1, user_api="blas"):
         one = FILTERS @ MAGNITUDES
-    entered = threading.Barrier(2)
-    seen: list[bool] = []
+    both_inside, first_left = threading.Barrier(2), threading.Event()
+    seen: dict[str, bool] = {}
 
-    def call() -> None:
+    def first() -> None:
         with one_blas_thread():
-            entered.wait(timeout=60)
-            seen.append(np.array_equal(FILTERS @ MAGNITUDES, one))
+            both_inside.wait(timeout=60)
+            seen["first"] = np.array_equal(FILTERS @ MAGNITUDES, one)
+        first_left.set()
+
+    def second() -> None:
+        with one_blas_thread():
+            both_inside.wait(timeout=60)
+            first_left.wait(timeout=60)
+            seen["second, after the first left"] = np.array_equal(FILTERS @ MAGNITUDES, one)
 
     with threadpool_limits(limits=2, user_api="blas"):
-        workers = [threading.Thread(target=call) for _ in range(2)]
+        workers = [threading.Thread(target=first), threading.Thread(target=second)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-    assert seen == [True, True]
+        assert seen == {"first": True, "second, after the first left": True}
+        with threadpool_limits(limits=2, user_api="blas"):
+            two = FILTERS @ MAGNITUDES
+        assert np.array_equal(FILTERS @ MAGNITUDES, two)  # the count from before is back
