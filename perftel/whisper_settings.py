@@ -38,6 +38,9 @@ class TranscribeOptions:
     tune Silero VAD
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
+    regions lifted by at least ``noise_reduction_min_gain_db`` (a quiet side, whose line noise came up
+    with it) go through FFmpeg's noise reduction (:mod:`perftel.noise_reduction`, ``noise_reduction_db``,
+    ``noise_floor_db``) and are levelled again;
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
     silence (each channel in its own windows; ``share_windows=True`` packs both sides together). ``hotwords`` /
     ``initial_prompt`` (e.g. a company vocabulary, :mod:`perftel.vocabulary`) are given to every window;
@@ -82,6 +85,12 @@ class TranscribeOptions:
     log_prob_threshold: float = -1.0
     no_speech_threshold: float = 0.6
     normalize_level: bool = True
+    noise_reduction: bool = (
+        True  # FFmpeg's afftdn on regions levelled up a long way (perftel.noise_reduction)
+    )
+    noise_reduction_min_gain_db: float = 12.0  # regions lifted at least this much are denoised
+    noise_reduction_db: float = 20.0  # at most this much noise removed (afftdn nr)
+    noise_floor_db: float = -45.0  # starting noise floor of a levelled region, dBFS (afftdn nf, then tracked)
     target_peak: float = 0.9
     max_gain_db: float = 40.0
     silence_floor_db: float = -70.0
@@ -106,6 +115,12 @@ class TranscribeOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", canonical_language(self.language))
+        if not 0.01 <= self.noise_reduction_db <= 97 or not -80 <= self.noise_floor_db <= -20:
+            raise ConfigError(
+                f"noise_reduction_db={self.noise_reduction_db}, noise_floor_db={self.noise_floor_db}: "
+                "FFmpeg's noise reduction takes 0.01-97 dB and a floor of -80..-20 dBFS "
+                "(or noise_reduction=False to turn it off)"
+            )
 
     def whisper_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``WhisperModel.transcribe`` on one packed window (language excluded)."""
