@@ -277,13 +277,14 @@ def main() -> None:
                         row[3] += call.seconds
                         row[6] += 1
                         if work:
-                            row[4] += work["encoder_windows"] + work["detection_windows"]
+                            row[4] += work["encoder_passes"]
                             row[5] += work["decoded_seconds"]
                         print(
                             f"{call.name:22s} {system:20s} WER {errors / words:.3f}  RTF {elapsed / call.seconds:.3f}"
                             f"  CPU {cpu:.1f}s"
                             + (
-                                f"  windows {work['encoder_windows']}+{work['detection_windows']} "
+                                f"  encoder passes {work['encoder_passes']} (windows {work['encoder_windows']}"
+                                f"+{work['detection_windows']} detection) "
                                 f"decoded {work['decoded_seconds']:.1f}s "
                                 f"fallbacks {work.get('fallback_windows', 0)} re-decoded {work.get('redecoded_windows', 0)}"
                                 if work
@@ -383,7 +384,7 @@ def render(
         "mixdown (64-93 s, about 1/3 silence). WER pooled over words with Whisper's normalisers. "
         "`oracle`: every turn cut out of the same call audio (its own side, or the mixdown), levelled alone to "
         "-3 dBFS and decoded alone with the language known. Windows = encoder passes per call (decode + "
-        "language detection); decoded s = seconds of audio given to Whisper per call (both do not depend on "
+        "language detection; a window detected on and then decoded is encoded once); decoded s = seconds of audio given to Whisper per call (both do not depend on "
         "machine load).",
         "",
         "| language | layout | system | WER | × oracle | × sentence | RTF | wall time × defaults "

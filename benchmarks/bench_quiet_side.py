@@ -6,7 +6,8 @@ channel, every version levelled to -3 dBFS peak before decoding (so level alone 
 Conditions, one change at a time: ``clean`` (the 16 kHz clip), ``band`` (300-3400 Hz, 8 kHz, 16-bit PCM),
 ``mu-law agent`` (band + 8-bit mu-law at the agent's -6 dBFS), ``mu-law customer`` (the same at the
 customer's -33 dBFS: mu-law's steps are coarse relative to a quiet signal), ``+ line noise`` (-75 dBFS noise
-added before the channel, as in ``benchmarks/calls.py``). Decoded by perftel's Transcriber (bundled base,
+added before the channel, as in ``benchmarks/calls.py``), ``noise reduced`` (that version levelled, then
+through perftel's noise reduction with its default setting, :mod:`perftel.noise_reduction`). Decoded by perftel's Transcriber (bundled base,
 int8, language pinned); WER pooled over words with Whisper's normalisers.
 """
 
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from calls import CLIPS, RATE, load_clip, peak_to, references, write_wav  # noqa: E402
 
 from perftel.evaluate import error_counts  # noqa: E402
+from perftel.noise_reduction import reduce_noise  # noqa: E402
 from perftel.transcribe import Transcriber, WhisperSettings  # noqa: E402
 
 
@@ -42,7 +44,7 @@ def main() -> None:
     transcriber = Transcriber(WhisperSettings("base"))
     refs = references()
     rng = np.random.default_rng(1)
-    conditions = ["clean", "band", "mu-law agent", "mu-law customer", "+ line noise"]
+    conditions = ["clean", "band", "mu-law agent", "mu-law customer", "+ line noise", "noise reduced"]
     totals = {(lang, c): [0, 0] for lang in CLIPS for c in conditions}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -57,6 +59,7 @@ def main() -> None:
                     "mu-law customer": channel(peak_to(clip, -33.0), folder / "customer.wav", mu_law=True),
                     "+ line noise": channel(peak_to(clip, -33.0) + noise, folder / "noisy.wav", mu_law=True),
                 }
+                versions["noise reduced"] = reduce_noise(peak_to(versions["+ line noise"], -3.0))
                 for condition, audio in versions.items():
                     path = write_wav(folder / "levelled.wav", [peak_to(audio, -3.0)])
                     text = transcriber.transcribe(path, language=language).text

@@ -45,6 +45,7 @@ from typing import Any
 from perftel import audio as audio_io
 from perftel.blas_threads import one_blas_thread
 from perftel.decoding import check_vocabulary, decode_windows, missed_windows
+from perftel.encoder_cache import EncoderCache
 from perftel.errors import TranscriptionError
 from perftel.language_detection import detect_language, parse_language
 from perftel.model_cache import clear_model_cache, load_model, loaded_models, usable_cores
@@ -211,20 +212,21 @@ class Transcriber:
         probability: float | None = 1.0 if pinned else None
         outside = False
         roles = channel_roles or {}
+        whisper = self._call_model()
         segments: list[TranscriptionSegment] = []
         waiting: list[Window] = []  # windows held until the language is known
         batch: list[Window] = []  # windows waiting to be decoded together
 
         def flush() -> None:
             covered: set[int] = set()
-            for found in self._decode(batch, pinned, info.channels, roles, covered, stats):
+            for found in self._decode(whisper, batch, pinned, info.channels, roles, covered, stats):
                 segments.extend(found)
             for ready in batch:
                 _count(stats, ready)
                 stats["speech_pieces"] += len(ready.pieces)
             if self.options.redecode_missed:
                 again = missed_windows(batch, covered, self.options)
-                for found in self._decode(again, pinned, info.channels, roles, None, stats):
+                for found in self._decode(whisper, again, pinned, info.channels, roles, None, stats):
                     segments.extend(found)
                 stats["redecoded_windows"] += len(again)
                 for ready in again:  # their pieces are already counted
@@ -237,14 +239,14 @@ class Transcriber:
                     waiting.append(window)
                     if len(waiting) < self.options.language_detection_windows:
                         continue
-                    pinned, probability, outside = self._detect(waiting, candidates)
+                    pinned, probability, outside = self._detect(whisper, waiting, candidates)
                     stats["detection_windows"] += len(waiting)
                 batch.extend(waiting or [window])
                 waiting = []
                 if len(batch) >= self.options.batch_size:
                     flush()
             if waiting:
-                pinned, probability, outside = self._detect(waiting, candidates)
+                pinned, probability, outside = self._detect(whisper, waiting, candidates)
                 stats["detection_windows"] += len(waiting)
                 batch.extend(waiting)
             if batch:
@@ -267,13 +269,30 @@ class Transcriber:
             language_probability=probability if segments else None,
             processing_seconds=round(time.perf_counter() - started, 3),
             language_outside_list=outside and bool(segments),
-            decoding=self._decoding_record(stats),
+            decoding=self._decoding_record(stats, whisper),
         )
 
-    def _decoding_record(self, stats: dict[str, Any]) -> dict[str, Any]:
-        """What the decoder did for one call (the work counts do not depend on machine load)."""
+    def _call_model(self) -> Any:
+        """The model as one call uses it: faster-whisper's ``WhisperModel`` wrapped in an
+        :class:`~perftel.encoder_cache.EncoderCache` on the batched path (a window the language was
+        detected on is encoded once), else the model itself (e.g. a test's stand-in)."""
+        from faster_whisper import WhisperModel
+
+        if self.options.batch_size >= 1 and isinstance(self._whisper, WhisperModel):
+            return EncoderCache(self._whisper)
+        return self._whisper
+
+    def _decoding_record(self, stats: dict[str, Any], whisper: Any) -> dict[str, Any]:
+        """What the decoder did for one call (the work counts do not depend on machine load):
+        ``encoder_passes`` counts the encoder runs, detection included (a detected window decoded with
+        the detection's encoder output counts once)."""
         opts = self.options
         record = dict(stats, decoded_seconds=round(stats["decoded_seconds"], 3))
+        record["encoder_passes"] = (
+            whisper.passes
+            if isinstance(whisper, EncoderCache)
+            else stats["encoder_windows"] + stats["detection_windows"]
+        )
         if opts.hotwords or opts.initial_prompt:
             record["vocabulary"] = opts.vocabulary_source or "given"
         if opts.vocabulary_problem:
@@ -285,13 +304,14 @@ class Transcriber:
         return speech_windows(path, info, self.options)
 
     def _detect(
-        self, windows: list[Window], candidates: tuple[str, ...]
+        self, whisper: Any, windows: list[Window], candidates: tuple[str, ...]
     ) -> tuple[str | None, float | None, bool]:
         """(language, probability, outside the list): :func:`perftel.language_detection.detect_language`."""
-        return detect_language(self._whisper, windows, candidates, self.options.language_list_min_share)
+        return detect_language(whisper, windows, candidates, self.options.language_list_min_share)
 
     def _decode(
         self,
+        whisper: Any,
         windows: list[Window],
         language: str | None,
         channels: int,
@@ -300,7 +320,7 @@ class Transcriber:
         stats: dict[str, Any] | None = None,
     ) -> list[list[TranscriptionSegment]]:
         """Whisper passes over packed windows (batched per ``batch_size``): :func:`perftel.decoding.decode_windows`."""
-        return decode_windows(self._whisper, windows, language, channels, roles, self.options, covered, stats)
+        return decode_windows(whisper, windows, language, channels, roles, self.options, covered, stats)
 
 
 def _count(stats: dict[str, Any], window: Window) -> None:
