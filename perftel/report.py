@@ -145,7 +145,11 @@ def build_report(
                 progress_bar=False,
                 log_output=False,
                 kernel_name="python3",
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no transport notice on the terminal
+                # nothing of the kernel's own log on the terminal: its transport notices, and the
+                # "KeyboardInterrupt caught in kernel" that jupyter_client's shutdown (interrupt, then
+                # shutdown request) can make a busy kernel log on a loaded machine; a failing cell or a
+                # dead kernel is still an error of papermill's
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except papermill.PapermillExecutionError as exc:
             raise ReportError(
