@@ -1,13 +1,16 @@
 """Noise reduction for speech that levelling lifted a long way: FFmpeg's ``afftdn`` through PyAV.
 
 A quiet customer on a telephone line is levelled up by 25-30 dB before Whisper hears it, and the line noise
-comes up with it. :mod:`perftel.vad` passes such a region (levelled by at least
+comes up with it. On a two-channel call :mod:`perftel.vad` passes such a region (levelled by at least
 ``TranscribeOptions.noise_reduction_min_gain_db``) through :func:`reduce_noise` and levels it again.
-Measured (issue 20, ``benchmarks/RESULTS.md``), side by side on the long-form benchmark calls (3 seeds,
-bundled base): WER en two-channel 0.125 → 0.106, en mono 0.160 → 0.147, pt two-channel 0.296 → 0.256,
-pt mono 0.312 → 0.323, no CPU cost to see. The setting is mild (afftdn's own noise tracking takes ~2 dB
-off white noise): a strong one (the floor read from the region's quietest 20 ms frames) helped Portuguese
-more (0.272 / 0.264) but hurt English (0.176 / 0.135), and a lighter one (``nr=12:nf=-50``) did less.
+
+Measured (issue 20, ``benchmarks/RESULTS.md``), side by side on the long-form benchmark calls (bundled
+base, seeds 1-3 and 4-8, WER with / without): English two-channel 0.112 / 0.125 and 0.173 / 0.177,
+Portuguese two-channel 0.277 / 0.296 and 0.253 / 0.262; on mono mixdowns English got worse in both runs
+(0.170 / 0.160 and 0.183 / 0.163) and Portuguese moved within the noise (0.315 / 0.312, 0.282 / 0.293), so
+mono calls are not denoised. No CPU cost could be seen. The setting is mild (afftdn's own noise tracking
+takes ~2 dB off white noise): a strong one (the floor read from the region's quietest 20 ms frames, tried
+on seeds 1-3) helped Portuguese more but hurt English, and a lighter one (``nr=12:nf=-50``) did less.
 
 The filter is FFmpeg's FFT denoiser (``afftdn``: per-band spectral subtraction with the noise floor
 tracked from the signal itself, ``tn=1``), the same FFmpeg perftel already decodes audio with.

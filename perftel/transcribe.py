@@ -15,8 +15,9 @@ How a call is transcribed (each step chosen by measurement, see ``benchmarks/RES
    is ever decoded, so pauses, hold silence and line noise cannot produce text (:mod:`perftel.vad`, which
    also does steps 3 and 4; bleed of one side into the other is removed first: :mod:`perftel.crosstalk`).
 3. Each speech region is levelled on its own (peak to ``target_peak``), so a quiet customer sharing a
-   mono channel with a loud agent is heard as clearly as the agent; a region lifted by 12 dB or more
-   has the line noise that came up with it reduced (FFmpeg's ``afftdn``, :mod:`perftel.noise_reduction`).
+   mono channel with a loud agent is heard as clearly as the agent; on a two-channel call a region
+   lifted by 12 dB or more has the line noise that came up with it reduced (FFmpeg's ``afftdn``,
+   :mod:`perftel.noise_reduction`).
 4. Levelled regions are packed, with short silent gaps, into windows of at most ``window_seconds``, each
    side of a two-channel call in its own windows (``share_windows=True`` packs both sides in call order:
    less work, but it lost a quiet customer's speech once, see ``benchmarks/RESULTS.md``). Each window is one

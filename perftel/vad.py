@@ -5,10 +5,10 @@
    crossing a block edge is found whole. Times are sample indexes at 16 kHz (:data:`SAMPLE_RATE`).
 2. On two-channel calls each side's faint copy of the other (bleed, echo) is silenced first
    (:mod:`perftel.crosstalk`).
-3. :func:`speech_windows` levels each region on its own (peak to ``target_peak``; a region lifted a long
-   way has the line noise that came up with it reduced, :mod:`perftel.noise_reduction`) and packs regions, with
-   ``pack_gap_seconds`` of silence between them, into :class:`Window` s of at most ``window_seconds``: one
-   Whisper pass (one encoder run) each. With ``share_windows`` both sides' speech share windows in call
+3. :func:`speech_windows` levels each region on its own (peak to ``target_peak``; on a two-channel call a
+   region lifted a long way has the line noise that came up with it reduced, :mod:`perftel.noise_reduction`)
+   and packs regions, with ``pack_gap_seconds`` of silence between them, into :class:`Window` s of at most
+   ``window_seconds``: one Whisper pass (one encoder run) each. With ``share_windows`` both sides' speech share windows in call
    order; each :class:`Piece` remembers its channel and place, so every word maps back to the file.
 
 The options are a :class:`perftel.whisper_settings.TranscribeOptions`.
@@ -172,7 +172,7 @@ def speech_windows(path: Path, info: audio_io.AudioInfo, opts: TranscribeOptions
                 found.append((start, channel, speech))
         for start, channel, speech in sorted(found, key=lambda item: item[:2]):  # call order across sides
             if opts.normalize_level:
-                speech = levelled(speech, opts)
+                speech = levelled(speech, opts, reduce_noise=info.channels > 1)
             slot = 0 if opts.share_windows else channel
             current = open_windows[slot]
             if current.pieces and (not opts.pack_regions or current.samples + gap + len(speech) > limit):
@@ -184,20 +184,26 @@ def speech_windows(path: Path, info: audio_io.AudioInfo, opts: TranscribeOptions
             yield window
 
 
-def levelled(speech: np.ndarray, opts: TranscribeOptions) -> np.ndarray:
-    """One speech region scaled to ``opts.target_peak`` (:func:`perftel.audio.level`); a region lifted by
+def levelled(speech: np.ndarray, opts: TranscribeOptions, *, reduce_noise: bool = True) -> np.ndarray:
+    """One speech region scaled to ``opts.target_peak`` (:func:`perftel.audio.level`); with
+    ``reduce_noise`` (one side of a two-channel call) and ``opts.noise_reduction``, a region lifted by
     ``opts.noise_reduction_min_gain_db`` or more has the noise that came up with it reduced
-    (:func:`perftel.noise_reduction.reduce_noise`) and is levelled again. Float32 samples in and out."""
+    (:func:`perftel.noise_reduction.reduce_noise`) and is levelled again. Float32 samples in and out.
+
+    Two-channel only by measurement: on 8 seeds of the long-form benchmark the reduction lowered WER on
+    every two-channel kind, but raised it on English mono mixdowns in both runs (``benchmarks/RESULTS.md``)."""
     out = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
-    if not opts.noise_reduction:
+    if not (reduce_noise and opts.noise_reduction):
         return out
     before = float(np.max(np.abs(speech), initial=0.0))
     after = float(np.max(np.abs(out), initial=0.0))
     if before <= 0 or 20 * np.log10(max(after, 1e-12) / before) < opts.noise_reduction_min_gain_db:
         return out
-    from perftel.noise_reduction import reduce_noise
+    from perftel import noise_reduction
 
-    cleaned = reduce_noise(out, reduction_db=opts.noise_reduction_db, floor_db=opts.noise_floor_db)
+    cleaned = noise_reduction.reduce_noise(
+        out, reduction_db=opts.noise_reduction_db, floor_db=opts.noise_floor_db
+    )
     return audio_io.level(cleaned, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
 
 

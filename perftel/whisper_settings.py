@@ -38,8 +38,8 @@ class TranscribeOptions:
     tune Silero VAD
     (a low threshold keeps the quiet onsets of telephone speech; long silences keep a sentence in one
     region). Each speech region is scaled so its peak reaches ``target_peak`` (at most ``max_gain_db``),
-    regions lifted by at least ``noise_reduction_min_gain_db`` (a quiet side, whose line noise came up
-    with it) go through FFmpeg's noise reduction (:mod:`perftel.noise_reduction`, ``noise_reduction_db``,
+    regions of a two-channel call lifted by at least ``noise_reduction_min_gain_db`` (a quiet side, whose
+    line noise came up with it) go through FFmpeg's noise reduction (:mod:`perftel.noise_reduction`, ``noise_reduction_db``,
     ``noise_floor_db``) and are levelled again;
     regions are packed into windows of at most ``window_seconds`` separated by ``pack_gap_seconds`` of
     silence (each channel in its own windows; ``share_windows=True`` packs both sides together). ``hotwords`` /

@@ -78,3 +78,37 @@ def test_a_quiet_region_is_levelled_and_denoised():
     assert reduced >= 1.0  # afftdn's own noise tracking removes little: 1.5 dB measured here
     off = TranscribeOptions(noise_reduction=False)
     assert np.array_equal(levelled(quiet, off), plain)
+
+
+def test_only_the_sides_of_a_two_channel_call_are_denoised(tmp_path, monkeypatch):
+    """A quiet, noisy customer turn (-33 dBFS peak, line noise -75 dBFS): denoised as one side of a
+    two-channel call, only levelled in a mono file (mono mixdowns lost words to it on the benchmark)."""
+    import perftel.noise_reduction as noise_reduction
+    from perftel import audio as audio_io
+    from perftel.vad import speech_windows
+    from tests.conversation_calls import load_speech, write_wav
+
+    rng = np.random.default_rng(3)
+    speech = load_speech("en_fleurs_001.ogg", peak=10 ** (-33 / 20))
+    quiet = np.concatenate([np.zeros(16000, np.float32), speech, np.zeros(16000, np.float32)])
+    quiet += rng.normal(0, 10 ** (-75 / 20), quiet.size).astype(np.float32)
+    agent = rng.normal(0, 10 ** (-75 / 20), quiet.size).astype(np.float32)  # the agent says nothing here
+    calls: list[int] = []
+    real = noise_reduction.reduce_noise
+
+    def counted(audio, **kwargs):
+        calls.append(audio.size)
+        return real(audio, **kwargs)
+
+    monkeypatch.setattr(noise_reduction, "reduce_noise", counted)
+    opts = TranscribeOptions()
+    for name, channels, expected in (("mono", [quiet], False), ("stereo", [agent, quiet], True)):
+        calls.clear()
+        path = write_wav(tmp_path / f"{name}.wav", channels)
+        windows = list(speech_windows(path, audio_io.scan(path), opts))
+        assert windows and any(w.pieces for w in windows), name
+        assert bool(calls) is expected, name
+    calls.clear()
+    off = TranscribeOptions(noise_reduction=False)
+    list(speech_windows(path, audio_io.scan(path), off))
+    assert not calls
