@@ -26,23 +26,34 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+_SETTER_NAMES = (  # OpenBLAS's thread-count setter, as NumPy's and other builds export it
+    "openblas_set_num_threads_local",
+    "scipy_openblas_set_num_threads_local64_",
+    "scipy_openblas_set_num_threads_local",
+)
+
 
 @functools.cache
-def _openblas_setters() -> tuple[Callable[[int], int], ...]:
-    """``openblas_set_num_threads_local`` of every OpenBLAS NumPy has loaded (empty without one, or when an
-    OpenBLAS is older than 0.3.27 and lacks it); each sets the count and returns the one before."""
+def _openblas_setters() -> tuple[tuple[Callable[[int], int], ...], bool]:
+    """(``openblas_set_num_threads_local`` of every OpenBLAS loaded that has it, whether all of those count
+    threads process-wide — pthreads builds, like NumPy's — rather than per thread — OpenMP builds). Each
+    setter sets the count and returns the one before. An OpenBLAS older than 0.3.27 has none."""
     import numpy  # noqa: F401  (loads NumPy's BLAS, so threadpoolctl can see it)
     from threadpoolctl import ThreadpoolController
 
-    setters = []
+    setters, process_wide = [], True
     for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
         try:
-            setter = ctypes.CDLL(lib.filepath).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            return ()
+            library = ctypes.CDLL(lib.filepath)
+        except OSError:
+            continue
+        setter = next((getattr(library, n) for n in _SETTER_NAMES if hasattr(library, n)), None)
+        if setter is None:
+            continue
         setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
         setters.append(setter)
-    return tuple(setters)
+        process_wide = process_wide and getattr(lib, "threading_layer", "pthreads") != "openmp"
+    return tuple(setters), process_wide
 
 
 _lock = threading.Lock()
@@ -53,14 +64,23 @@ _restore: Callable[[], None] | None = None  # gives the counts from before the f
 @contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Context in which NumPy's BLAS runs matrix products on one thread (see the module's text); re-entrant
-    and safe from several threads at once: the counts from before the first holder come back when the last
-    one leaves. Source: OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+), else threadpoolctl's
+    and safe from several threads at once. Where the count is process-wide (OpenBLAS's pthreads builds,
+    threadpoolctl's limit) the count from before the first holder comes back when the last one leaves;
+    where it is per thread (OpenBLAS's OpenMP builds) each holder gives its own thread's count back.
+    Source: OpenBLAS's ``openblas_set_num_threads_local`` (0.3.27+), else threadpoolctl's
     ``threadpool_limits(limits=1, user_api="blas")``."""
     global _holders, _restore
-    setters = _openblas_setters()
+    setters, process_wide = _openblas_setters()
+    if setters and not process_wide:
+        before = [setter(1) for setter in setters]
+        try:
+            yield
+        finally:
+            _set_counts(setters, before)
+        return
     with _lock:
         if setters:
-            before = [setter(1) for setter in setters]  # every holder: per-thread counts in OpenMP builds
+            before = [setter(1) for setter in setters]
             if _holders == 0:
                 _restore = functools.partial(_set_counts, setters, before)
         elif _holders == 0:

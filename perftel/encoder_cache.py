@@ -10,6 +10,8 @@ pipeline asks for the same features (same bytes), once. Everything else goes to 
 
 The features are computed as ``BatchedInferencePipeline.transcribe`` does for a clip (``feature_extractor``
 without the last frame, padded or trimmed to 30 s), so the detection sees the same input the decoding will.
+The reuse needs the detected window to be encoded alone, as with ``batch_size=1`` (the default); a pass of
+several windows is encoded whole, and a kept output is then dropped unused.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ def _digest(features: np.ndarray) -> bytes:
 class EncoderCache:
     """A faster-whisper ``WhisperModel`` for one call that encodes each window once (see the module's text).
 
-    ``passes`` counts the encoder runs it made (detection and decoding). Not shared between calls or
-    threads: make one per call. Errors are the model's.
+    ``passes`` counts the encoder runs made through it (detection and the batched pipeline; a window
+    decoded again by faster-whisper's own ``transcribe``, ``batch_fallback=True``, encodes inside the model
+    and is not counted). Not shared between calls or threads: make one per call. Errors are the model's.
     """
 
     def __init__(self, whisper: Any) -> None:
@@ -52,15 +55,24 @@ class EncoderCache:
     def encode(self, features: np.ndarray) -> Any:
         """The encoder output for ``features`` (``WhisperModel.encode``), reused once if a detection
         already computed it."""
-        kept = self._outputs.pop(_digest(features), None) if self._outputs else None
-        if kept is not None:
-            return kept
+        if self._outputs:
+            if features.ndim == 3 and features.shape[0] > 1:  # several windows in one pass: no reuse
+                self._outputs.clear()
+            else:
+                kept = self._outputs.pop(_digest(features), None)
+                if kept is not None:
+                    return kept
         self.passes += 1
         return self._whisper.encode(features)
 
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float, list[tuple[str, float]]]:
+    def detect_language(
+        self, audio: np.ndarray | None = None, features: np.ndarray | None = None, **kwargs: Any
+    ) -> tuple[str, float, list[tuple[str, float]]]:
         """``WhisperModel.detect_language(audio)`` for one window of at most 30 s: (language, probability,
-        [(language, probability), ...] most likely first), keeping the encoder output for its decoding."""
+        [(language, probability), ...] most likely first), keeping the encoder output for its decoding.
+        Any other use (``features=``, faster-whisper's own options) goes to the model as it is."""
+        if audio is None or features is not None or kwargs:
+            return self._whisper.detect_language(audio=audio, features=features, **kwargs)
         features = self.window_features(audio)
         output = self._whisper.encode(features)
         self.passes += 1

@@ -23,9 +23,11 @@ from fractions import Fraction
 import numpy as np
 
 SAMPLE_RATE = 16000
-#: afftdn's latency, measured (a chirp through FFmpeg 7's afftdn comes out 25 ms late at 8, 16 and 48 kHz,
-#: whatever ``nr``/``nf``; ``tests/test_noise_reduction.py`` checks it): removed from the output
+#: afftdn's latency, measured: a chirp through afftdn (FFmpeg 8.1 in PyAV 18) comes out 25 ms late at 8, 16,
+#: 44.1 and 48 kHz, whatever ``nr``/``nf`` (at 11.025 and 22.05 kHz it is not a whole 25 ms, so only the
+#: measured rates are taken); ``tests/test_noise_reduction.py`` checks it. Removed from the output.
 LATENCY_SECONDS = 0.025
+MEASURED_RATES = (8000, 16000, 44100, 48000)
 
 
 def reduce_noise(
@@ -39,11 +41,16 @@ def reduce_noise(
     reduced by up to ``reduction_db`` dB; ``floor_db`` is the starting noise floor in dBFS (FFmpeg's
     ``nf``, -80..-20), tracked from the signal afterwards. Returns float32 of the same length (FFmpeg's
     delay is removed). Raises ValueError for a floor or reduction outside FFmpeg's ranges
-    (``nr`` 0.01-97 dB, ``nf`` -80..-20 dB). Source: FFmpeg's ``afftdn`` filter documentation."""
+    (``nr`` 0.01-97 dB, ``nf`` -80..-20 dB) or a sample rate whose latency was not measured
+    (:data:`MEASURED_RATES`). Source: FFmpeg's ``afftdn`` filter documentation."""
     if not 0.01 <= reduction_db <= 97 or not -80 <= floor_db <= -20:
         raise ValueError(
             f"noise reduction {reduction_db} dB / floor {floor_db} dBFS: FFmpeg's afftdn takes a reduction of "
             "0.01-97 dB and a floor of -80..-20 dBFS"
+        )
+    if sample_rate not in MEASURED_RATES:
+        raise ValueError(
+            f"noise reduction at {sample_rate} Hz: afftdn's latency is measured at {MEASURED_RATES} Hz"
         )
     samples = np.ascontiguousarray(audio, dtype=np.float32).reshape(-1)
     if samples.size == 0:
@@ -70,6 +77,6 @@ def reduce_noise(
         except (av.error.EOFError, av.error.BlockingIOError):
             break
     cleaned = np.concatenate(out)[delay:] if out else np.zeros(0, np.float32)
-    if cleaned.size < samples.size:  # never shorter than what came in
+    if cleaned.size < samples.size:  # afftdn gives back what it is given; should a build not, keep the tail
         cleaned = np.concatenate([cleaned, samples[cleaned.size :]])
     return cleaned[: samples.size].astype(np.float32, copy=False)

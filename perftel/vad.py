@@ -197,14 +197,19 @@ def levelled(speech: np.ndarray, opts: TranscribeOptions, *, reduce_noise: bool 
         return out
     before = float(np.max(np.abs(speech), initial=0.0))
     after = float(np.max(np.abs(out), initial=0.0))
-    if before <= 0 or 20 * np.log10(max(after, 1e-12) / before) < opts.noise_reduction_min_gain_db:
+    if before <= 0 or after <= 0:
+        return out
+    gain_db = 20 * np.log10(after / before)
+    if gain_db < opts.noise_reduction_min_gain_db:
         return out
     from perftel import noise_reduction
 
     cleaned = noise_reduction.reduce_noise(
         out, reduction_db=opts.noise_reduction_db, floor_db=opts.noise_floor_db
     )
-    return audio_io.level(cleaned, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
+    # levelled again, but never beyond max_gain_db in all: a region of noise alone stays quiet
+    left_db = max(0.0, opts.max_gain_db - gain_db)
+    return audio_io.level(cleaned, target_peak=opts.target_peak, max_gain_db=left_db)
 
 
 def with_last(blocks: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, bool]]:

@@ -60,7 +60,8 @@ class TranscribeOptions:
     sampling is not reproducible). ``redecode_missed`` (on by default) packs the speech pieces that got no
     words (Whisper ended a window early) into new windows and decodes them once more. ``batch_size=0``
     uses faster-whisper's own ``transcribe`` per window instead (timestamps, seeking, the temperature
-    ladder): more CPU on the benchmark (0.51-0.96 x faster-whisper's defaults against 0.52-0.72 x), WER
+    ladder; measured with ``redecode_missed=False``): more CPU on the benchmark (0.49-0.90 x
+    faster-whisper's defaults against 0.39-0.70 x), WER
     the same or worse. More windows per pass save CPU (2: ~15 %, 4: ~22 %) but each extra window holds
     ~100 MB more while it is decoded, which would take a 2-hour call over 0.5 GB; so one per pass.
     """
@@ -115,11 +116,26 @@ class TranscribeOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", canonical_language(self.language))
-        if not 0.01 <= self.noise_reduction_db <= 97 or not -80 <= self.noise_floor_db <= -20:
+        if self.noise_reduction and (
+            not 0.01 <= self.noise_reduction_db <= 97 or not -80 <= self.noise_floor_db <= -20
+        ):
             raise ConfigError(
                 f"noise_reduction_db={self.noise_reduction_db}, noise_floor_db={self.noise_floor_db}: "
                 "FFmpeg's noise reduction takes 0.01-97 dB and a floor of -80..-20 dBFS "
-                "(or noise_reduction=False to turn it off)"
+                "(or noise_reduction=False to turn it off)",
+                field="noise_reduction_db",
+            )
+        if self.noise_reduction and not 0 <= self.noise_reduction_min_gain_db < float("inf"):
+            raise ConfigError(
+                f"noise_reduction_min_gain_db={self.noise_reduction_min_gain_db}: a gain in dB, 0 or more "
+                "(regions levelled up by at least this much are denoised)",
+                field="noise_reduction_min_gain_db",
+            )
+        if not isinstance(self.batch_size, int) or self.batch_size < 0:
+            raise ConfigError(
+                f"batch_size={self.batch_size!r}: windows per batched pass, 1 or more "
+                "(0: faster-whisper's own transcribe per window)",
+                field="batch_size",
             )
 
     def whisper_kwargs(self) -> dict[str, Any]:

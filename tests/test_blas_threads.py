@@ -19,14 +19,16 @@ FILTERS, MAGNITUDES = RNG.random((80, 201), np.float32), RNG.random((201, 3000),
 @pytest.fixture(params=["openblas", "threadpoolctl"])
 def way(request, monkeypatch):
     if request.param == "threadpoolctl":  # a BLAS without OpenBLAS's own setter (MKL, Accelerate)
-        monkeypatch.setattr(blas_threads, "_openblas_setters", lambda: ())
-    elif not blas_threads._openblas_setters():
+        monkeypatch.setattr(blas_threads, "_openblas_setters", lambda: ((), True))
+    elif not blas_threads._openblas_setters()[0]:
         pytest.fail("NumPy's BLAS here is not an OpenBLAS with openblas_set_num_threads_local (0.3.27+)")
     return request.param
 
 
 def test_openblas_own_setter_is_there_with_numpys_wheel():
-    assert blas_threads._openblas_setters(), "NumPy's OpenBLAS should offer openblas_set_num_threads_local"
+    setters, process_wide = blas_threads._openblas_setters()
+    assert setters, "NumPy's OpenBLAS should offer openblas_set_num_threads_local"
+    assert process_wide  # NumPy's wheels: OpenBLAS built with pthreads (one count for the process)
 
 
 def test_the_features_are_those_of_one_thread_whatever_the_limit_before(way):

@@ -28,7 +28,7 @@ def lag(a: np.ndarray, b: np.ndarray, rate: int) -> int:
     return int(np.argmax(scores)) - span
 
 
-@pytest.mark.parametrize("rate", [8000, 16000])
+@pytest.mark.parametrize("rate", [8000, 16000, 44100, 48000])
 def test_the_output_is_in_time_with_the_input(rate):
     audio = chirp_in_noise(rate)
     assert lag(audio, reduce_noise(audio, sample_rate=rate), rate) == 0
@@ -53,6 +53,8 @@ def test_noise_goes_down_and_speech_stays():
 
 @pytest.mark.parametrize(("reduction", "floor"), [(0, -45), (120, -45), (20, -10), (20, -90)])
 def test_values_outside_ffmpegs_ranges_are_refused(reduction, floor):
+    with pytest.raises(ValueError, match="11025 Hz"):
+        reduce_noise(np.zeros(100, np.float32), sample_rate=11025)
     with pytest.raises(ValueError, match="afftdn"):
         reduce_noise(np.zeros(100, np.float32), reduction_db=reduction, floor_db=floor)
     with pytest.raises(ConfigError, match="noise_reduction=False"):
@@ -112,3 +114,32 @@ def test_only_the_sides_of_a_two_channel_call_are_denoised(tmp_path, monkeypatch
     off = TranscribeOptions(noise_reduction=False)
     list(speech_windows(path, audio_io.scan(path), off))
     assert not calls
+
+
+@pytest.mark.parametrize("level_db", [-45.0, -57.5, -66.5, -76.0])
+def test_the_second_levelling_keeps_within_max_gain(level_db):
+    """A region of line noise alone (a VAD false alarm on a quiet side): denoised and levelled again, it is
+    never lifted by more than ``max_gain_db`` in all, so a pause cannot become full-scale noise."""
+    opts = TranscribeOptions()
+    noise = np.random.default_rng(5).normal(0, 1, 32000).astype(np.float32)
+    noise *= np.float32(10 ** (level_db / 20) / np.max(np.abs(noise)))
+    out = levelled(noise, opts)
+    total_db = 20 * np.log10(float(np.max(np.abs(out))) / float(np.max(np.abs(noise))))
+    assert total_db <= opts.max_gain_db + 1e-3
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"noise_reduction_min_gain_db": float("nan")}, "noise_reduction_min_gain_db"),
+        ({"noise_reduction_min_gain_db": -1.0}, "noise_reduction_min_gain_db"),
+        ({"batch_size": -1}, "batch_size"),
+    ],
+)
+def test_bad_settings_are_named(fields, named):
+    with pytest.raises(ConfigError, match=named):
+        TranscribeOptions(**fields)
+
+
+def test_settings_of_a_reduction_that_is_off_are_not_checked():
+    TranscribeOptions(noise_reduction=False, noise_floor_db=-90, noise_reduction_min_gain_db=-1.0)
