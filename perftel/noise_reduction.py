@@ -28,26 +28,37 @@ SAMPLE_RATE = 16000
 #: measured rates are taken); ``tests/test_noise_reduction.py`` checks it. Removed from the output.
 LATENCY_SECONDS = 0.025
 MEASURED_RATES = (8000, 16000, 44100, 48000)
+#: the measured setting (issue 20): at most 20 dB of noise off, the floor tracked from -45 dBFS on
+REDUCTION_DB = 20.0
+FLOOR_DB = -45.0
+
+
+def settings_problem(reduction_db: float, floor_db: float) -> str | None:
+    """Why FFmpeg's ``afftdn`` would refuse ``reduction_db`` (``nr``, 0.01-97 dB) or ``floor_db`` (``nf``,
+    -80..-20 dBFS); None when both are in range. Source: FFmpeg's ``afftdn`` filter documentation."""
+    if 0.01 <= reduction_db <= 97 and -80 <= floor_db <= -20:
+        return None
+    return (
+        f"noise reduction {reduction_db} dB / floor {floor_db} dBFS: FFmpeg's afftdn takes a reduction of "
+        "0.01-97 dB and a floor of -80..-20 dBFS"
+    )
 
 
 def reduce_noise(
     audio: np.ndarray,
     *,
-    reduction_db: float = 20.0,
-    floor_db: float = -45.0,
+    reduction_db: float = REDUCTION_DB,
+    floor_db: float = FLOOR_DB,
     sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:
     """``audio`` (mono float32 samples at ``sample_rate`` Hz, full scale ±1) with its stationary noise
     reduced by up to ``reduction_db`` dB; ``floor_db`` is the starting noise floor in dBFS (FFmpeg's
     ``nf``, -80..-20), tracked from the signal afterwards. Returns float32 of the same length (FFmpeg's
     delay is removed). Raises ValueError for a floor or reduction outside FFmpeg's ranges
-    (``nr`` 0.01-97 dB, ``nf`` -80..-20 dB) or a sample rate whose latency was not measured
-    (:data:`MEASURED_RATES`). Source: FFmpeg's ``afftdn`` filter documentation."""
-    if not 0.01 <= reduction_db <= 97 or not -80 <= floor_db <= -20:
-        raise ValueError(
-            f"noise reduction {reduction_db} dB / floor {floor_db} dBFS: FFmpeg's afftdn takes a reduction of "
-            "0.01-97 dB and a floor of -80..-20 dBFS"
-        )
+    (:func:`settings_problem`) or a sample rate whose latency was not measured (:data:`MEASURED_RATES`).
+    Source: FFmpeg's ``afftdn`` filter documentation."""
+    if problem := settings_problem(reduction_db, floor_db):
+        raise ValueError(problem)
     if sample_rate not in MEASURED_RATES:
         raise ValueError(
             f"noise reduction at {sample_rate} Hz: afftdn's latency is measured at {MEASURED_RATES} Hz"

@@ -20,6 +20,7 @@ from perftel import audio as audio_io
 from perftel.config import env, validate_compute_type, validate_device, validate_model
 from perftel.errors import ConfigError
 from perftel.languages import canonical_language
+from perftel.noise_reduction import FLOOR_DB, REDUCTION_DB, settings_problem
 
 DEFAULT_MODEL = "base"
 DEFAULT_DEVICE = "cpu"
@@ -90,8 +91,8 @@ class TranscribeOptions:
         True  # FFmpeg's afftdn on regions levelled up a long way (perftel.noise_reduction)
     )
     noise_reduction_min_gain_db: float = 12.0  # regions lifted at least this much are denoised
-    noise_reduction_db: float = 20.0  # at most this much noise removed (afftdn nr)
-    noise_floor_db: float = -45.0  # starting noise floor of a levelled region, dBFS (afftdn nf, then tracked)
+    noise_reduction_db: float = REDUCTION_DB  # at most this much noise removed (afftdn nr)
+    noise_floor_db: float = FLOOR_DB  # starting floor of a levelled region, dBFS (afftdn nf)
     target_peak: float = 0.9
     max_gain_db: float = 40.0
     silence_floor_db: float = -70.0
@@ -116,13 +117,10 @@ class TranscribeOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", canonical_language(self.language))
-        if self.noise_reduction and (
-            not 0.01 <= self.noise_reduction_db <= 97 or not -80 <= self.noise_floor_db <= -20
-        ):
+        problem = self.noise_reduction and settings_problem(self.noise_reduction_db, self.noise_floor_db)
+        if problem:
             raise ConfigError(
-                f"noise_reduction_db={self.noise_reduction_db}, noise_floor_db={self.noise_floor_db}: "
-                "FFmpeg's noise reduction takes 0.01-97 dB and a floor of -80..-20 dBFS "
-                "(or noise_reduction=False to turn it off)",
+                f"noise_reduction_db / noise_floor_db: {problem} (or noise_reduction=False to turn it off)",
                 field="noise_reduction_db",
             )
         if self.noise_reduction and not 0 <= self.noise_reduction_min_gain_db < float("inf"):
