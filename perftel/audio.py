@@ -303,10 +303,21 @@ def peak_dbfs(audio: np.ndarray) -> float:
     return 20 * np.log10(peak) if peak > 0 else -np.inf
 
 
-def level(audio: np.ndarray, *, target_peak: float, max_gain_db: float) -> np.ndarray:
-    """Scale a stretch of speech so its peak reaches ``target_peak``, with at most ``max_gain_db`` of gain."""
+def level_gain(audio: np.ndarray, *, target_peak: float, max_gain_db: float) -> float:
+    """The linear gain that brings the peak of ``audio`` to ``target_peak``, at most ``max_gain_db`` dB;
+    1.0 for digital silence (peak under 1e-5: nothing to bring up)."""
     peak = float(np.max(np.abs(audio), initial=0.0))
-    if peak < 1e-5:  # digital silence: nothing to bring up
-        return audio
-    gain = min(target_peak / peak, 10 ** (max_gain_db / 20))
-    return (audio * np.float32(gain)).astype(np.float32, copy=False)
+    if peak < 1e-5:
+        return 1.0
+    return min(target_peak / peak, 10 ** (max_gain_db / 20))
+
+
+def level(audio: np.ndarray, *, target_peak: float, max_gain_db: float) -> np.ndarray:
+    """Scale a stretch of speech so its peak reaches ``target_peak``, with at most ``max_gain_db`` of gain
+    (:func:`level_gain`); digital silence comes back as it is."""
+    return scaled(audio, level_gain(audio, target_peak=target_peak, max_gain_db=max_gain_db))
+
+
+def scaled(audio: np.ndarray, gain: float) -> np.ndarray:
+    """``audio`` × ``gain`` as float32 (``audio`` itself for a gain of 1)."""
+    return audio if gain == 1.0 else (audio * np.float32(gain)).astype(np.float32, copy=False)

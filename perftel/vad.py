@@ -192,15 +192,10 @@ def levelled(speech: np.ndarray, opts: TranscribeOptions, *, reduce_noise: bool 
 
     Two-channel only by measurement: on 8 seeds of the long-form benchmark the reduction lowered WER on
     every two-channel kind, but raised it on English mono mixdowns in both runs (``benchmarks/RESULTS.md``)."""
-    out = audio_io.level(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
-    if not (reduce_noise and opts.noise_reduction):
-        return out
-    before = float(np.max(np.abs(speech), initial=0.0))
-    after = float(np.max(np.abs(out), initial=0.0))
-    if before <= 0 or after <= 0:
-        return out
-    gain_db = 20 * np.log10(after / before)
-    if gain_db < opts.noise_reduction_min_gain_db:
+    gain = audio_io.level_gain(speech, target_peak=opts.target_peak, max_gain_db=opts.max_gain_db)
+    out = audio_io.scaled(speech, gain)
+    gain_db = 20 * np.log10(gain)
+    if not (reduce_noise and opts.noise_reduction) or gain_db < opts.noise_reduction_min_gain_db:
         return out
     from perftel import noise_reduction
 
